@@ -1,0 +1,29 @@
+# One command to set up and run the examples, one to set up and run the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# The main job: train on the shipped data (model version N), then score new rows in a second workflow
+# that loads the saved model by name.
+run: $(BIN)/.installed
+	$(BIN)/emberflow run workflows/train.yaml
+	$(BIN)/emberflow run workflows/score.yaml
+	$(BIN)/emberflow models list
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) models output .pytest_cache .ruff_cache

@@ -1,0 +1,309 @@
+"""The ``emberflow`` command line.
+
+Imports are kept inside the commands, so ``emberflow --help`` and ``emberflow validate`` load neither pandas,
+scikit-learn, pyspark nor h2o. Bad input exits with code 2 and one line on stderr; a failed step exits with 1;
+``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import __version__
+from .errors import EmberflowError, UserError
+
+
+def _parse_assignment(text: str, option: str) -> tuple[str, Any]:
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"{option} expects NAME=VALUE, got {text!r}")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    if isinstance(parsed, (dict, list)) or parsed is None:
+        parsed = value
+    return key.strip(), parsed
+
+
+def _vars(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(_parse_assignment(item, "--var") for item in args.var or [])
+
+
+def _store(args: argparse.Namespace):
+    from .store import ModelStore, default_store_root
+
+    return ModelStore(default_store_root(getattr(args, "store", None)))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import Reporter, run_workflow
+    from .workflow import load_workflow
+
+    workflow = load_workflow(args.file, _vars(args))
+    settings = {
+        "spark": {"master": args.spark_master,
+                  "conf": dict(_parse_assignment(c, "--spark-conf") for c in args.spark_conf or []) or None},
+        "h2o": {"url": args.h2o_url},
+    }
+    if settings["spark"]["conf"] and workflow.spark.get("conf"):
+        settings["spark"]["conf"] = {**workflow.spark["conf"], **settings["spark"]["conf"]}
+    reporter = Reporter(None if args.quiet or args.json else sys.stderr)
+    result = run_workflow(workflow, _store(args), settings=settings, reporter=reporter)
+    record = {k: v for k, v in result.record.items() if k != "text"}
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+    elif not args.quiet:
+        _print_summary(record)
+    if result.error is not None:
+        raise result.error
+    return 0
+
+
+def _print_summary(record: dict[str, Any]) -> None:
+    status = "finished" if record["status"] == "ok" else "FAILED"
+    print(f"run {record['run_id']} {status} in {record['seconds']:.2f}s ({record['workflow']['name']})")
+    for model in record["models"]:
+        print(f"  saved model {model['name']}@{model['version']} ({model['format']}) at {model['path']}")
+    for step, metrics in record["metrics"].items():
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+        print(f"  {step}: {shown}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .workflow import load_workflow
+
+    workflow = load_workflow(args.file, _vars(args))
+    engines = ", ".join(sorted(workflow.engines()))
+    print(f"{args.file}: valid workflow '{workflow.name}', {len(workflow.steps)} steps ({engines})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import workflow_schema
+
+    print(json.dumps(workflow_schema(), indent=2))
+    return 0
+
+
+def cmd_nodes_list(args: argparse.Namespace) -> int:
+    from .registry import default_registry
+    from .render import table
+
+    nodes = default_registry().all()
+    if args.json:
+        print(json.dumps([cls.definition() for cls in nodes.values()], indent=2))
+        return 0
+    rows = [[name, cls.kind, ", ".join(cls.engines()), cls.description()] for name, cls in nodes.items()]
+    table(["node", "type", "engines", "description"], rows)
+    return 0
+
+
+def cmd_nodes_show(args: argparse.Namespace) -> int:
+    from .registry import default_registry
+    from .render import table
+
+    registry = default_registry()
+    if args.node not in registry:
+        raise UserError(f"unknown node {args.node!r}; known nodes: {', '.join(registry.names())}")
+    node = registry.get(args.node)
+    definition = node.definition()
+    if args.json:
+        print(json.dumps(definition, indent=2, default=str))
+        return 0
+    print(f"{definition['name']} ({definition['type']}; engines: {', '.join(definition['engines'])})")
+    print((node.__doc__ or "").strip() + "\n")
+    ports = [f"{p['name']}: {p['type']}" for p in definition["inputs"]]
+    outs = [f"{p['name']}: {p['type']}" for p in definition["outputs"]]
+    print(f"inputs: {', '.join(ports) or 'none'}    outputs: {', '.join(outs) or 'none'}\n")
+    rows = [[f["name"] + (f" ({', '.join(f['aliases'])})" if f["aliases"] else ""), f["type"],
+             "required" if f["required"] else json.dumps(f["default"]), f["doc"]] for f in definition["fields"]]
+    table(["param (aliases)", "type", "default", "doc"], rows)
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from .inventory import list_models
+    from .render import table
+
+    models = list_models(_store(args))
+    if args.json:
+        print(json.dumps(models, indent=2, default=str))
+        return 0
+    if not models:
+        print(f"no models in the store at {_store(args).root}")
+        return 0
+    rows = [[m["name"], ",".join(map(str, m["versions"])), m["latest"],
+             ",".join(f"{a}={v}" for a, v in m["aliases"].items()), m["format"], m["engine"], m["created"],
+             _size(m["size"])] for m in models]
+    table(["name", "versions", "latest", "aliases", "format", "engine", "created", "size"], rows)
+    return 0
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(size)
+
+
+def cmd_models_show(args: argparse.Namespace) -> int:
+    from .render import file_tree
+
+    store = _store(args)
+    ref = store.resolve(args.ref)
+    manifest = store.manifest(ref)
+    if args.json:
+        print(json.dumps({"path": str(ref.path), "manifest": manifest}, indent=2, default=str))
+        return 0
+    print(f"{ref} at {ref.path}")
+    for key in ("format", "engine", "model_class", "created", "python", "label"):
+        print(f"  {key}: {manifest.get(key)}")
+    print(f"  libraries: {', '.join(f'{k} {v}' for k, v in (manifest.get('libraries') or {}).items())}")
+    print(f"  features: {', '.join(f['name'] for f in manifest.get('features') or [])}")
+    print(f"  classes: {manifest.get('classes')}")
+    print(f"  metrics: {json.dumps(manifest.get('metrics') or {})}")
+    wf = manifest.get("workflow") or {}
+    print(f"  made by: workflow {wf.get('name')} ({wf.get('path')}), step {manifest.get('step')}, "
+          f"run {manifest.get('run_id')}")
+    print("  files:")
+    file_tree(manifest.get("files") or {}, indent="    ")
+    return 0
+
+
+def cmd_models_verify(args: argparse.Namespace) -> int:
+    from .integrity import find_problems
+
+    store = _store(args)
+    refs = [store.resolve(args.ref)] if args.ref and "@" in args.ref else [
+        store.resolve(f"{name}@{v}") for name in ([args.ref] if args.ref else store.names())
+        for v in store.versions(name)]
+    if args.ref and not refs:
+        store.resolve(args.ref)
+    failed = 0
+    for ref in refs:
+        problems = find_problems(ref.path, store.manifest(ref))
+        if problems:
+            failed += 1
+            print(f"{ref}: FAILED: {'; '.join(problems)}")
+        else:
+            print(f"{ref}: ok ({len(store.manifest(ref).get('files') or {})} files)")
+    if not refs:
+        print(f"no models in the store at {store.root}")
+    return 1 if failed else 0
+
+
+def cmd_models_alias(args: argparse.Namespace) -> int:
+    store = _store(args)
+    store.set_alias(args.name, args.version, args.alias)
+    print(f"{args.name}@{args.alias} -> version {args.version}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emberflow",
+        description="Run machine-learning workflows from YAML files and keep the models they make.",
+    )
+    parser.add_argument("--version", action="version", version=f"emberflow {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def store_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", metavar="DIR", help="the model store (default: $EMBERFLOW_STORE or ./models)")
+
+    def var_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--var", action="append", metavar="NAME=VALUE", help="set a workflow var (repeatable)")
+
+    run = sub.add_parser("run", help="validate and run a workflow file")
+    run.add_argument("file")
+    var_option(run)
+    store_option(run)
+    run.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+    run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument("--spark-master", metavar="URL", help="Spark master (wins over the workflow's)")
+    run.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    run.add_argument("--h2o-url", metavar="URL", help="use an existing H2O cluster instead of starting one")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a workflow file without running it")
+    validate.add_argument("file")
+    var_option(validate)
+    validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of workflow files")
+    schema.set_defaults(func=cmd_schema)
+
+    nodes = sub.add_parser("nodes", help="the nodes workflows can use").add_subparsers(dest="nodes_command",
+                                                                                      metavar="SUBCOMMAND")
+    nodes_list = nodes.add_parser("list", help="list the nodes, built-in and plugins")
+    nodes_list.add_argument("--json", action="store_true")
+    nodes_list.set_defaults(func=cmd_nodes_list)
+    nodes_show = nodes.add_parser("show", help="a node's ports and parameters")
+    nodes_show.add_argument("node")
+    nodes_show.add_argument("--json", action="store_true", help="as a visual tool's node definition")
+    nodes_show.set_defaults(func=cmd_nodes_show)
+
+    models = sub.add_parser("models", help="browse the model store").add_subparsers(dest="models_command",
+                                                                                   metavar="SUBCOMMAND")
+    models_list = models.add_parser("list", help="the models, their versions and aliases")
+    models_list.add_argument("--json", action="store_true")
+    store_option(models_list)
+    models_list.set_defaults(func=cmd_models_list)
+    models_show = models.add_parser("show", help="a version's manifest and files")
+    models_show.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
+    models_show.add_argument("--json", action="store_true")
+    store_option(models_show)
+    models_show.set_defaults(func=cmd_models_show)
+    models_verify = models.add_parser("verify", help="check every file's SHA-256 against the manifest")
+    models_verify.add_argument("ref", nargs="?", metavar="NAME[@VERSION]")
+    store_option(models_verify)
+    models_verify.set_defaults(func=cmd_models_verify)
+    models_alias = models.add_parser("alias", help="point an alias at a version")
+    models_alias.add_argument("name")
+    models_alias.add_argument("version", type=int)
+    models_alias.add_argument("alias")
+    store_option(models_alias)
+    models_alias.set_defaults(func=cmd_models_alias)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2 if args.command is None and argv else 0
+    try:
+        return args.func(args)
+    except EmberflowError as exc:
+        if args.debug:
+            import traceback
+
+            traceback.print_exception(exc)
+        step = getattr(exc, "step_id", None)
+        prefix = f"step '{step}': " if step and not str(exc).startswith("step '") else ""
+        print(f"error: {prefix}{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug: still one line, unless --debug
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""What a running step sees: its engine, the lazily started sessions, the store, and the run's record."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .engines import EngineSession, engine_class
+from .store import ModelStore, VersionRef
+from .workflow import Workflow
+
+
+class Sessions:
+    """Engine sessions of one run: each started on first use, all stopped by ``stop_all``."""
+
+    def __init__(self, settings: dict[str, dict[str, Any]] | None = None, warn=None):
+        self.settings = settings or {}
+        self._open: dict[str, tuple[EngineSession, Any]] = {}
+        self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
+
+    def get(self, engine: str) -> Any:
+        """The handle of ``engine`` (a SparkSession, the h2o module ...), starting it if needed."""
+        if engine == "sklearn":
+            return None
+        if engine not in self._open:
+            session = engine_class(engine)(self.settings.get(engine, {}))
+            self._open[engine] = (session, session.start())
+        return self._open[engine][1]
+
+    def started(self) -> list[str]:
+        return list(self._open)
+
+    def stop_all(self) -> list[str]:
+        """Stop every started session; return the problems met (stopping goes on past one that fails)."""
+        problems = []
+        for name, (session, _handle) in reversed(list(self._open.items())):
+            try:
+                session.stop()
+            except Exception as exc:  # the run's own outcome matters more than a failed shutdown
+                problems.append(f"stopping {name} failed: {exc}")
+        self._open.clear()
+        return problems
+
+
+@dataclass
+class RunState:
+    run_id: str
+    workflow: Workflow
+    store: ModelStore
+    sessions: Sessions
+    out: TextIO = sys.stderr
+    warnings: list[str] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class StepContext:
+    """Handed to ``Node.run``: the step's id and engine, and the run it belongs to."""
+
+    step_id: str
+    engine: str
+    run: RunState
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def store(self) -> ModelStore:
+        return self.run.store
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.run.workflow
+
+    @property
+    def sessions(self) -> Sessions:
+        return self.run.sessions
+
+    def session(self, engine: str | None = None) -> Any:
+        return self.run.sessions.get(engine or self.engine)
+
+    def warn(self, message: str) -> None:
+        self.run.warnings.append(f"{self.step_id}: {message}")
+        self.run.sessions.warn(f"{self.step_id}: {message}")
+
+    def record_metrics(self, metrics: dict[str, Any]) -> None:
+        self.run.metrics.setdefault(self.step_id, {}).update(metrics)
+
+    def record_model(self, ref: VersionRef, manifest: dict[str, Any]) -> None:
+        self.run.models.append({
+            "step": self.step_id, "name": ref.name, "version": ref.version, "path": str(ref.path),
+            "format": manifest.get("format"),
+        })

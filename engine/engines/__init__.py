@@ -1,0 +1,45 @@
+"""Engine sessions: the connection to Spark or H2O that a run starts lazily, once, and stops at its end.
+
+The embedded engine (pandas + scikit-learn) needs no session. Spark and H2O each have a module here whose
+``Engine`` class is imported only when a step of that engine runs, so a pandas workflow never imports pyspark
+or h2o.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import EngineUnavailable
+
+ENGINE_MODULES = {
+    "spark": ("emberflow.engine.engines.spark", "pyspark", "spark"),
+    "h2o": ("emberflow.engine.engines.h2o", "h2o", "h2o"),
+}
+
+
+class EngineSession:
+    """Start and stop one engine for a run. ``settings`` is the workflow's section merged with the CLI's."""
+
+    name = "base"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+def engine_class(name: str) -> type[EngineSession]:
+    module_name, library, extra = ENGINE_MODULES[name]
+    try:
+        importlib.import_module(library)
+    except ImportError:
+        raise EngineUnavailable(
+            f"engine '{name}' needs the {library} package, which is not installed; "
+            f"install it with: pip install 'emberflow[{extra}]'"
+        ) from None
+    return importlib.import_module(module_name).Engine

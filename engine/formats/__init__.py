@@ -1,0 +1,108 @@
+"""Model formats: one small unit per way of writing a model to files and reading it back.
+
+Each format says which models it ``applies_to`` (chosen by the model, not by if-chains in the caller), writes
+the files with ``save``, reads them with ``load``, and names the ``libraries`` whose versions the manifest must
+record. ``format: auto`` takes the first format, in ``FORMATS`` order, that is an ``auto`` choice for the
+model. The heavy libraries are imported inside the methods that need them. Third parties add formats through
+the ``emberflow.formats`` entry-point group.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import EmberflowError, UserError
+
+if TYPE_CHECKING:
+    from ..context import Sessions
+    from ..model import Model
+
+GROUP = "emberflow.formats"
+
+
+class ModelFormat:
+    name: ClassVar[str]
+    engine: ClassVar[str]  # the engine whose library reads it back (portable: NumPy alone)
+    auto: ClassVar[bool] = False  # chosen by ``format: auto`` for the models it applies to
+    runs_code_on_load: ClassVar[bool] = False  # pickle-like: loading a file can execute code
+    suffixes: ClassVar[tuple[str, ...]] = ()  # how a plain file of this format is recognised by its name
+    library_names: ClassVar[tuple[str, ...]] = ()
+
+    def applies_to(self, model: Model) -> bool:
+        raise NotImplementedError
+
+    def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        """Write the artifact into ``folder``; return manifest entries such as ``{"artifact": "model.joblib"}``."""
+        raise NotImplementedError
+
+    def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        """Read the artifact back (its files already verified) and return the engine's model object."""
+        raise NotImplementedError
+
+    def libraries(self) -> dict[str, str]:
+        return installed_versions(self.library_names)
+
+
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Installed distribution versions, read from metadata without importing the libraries."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _builtin() -> list[ModelFormat]:
+    from .portable import ParamsFormat
+    from .sklearn import JoblibFormat, PickleFormat
+
+    return [JoblibFormat(), PickleFormat(), ParamsFormat()]
+
+
+_formats: list[ModelFormat] | None = None
+
+
+def all_formats() -> list[ModelFormat]:
+    global _formats
+    if _formats is None:
+        formats = _builtin()
+        for point in entry_points(group=GROUP):
+            try:
+                formats.append(point.load()())
+            except Exception as exc:
+                raise EmberflowError(f"model format plugin '{point.name}' failed to load: {exc}") from exc
+        _formats = formats
+    return _formats
+
+
+def format_names() -> list[str]:
+    return [f.name for f in all_formats()]
+
+
+def get_format(name: str) -> ModelFormat:
+    for fmt in all_formats():
+        if fmt.name == name:
+            return fmt
+    raise UserError(f"unknown model format {name!r}; formats: auto, {', '.join(format_names())}")
+
+
+def choose_format(model: Model, requested: str = "auto") -> ModelFormat:
+    """The format ``requested`` for ``model``, or the model's own with ``auto``; a clear error if it cannot."""
+    if requested == "auto":
+        for fmt in all_formats():
+            if fmt.auto and fmt.applies_to(model):
+                return fmt
+        raise UserError(f"no model format applies to a {model.model_class}; formats: {', '.join(format_names())}")
+    fmt = get_format(requested)
+    if not fmt.applies_to(model):
+        fitting = [f.name for f in all_formats() if f.applies_to(model)]
+        raise UserError(
+            f"format '{requested}' cannot save a {model.model_class} (engine {model.engine}); "
+            f"formats that can: {', '.join(fitting) or 'none'}"
+        )
+    return fmt

@@ -1,0 +1,198 @@
+"""Saving models into the store (or a plain path) with a manifest, and loading them back safely: every file's
+SHA-256 and the recorded library versions are checked *before* anything is deserialized."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .context import Sessions
+from .errors import IntegrityError, UserError, VersionMismatch
+from .formats import ModelFormat, all_formats, choose_format, get_format
+from .integrity import file_digests, find_problems
+from .model import Model
+from .store import MANIFEST, ModelStore, VersionRef, write_json_atomic
+
+SIDECAR_SUFFIX = ".manifest.json"
+
+
+def describe_model(model: Model, fmt: ModelFormat, provenance: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of ``model`` saved as ``fmt``, without files and version (the store adds those)."""
+    return {
+        "format": fmt.name,
+        "engine": model.engine,
+        "loads_with": fmt.engine,
+        "model_class": model.model_class,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "libraries": fmt.libraries(),
+        "features": [{"name": f, "dtype": model.feature_types.get(f, "unknown")} for f in model.features],
+        "label": model.label,
+        "classes": [c.item() if hasattr(c, "item") else c for c in model.classes],
+        "params": model.params,
+        "metrics": model.metrics,
+        **provenance,
+    }
+
+
+def save_to_store(store: ModelStore, model: Model, name: str, format_name: str,
+                  provenance: dict[str, Any]) -> tuple[VersionRef, dict[str, Any]]:
+    fmt = choose_format(model, format_name)
+
+    def write(folder: Path) -> dict[str, Any]:
+        manifest = describe_model(model, fmt, provenance)
+        manifest.update(fmt.save(model, folder) or {})
+        return manifest
+
+    ref = store.save(name, write)
+    return ref, store.manifest(ref)
+
+
+def save_to_path(model: Model, path: Path, format_name: str, provenance: dict[str, Any],
+                 overwrite: bool = False) -> dict[str, Any]:
+    """Save to a plain file (or folder, for multi-file formats) with a ``<path>.manifest.json`` beside it.
+
+    Written beside the target first and renamed into place, so a failure leaves no partial file; an existing
+    target is kept unless ``overwrite``.
+    """
+    fmt = choose_format(model, format_name)
+    path = Path(path)
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} exists; SaveModel keeps what is saved: choose another path or set overwrite: true")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        manifest = describe_model(model, fmt, provenance)
+        manifest.update(fmt.save(model, tmp) or {})
+        entries = list(tmp.iterdir())
+        single = len(entries) == 1 and entries[0].is_file()
+        manifest["layout"] = "file" if single else "folder"
+        manifest["files"] = file_digests(tmp)
+        if single:
+            manifest["artifact"] = path.name
+            manifest["files"] = {path.name: next(iter(manifest["files"].values()))}
+        if path.exists():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        os.replace(entries[0] if single else tmp, path)
+        write_json_atomic(sidecar, manifest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool, warn) -> None:
+    """Compare the manifest's Python and library versions with the running ones before deserializing."""
+    saved = dict(manifest.get("libraries") or {})
+    saved["python"] = manifest.get("python", "unknown")
+    running = {**fmt.libraries(), "python": platform.python_version()}
+    for library, was in sorted(saved.items()):
+        now = running.get(library)
+        if now is None:
+            continue
+        if now == "not installed":
+            raise VersionMismatch(f"the model needs {library} {was}, which is not installed here")
+        if _minor(now) != _minor(was):
+            message = f"model saved with {library} {was}, running {library} {now}"
+            if strict:
+                raise VersionMismatch(f"{message}; strict_versions is on, so it is not loaded (install "
+                                      f"{library}=={was} or set strict_versions: false)")
+            warn(message + "; it may not load or may behave differently")
+
+
+def _minor(version: str) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
+
+
+def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *, strict_versions: bool = False,
+                    options: dict[str, Any] | None = None, warn=print) -> tuple[Model, VersionRef, dict]:
+    ref = store.resolve(reference)
+    manifest = store.manifest(ref)
+    problems = find_problems(ref.path, manifest)
+    if not manifest.get("files"):
+        problems.append("the manifest lists no files")
+    if problems:
+        raise IntegrityError(f"model {ref} does not match its manifest, refusing to load it: {'; '.join(problems)}")
+    fmt = get_format(manifest["format"])
+    check_versions(manifest, fmt, strict_versions, warn)
+    obj = fmt.load(ref.path, manifest, sessions, options or {})
+    model = _model_from_manifest(obj, manifest, fmt)
+    model.origin = {"name": ref.name, "version": ref.version, "path": str(ref.path)}
+    return model, ref, manifest
+
+
+def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, format_name: str = "auto",
+                   strict_versions: bool = False, options: dict[str, Any] | None = None, warn=print) -> Model:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"no model at {path}; check the path (or load from the store by name)")
+    manifest = _sidecar(path)
+    fmt = get_format(manifest["format"]) if manifest else _format_for_path(path, format_name)
+    if fmt.runs_code_on_load and not trust:
+        raise UserError(
+            f"{path} is a {fmt.name} file, and loading one can run code; load it from the model store, or mark "
+            "the LoadModel step trust: true if you trust where the file came from")
+    if manifest:
+        folder = path if path.is_dir() else path.parent
+        listed = {k: v for k, v in manifest.get("files", {}).items()}
+        problems = find_problems(folder, {"files": listed})
+        problems = [p for p in problems if not p.endswith("not listed in the manifest")] if path.is_file() \
+            else problems
+        if problems:
+            raise IntegrityError(f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it: "
+                                 f"{'; '.join(problems)}")
+        check_versions(manifest, fmt, strict_versions, warn)
+    artifact_dir = path if path.is_dir() else path.parent
+    meta = dict(manifest or {})
+    meta.setdefault("artifact", path.name)
+    obj = fmt.load(artifact_dir, meta, sessions, options or {})
+    model = _model_from_manifest(obj, meta, fmt)
+    model.origin = {"path": str(path)}
+    return model
+
+
+def _sidecar(path: Path) -> dict[str, Any] | None:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return None
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(f"{sidecar} is not a readable manifest: {exc}") from None
+
+
+def _format_for_path(path: Path, requested: str) -> ModelFormat:
+    if requested != "auto":
+        return get_format(requested)
+    for fmt in all_formats():
+        if path.suffix.lower() in fmt.suffixes:
+            return fmt
+    known = ", ".join(f"{f.name} ({' '.join(f.suffixes)})" for f in all_formats() if f.suffixes)
+    raise UserError(f"cannot tell the format of {path} from its name; set format: to one of: {known}")
+
+
+def _model_from_manifest(obj: Any, manifest: dict[str, Any], fmt: ModelFormat) -> Model:
+    features = manifest.get("features") or []
+    names = [f["name"] if isinstance(f, dict) else f for f in features]
+    if not names and hasattr(obj, "features"):
+        names = list(obj.features)
+    if not names and hasattr(obj, "feature_names_in_"):
+        names = [str(n) for n in obj.feature_names_in_]
+    classes = manifest.get("classes") or list(getattr(obj, "classes", None) or getattr(obj, "classes_", []))
+    return Model(
+        obj=obj,
+        engine=fmt.engine if fmt.engine != "portable" else "portable",
+        features=names,
+        label=manifest.get("label"),
+        classes=list(classes),
+        feature_types={f["name"]: f.get("dtype", "unknown") for f in features if isinstance(f, dict)},
+        params=manifest.get("params") or {},
+        metrics=manifest.get("metrics") or {},
+    )

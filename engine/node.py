@@ -1,0 +1,79 @@
+"""The node interface that built-in nodes and plugins implement.
+
+A node declares its ports and parameters as class attributes, and runs through one method per engine:
+``run_sklearn``, ``run_spark``, ``run_h2o``. Which engines a node supports is read from the methods it has, so
+validation can refuse ``engine: h2o`` on a node that has no ``run_h2o``. A node that works the same on every
+engine (SaveModel, say) overrides ``run`` instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .params import Param
+
+if TYPE_CHECKING:
+    from .context import StepContext
+
+FRAME = "frame"
+MODEL = "model"
+ANY = "any"
+PORT_TYPES = (FRAME, MODEL, ANY)
+
+ENGINES = ("sklearn", "spark", "h2o")
+ENGINE_ALIASES = {"pandas": "sklearn", "pyspark": "spark"}
+
+KINDS = ("dataset", "transform", "ml-estimator", "ml-modelsave", "ml-modelload", "ml-predict", "dataset-save")
+
+
+class Node:
+    """Base class of every node. Subclasses set ``inputs``, ``outputs``, ``params`` and a ``run_<engine>``."""
+
+    kind: ClassVar[str] = "transform"
+    inputs: ClassVar[dict[str, str]] = {}
+    outputs: ClassVar[dict[str, str]] = {}
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    @classmethod
+    def node_name(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def description(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.split("\n\n")[0].replace("\n", " ") if doc else cls.node_name()
+
+    @classmethod
+    def engines(cls) -> tuple[str, ...]:
+        """The engines this node runs on: every one if it overrides ``run``, else those with ``run_<engine>``."""
+        if cls.run is not Node.run:
+            return ENGINES
+        return tuple(e for e in ENGINES if callable(getattr(cls, f"run_{e}", None)))
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any], engine: str) -> None:
+        """Checks across parameters, at validation time. Raise ``ParamProblem(message, key)`` on a problem."""
+
+    @classmethod
+    def default_output(cls) -> str | None:
+        return next(iter(cls.outputs), None)
+
+    def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
+        """Run on ``ctx.engine``. Return a mapping of output port to value, or the value of the only output."""
+        method = getattr(self, f"run_{ctx.engine}", None)
+        if method is None:  # validation refuses this before a run; kept for direct callers
+            raise NotImplementedError(f"{self.node_name()} does not run on engine {ctx.engine}")
+        return method(ctx, inputs, params)
+
+    @classmethod
+    def definition(cls) -> dict[str, Any]:
+        """The node as a visual tool defines one: name, description, type, ports, fields."""
+        return {
+            "name": cls.node_name(),
+            "description": cls.description(),
+            "type": cls.kind,
+            "engines": list(cls.engines()),
+            "inputs": [{"name": k, "type": v} for k, v in cls.inputs.items()],
+            "outputs": [{"name": k, "type": v} for k, v in cls.outputs.items()],
+            "fields": [p.describe() for p in cls.params],
+        }

@@ -1,0 +1,183 @@
+"""Node parameters: explicit, introspectable declarations, checked before anything runs.
+
+A node lists its parameters as ``Param`` objects. ``resolve_params`` checks a step's ``params`` mapping against
+them (unknown names, missing ones, types, choices, ranges, the engines a parameter applies to) and returns the
+values under their canonical names, defaults filled in. ``Param.json_schema`` feeds ``emberflow schema``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a node.
+
+    ``type`` is a JSON Schema type name (string, integer, number, boolean, array, object) or ``any``; ``items``
+    the type of an array's elements; ``aliases`` other accepted names (Spark, Fire Insights or H2O spellings);
+    ``engines`` the engines it applies to (None: every engine the node runs on).
+    """
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    doc: str = ""
+    choices: tuple[Any, ...] | None = None
+    aliases: tuple[str, ...] = ()
+    engines: tuple[str, ...] | None = None
+    items: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    nullable: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` if it fits this parameter, else raise ``ValueError`` saying what was expected."""
+        if value is None and (self.nullable or self.default is None):
+            return None
+        self._check_type(value, self.type)
+        if self.items and isinstance(value, list):
+            for item in value:
+                self._check_type(item, self.items, element=True)
+        if self.choices is not None and value not in self.choices:
+            options = ", ".join(map(repr, self.choices))
+            raise ValueError(f"expected one of {options}, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"expected a value >= {self.minimum}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"expected a value <= {self.maximum}, got {value!r}")
+        return float(value) if self.type == "number" else value
+
+    @staticmethod
+    def _check_type(value: Any, type_name: str, element: bool = False) -> None:
+        if type_name == "any":
+            return
+        expected = _TYPES[type_name]
+        if isinstance(value, bool) and bool not in expected:
+            ok = False
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            what = f"{'elements of type ' if element else ''}{type_name}"
+            raise ValueError(f"expected {what}, got {_describe(value)}")
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {} if self.type == "any" else {"type": self.type}
+        if self.nullable or self.default is None:
+            schema = {"anyOf": [schema or {}, {"type": "null"}]} if schema else {}
+        if self.items:
+            schema["items"] = {"type": self.items}
+        if self.choices is not None:
+            schema["enum"] = list(self.choices)
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.doc:
+            schema["description"] = self.doc
+        if not self.required and self.default is not None:
+            schema["default"] = self.default
+        return schema
+
+    def describe(self) -> dict[str, Any]:
+        """A plain description, for ``nodes show`` and a visual tool's node definition."""
+        return {
+            "name": self.name,
+            "type": self.type + (f"[{self.items}]" if self.items else ""),
+            "required": self.required,
+            "default": None if self.required else self.default,
+            "choices": list(self.choices) if self.choices is not None else None,
+            "aliases": list(self.aliases),
+            "engines": list(self.engines) if self.engines else None,
+            "doc": self.doc,
+        }
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "mapping"}
+    kind = kinds.get(type(value), type(value).__name__)
+    shown = repr(value)
+    return f"{kind} {shown[:40] + '...' if len(shown) > 40 else shown}"
+
+
+class ParamProblem(ValueError):
+    """A parameter problem; ``key`` is the name as written in the workflow (for its location)."""
+
+    def __init__(self, message: str, key: str | None = None):
+        self.key = key
+        super().__init__(message)
+
+
+def resolve_params(params: tuple[Param, ...], given: dict[str, Any], engine: str, node: str) -> dict[str, Any]:
+    """Check ``given`` against ``params`` for ``engine``; return canonical names mapped to values.
+
+    Raises ``ParamProblem`` naming the offending key, with the valid options in the message.
+    """
+    by_name = {}
+    for param in params:
+        by_name[param.name] = param
+        for alias in param.aliases:
+            by_name[alias] = param
+    values: dict[str, Any] = {}
+    written_as: dict[str, str] = {}
+    for key, value in given.items():
+        param = by_name.get(key)
+        if param is None:
+            raise ParamProblem(_unknown_message(key, params, node), key)
+        if param.name in written_as:
+            raise ParamProblem(
+                f"parameter '{key}' of {node} repeats '{written_as[param.name]}' (the same parameter under "
+                "another name); give it once",
+                key,
+            )
+        if param.engines and engine not in param.engines:
+            raise ParamProblem(
+                f"parameter '{key}' of {node} applies to engine {' or '.join(param.engines)}, not {engine}; "
+                "remove it or change the step's engine",
+                key,
+            )
+        try:
+            values[param.name] = param.check(value)
+        except ValueError as exc:
+            raise ParamProblem(f"parameter '{key}' of {node}: {exc}", key) from None
+        written_as[param.name] = key
+    for param in params:
+        if param.name in values:
+            continue
+        if param.required:
+            raise ParamProblem(f"{node} needs parameter '{param.name}' ({param.type}): {param.doc}".rstrip(": "))
+        values[param.name] = param.default
+    return values
+
+
+def _unknown_message(key: str, params: tuple[Param, ...], node: str) -> str:
+    names = [p.name for p in params]
+    every = names + [alias for p in params for alias in p.aliases]
+    close = difflib.get_close_matches(key, every, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown parameter '{key}' for {node}{hint}; valid parameters: {', '.join(names)}"

@@ -1,0 +1,170 @@
+"""Runs a validated Workflow: steps in dependency order, sessions started lazily and always stopped, a run
+record written to the store whatever the outcome."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from .context import RunState, Sessions, StepContext
+from .errors import EmberflowError, StepFailed, UserError
+from .frames import row_count, to_engine
+from .store import ModelStore
+from .workflow import Step, Workflow
+
+
+@dataclass
+class RunResult:
+    record: dict[str, Any]
+    error: EmberflowError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.error is None else self.error.exit_code
+
+
+class Reporter:
+    """Progress on a stream, one line per step; silent when ``stream`` is None."""
+
+    def __init__(self, stream: TextIO | None = sys.stderr):
+        self.stream = stream
+
+    def _print(self, text: str, end: str = "\n") -> None:
+        if self.stream is not None:
+            print(text, end=end, file=self.stream, flush=True)
+
+    def step_started(self, number: int, total: int, step: Step) -> None:
+        self._print(f"[{number}/{total}] {step.id} ({step.node}, {step.engine}) ...", end=" ")
+
+    def step_finished(self, info: dict[str, Any]) -> None:
+        rows = f", {info['rows']:,} rows" if info.get("rows") is not None else ""
+        self._print(f"done in {info['seconds']:.2f}s{rows}")
+
+    def step_failed(self, info: dict[str, Any]) -> None:
+        self._print(f"FAILED after {info['seconds']:.2f}s")
+
+    def warning(self, message: str) -> None:
+        self._print(f"warning: {message}")
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+
+
+def run_workflow(
+    workflow: Workflow,
+    store: ModelStore,
+    *,
+    settings: dict[str, dict[str, Any]] | None = None,
+    reporter: Reporter | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run every step of ``workflow``; return the run record and the error that ended it, if any.
+
+    ``settings`` holds each engine's session settings (the workflow's ``spark:``/``h2o:`` sections merged
+    with the command line's). The record is written under the store's ``runs/`` in every case.
+    """
+    reporter = reporter or Reporter()
+    merged = {"spark": dict(workflow.spark), "h2o": dict(workflow.h2o)}
+    for engine, values in (settings or {}).items():
+        merged.setdefault(engine, {}).update({k: v for k, v in values.items() if v is not None})
+    sessions = Sessions(merged, warn=reporter.warning)
+    state = RunState(run_id=run_id or new_run_id(), workflow=workflow, store=store, sessions=sessions)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    steps: list[dict[str, Any]] = []
+    error: EmberflowError | None = None
+    try:
+        error = _run_steps(workflow, state, reporter, steps)
+    finally:
+        engines_started = sessions.started()
+        for problem in sessions.stop_all():
+            state.warnings.append(problem)
+            reporter.warning(problem)
+    record = _record(workflow, state, steps, error, started, time.perf_counter() - clock)
+    record["engines"] = engines_started
+    store.write_run(record)
+    return RunResult(record, error)
+
+
+def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: list[dict[str, Any]]):
+    outputs: dict[str, dict[str, Any]] = {}
+    ordered = workflow.ordered_steps()
+    for number, step in enumerate(ordered, 1):
+        reporter.step_started(number, len(ordered), step)
+        info: dict[str, Any] = {"id": step.id, "node": step.node, "engine": step.engine, "status": "running"}
+        steps.append(info)
+        clock = time.perf_counter()
+        try:
+            outputs[step.id] = _run_step(step, state, outputs)
+        except Exception as exc:  # any failure ends the run; it is recorded, not re-raised
+            info.update(status="failed", seconds=round(time.perf_counter() - clock, 4),
+                        error=f"{type(exc).__name__}: {exc}")
+            reporter.step_failed(info)
+            for later in ordered[number:]:
+                steps.append({"id": later.id, "node": later.node, "engine": later.engine, "status": "skipped"})
+            if isinstance(exc, UserError):
+                exc.step_id = step.id
+                return exc
+            failure = StepFailed(step.id, exc)
+            failure.__cause__ = exc
+            return failure
+        info.update(status="ok", seconds=round(time.perf_counter() - clock, 4),
+                    rows=_rows(outputs[step.id], step))
+        if step.id in state.metrics:
+            info["metrics"] = state.metrics[step.id]
+        reporter.step_finished(info)
+    return None
+
+
+def _run_step(step: Step, state: RunState, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    inputs = {}
+    for port, ref in step.inputs.items():
+        produced = outputs[ref.step]
+        value = produced[ref.port] if ref.port else next(iter(produced.values()))
+        inputs[port] = to_engine(value, step.engine, state.sessions)
+    node = step.node_class()
+    ctx = StepContext(step_id=step.id, engine=step.engine, run=state)
+    result = node.run(ctx, inputs, dict(step.params))
+    if not isinstance(result, dict) or set(result) - set(step.node_class.outputs):
+        if len(step.node_class.outputs) <= 1:
+            result = {step.node_class.default_output(): result} if step.node_class.outputs else {}
+    return result
+
+
+def _rows(result: dict[str, Any], step: Step) -> int | None:
+    port = step.node_class.default_output()
+    return row_count(result.get(port)) if port in result else None
+
+
+def _record(workflow: Workflow, state: RunState, steps: list[dict[str, Any]], error: EmberflowError | None,
+            started: datetime, seconds: float) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "run_id": state.run_id,
+        "status": "ok" if error is None else "failed",
+        "workflow": {"name": workflow.name, "path": workflow.path, "sha256": workflow.sha256},
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 4),
+        "python": platform.python_version(),
+        "vars": workflow.vars,
+        "steps": steps,
+        "metrics": state.metrics,
+        "models": state.models,
+        "warnings": state.warnings,
+        "edges": [{"from": ref.step, "to": s.id, "port": port} for s in workflow.steps
+                  for port, ref in s.inputs.items()],
+    }
+    if error is not None:
+        record["error"] = {"step": getattr(error, "step_id", None), "type": type(error).__name__,
+                           "message": str(error)}
+    record["text"] = workflow.text
+    return record

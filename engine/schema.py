@@ -1,0 +1,74 @@
+"""The JSON Schema of workflow files, built from every node's parameters, for editors to check workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .node import ENGINE_ALIASES, ENGINES
+from .params import Param
+from .registry import Registry, default_registry
+from .workflow import H2O_CONFIG, SPARK_CONFIG, STEP_ID
+
+
+def _params_schema(params: tuple[Param, ...]) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for param in params:
+        properties[param.name] = param.json_schema()
+        for alias in param.aliases:
+            properties[alias] = {**param.json_schema(), "description": f"same as {param.name}"}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [p.name for p in params if p.required],
+        "additionalProperties": False,
+    }
+
+
+def workflow_schema(registry: Registry | None = None) -> dict[str, Any]:
+    registry = registry or default_registry()
+    nodes = registry.all()
+    engines = list(ENGINES) + list(ENGINE_ALIASES)
+    per_node = [
+        {
+            "if": {"properties": {"node": {"const": name}}, "required": ["node"]},
+            "then": {
+                "properties": {
+                    "params": _params_schema(cls.params),
+                    "inputs": {"type": "object", "properties": {p: {"type": "string"} for p in cls.inputs},
+                               "required": list(cls.inputs), "additionalProperties": False},
+                },
+            },
+        }
+        for name, cls in nodes.items()
+    ]
+    step = {
+        "type": "object",
+        "required": ["id", "node"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": STEP_ID.pattern},
+            "node": {"enum": list(nodes)},
+            "engine": {"enum": engines},
+            "description": {"type": "string"},
+            "inputs": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "input port: step or step.port"},
+            "params": {"type": "object"},
+        },
+        "allOf": per_node,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "emberflow workflow",
+        "type": "object",
+        "required": ["steps"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "engine": {"enum": engines, "default": "sklearn"},
+            "vars": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+            "spark": _params_schema(SPARK_CONFIG),
+            "h2o": _params_schema(H2O_CONFIG),
+            "steps": {"type": "array", "minItems": 1, "items": step},
+        },
+    }

@@ -1,0 +1,329 @@
+"""The workflow model: what a workflow file says, checked completely before any step runs.
+
+``load_workflow`` reads a YAML file and returns a ``Workflow`` whose steps are known nodes with checked
+parameters, resolved references and a topological order; any problem is a ``WorkflowError`` located at
+``file:line:col``. The runner (how it runs) is kept apart in ``runner.py``.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkflowError
+from .node import ANY, ENGINE_ALIASES, ENGINES, Node
+from .params import Param, ParamProblem, resolve_params
+from .registry import Registry, default_registry
+from .source import Source, load_yaml, read_text
+
+STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VAR_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
+TOP_KEYS = ("name", "description", "engine", "vars", "spark", "h2o", "steps")
+STEP_KEYS = ("id", "node", "engine", "inputs", "params", "description")
+
+SPARK_CONFIG = (
+    Param("master", "string", None, "Spark master URL: local[*], local[N] or spark://host:port"),
+    Param("app_name", "string", None, "the Spark application name"),
+    Param("conf", "object", None, "Spark settings, key: value"),
+    Param("ui", "boolean", False, "start Spark's web UI"),
+)
+H2O_CONFIG = (
+    Param("url", "string", None, "an existing H2O cluster, http://host:port; none starts a local H2O"),
+    Param("max_mem_size", "string", "2G", "the local H2O's heap, such as 2G"),
+    Param("nthreads", "integer", 2, "threads of the local H2O (-1: all cores)", minimum=-1),
+    Param("port", "integer", None, "the local H2O's port (P and P+1 are used); default: a free one", minimum=1024),
+    Param("extensions", "array", None, "optional H2O extensions to enable, such as XGBoost", items="string"),
+)
+
+
+@dataclass(frozen=True)
+class InputRef:
+    step: str
+    port: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.step}.{self.port}" if self.port else self.step
+
+
+@dataclass
+class Step:
+    id: str
+    node: str
+    node_class: type[Node]
+    engine: str
+    inputs: dict[str, InputRef]
+    params: dict[str, Any]
+    index: int
+    location: str
+    description: str = ""
+
+
+@dataclass
+class Workflow:
+    name: str
+    steps: list[Step]
+    engine: str = "sklearn"
+    description: str = ""
+    vars: dict[str, Any] = field(default_factory=dict)
+    spark: dict[str, Any] = field(default_factory=dict)
+    h2o: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    text: str = ""
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def engines(self) -> set[str]:
+        return {s.engine for s in self.steps}
+
+    def ordered_steps(self) -> list[Step]:
+        by_id = {s.id: s for s in self.steps}
+        return [by_id[i] for i in self.order]
+
+
+def load_workflow(
+    path: str | Path, overrides: dict[str, Any] | None = None, registry: Registry | None = None
+) -> Workflow:
+    """Read and validate the workflow file at ``path``; ``overrides`` replace or add vars (``--var``)."""
+    text = read_text(path)
+    return parse_workflow(text, str(path), overrides, registry)
+
+
+def parse_workflow(
+    text: str, name: str = "<workflow>", overrides: dict[str, Any] | None = None, registry: Registry | None = None
+) -> Workflow:
+    data, source = load_yaml(text, name)
+    return _Validator(data, source, overrides or {}, registry or default_registry()).workflow()
+
+
+class _Validator:
+    """Turns the loaded document into a Workflow, raising at the first problem with its location."""
+
+    def __init__(self, data: Any, source: Source, overrides: dict[str, Any], registry: Registry):
+        self.data = data
+        self.src = source
+        self.overrides = overrides
+        self.registry = registry
+
+    def fail(self, message: str, path: tuple = (), key: bool = False) -> WorkflowError:
+        return WorkflowError(message, self.src.where(path, key=key))
+
+    def workflow(self) -> Workflow:
+        if self.data is None:
+            raise self.fail("the workflow file is empty; expected a mapping with 'name' and 'steps'")
+        if not isinstance(self.data, dict):
+            raise self.fail(f"expected a mapping with 'name' and 'steps' at the top, got {_kind(self.data)}")
+        self._check_keys(self.data, TOP_KEYS, (), "top-level key")
+        name = self._string(self.data.get("name", Path(self.src.name).stem), ("name",), "name")
+        engine = self._engine(self.data.get("engine", "sklearn"), ("engine",))
+        self.vars = self._vars()
+        spark = self._config("spark", SPARK_CONFIG)
+        h2o = self._config("h2o", H2O_CONFIG)
+        steps = self._steps(engine)
+        workflow = Workflow(
+            name=name, steps=steps, engine=engine, vars=self.vars, spark=spark, h2o=h2o,
+            description=str(self.data.get("description") or ""), path=self.src.name, text=self.src.text,
+        )
+        workflow.order = self._order(steps)
+        return workflow
+
+    def _check_keys(self, mapping: dict, allowed: tuple[str, ...], path: tuple, what: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                raise self.fail(f"unknown {what} '{key}'; expected one of: {', '.join(allowed)}", path + (key,), True)
+
+    def _string(self, value: Any, path: tuple, what: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"'{what}' must be a non-empty string, got {_kind(value)}", path)
+        return value
+
+    def _engine(self, value: Any, path: tuple) -> str:
+        engine = ENGINE_ALIASES.get(value, value) if isinstance(value, str) else value
+        if engine not in ENGINES:
+            raise self.fail(f"unknown engine {value!r}; expected one of: {', '.join(ENGINES)}", path)
+        return engine
+
+    def _vars(self) -> dict[str, Any]:
+        raw = self.data.get("vars") or {}
+        if not isinstance(raw, dict):
+            raise self.fail(f"'vars' must be a mapping of name: value, got {_kind(raw)}", ("vars",))
+        merged = dict(raw)
+        merged.update(self.overrides)
+        for key, value in merged.items():
+            where = ("vars", key) if key in raw else ("vars",)
+            if not isinstance(key, str) or not VAR_NAME.match(key):
+                raise self.fail(f"var name {key!r} must be letters, digits and _ (not starting with a digit)", where)
+            if isinstance(value, (dict, list)):
+                raise self.fail(f"var '{key}' must be a single value (string, number, boolean), got {_kind(value)}",
+                                where)
+        return merged
+
+    def _substitute(self, value: Any, path: tuple) -> Any:
+        """Replace ``${name}`` from vars; a value that is exactly one reference keeps the var's type."""
+        if isinstance(value, dict):
+            return {k: self._substitute(v, path + (k,)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._substitute(v, path + (i,)) for i, v in enumerate(value)]
+        if not isinstance(value, str) or "$" not in value:
+            return value
+        whole = VAR_REF.fullmatch(value)
+        if whole and whole.group(1) is not None:
+            return self._lookup(whole.group(1), path)
+        return VAR_REF.sub(lambda m: "$" if m.group(1) is None else str(self._lookup(m.group(1), path)), value)
+
+    def _lookup(self, name: str, path: tuple) -> Any:
+        if name not in self.vars:
+            known = ", ".join(sorted(self.vars)) or "none defined"
+            raise self.fail(
+                f"undefined var '{name}' in ${{{name}}}; define it under 'vars' or pass --var {name}=VALUE "
+                f"(vars: {known})", path)
+        return self.vars[name]
+
+    def _config(self, key: str, params: tuple[Param, ...]) -> dict[str, Any]:
+        raw = self.data.get(key)
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(f"'{key}' must be a mapping, got {_kind(raw)}", (key,))
+        raw = self._substitute(raw, (key,))
+        try:
+            return resolve_params(params, raw, key, f"the '{key}' section")
+        except ParamProblem as exc:
+            raise self.fail(str(exc), (key, exc.key) if exc.key else (key,), key=bool(exc.key)) from None
+
+    def _steps(self, engine: str) -> list[Step]:
+        raw = self.data.get("steps")
+        if raw is None:
+            raise self.fail("the workflow has no 'steps'; expected a list of steps, each with 'id' and 'node'")
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(f"'steps' must be a non-empty list of steps, got {_kind(raw)}", ("steps",))
+        steps: list[Step] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(raw):
+            step = self._step(item, index, engine)
+            if step.id in seen:
+                raise self.fail(f"duplicate step id '{step.id}' (first used at {seen[step.id]}); step ids must be "
+                                "unique", ("steps", index, "id"))
+            seen[step.id] = step.location
+            steps.append(step)
+        self._check_references(steps)
+        return steps
+
+    def _step(self, item: Any, index: int, default_engine: str) -> Step:
+        path = ("steps", index)
+        if not isinstance(item, dict):
+            raise self.fail(f"each step must be a mapping with 'id' and 'node', got {_kind(item)}", path)
+        self._check_keys(item, STEP_KEYS, path, "step key")
+        for key in ("id", "node"):
+            if key not in item:
+                raise self.fail(f"step {index + 1} has no '{key}'; every step needs 'id' and 'node'", path)
+        step_id = item["id"]
+        if not isinstance(step_id, str) or not STEP_ID.match(step_id):
+            raise self.fail(f"step id {step_id!r} must start with a letter or _ and hold only letters, digits, _ "
+                            "and - (at most 64)", path + ("id",))
+        node_class = self._node(item["node"], path + ("node",))
+        engine = self._engine(item.get("engine", default_engine), path + ("engine",))
+        if engine not in node_class.engines():
+            raise self.fail(f"node {item['node']} does not run on engine {engine}; it runs on: "
+                            f"{', '.join(node_class.engines())}", path + ("engine" if "engine" in item else "node",))
+        params = self._params(item.get("params"), node_class, engine, path + ("params",))
+        inputs = self._inputs(item.get("inputs"), node_class, path + ("inputs",))
+        return Step(id=step_id, node=item["node"], node_class=node_class, engine=engine, inputs=inputs,
+                    params=params, index=index, location=self.src.where(path),
+                    description=str(item.get("description") or ""))
+
+    def _node(self, name: Any, path: tuple) -> type[Node]:
+        if not isinstance(name, str) or name not in self.registry:
+            known = ", ".join(self.registry.names())
+            raise self.fail(f"unknown node {name!r}; known nodes: {known} (plugins add more)", path)
+        return self.registry.get(name)
+
+    def _params(self, raw: Any, node_class: type[Node], engine: str, path: tuple) -> dict[str, Any]:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise self.fail(f"'params' must be a mapping of name: value, got {_kind(raw)}", path)
+        raw = self._substitute(raw, path)
+        try:
+            params = resolve_params(node_class.params, raw, engine, node_class.node_name())
+            node_class.check_params(params, engine)
+            return params
+        except ParamProblem as exc:
+            raise self.fail(str(exc), path + (exc.key,) if exc.key else path, key=bool(exc.key)) from None
+
+    def _inputs(self, raw: Any, node_class: type[Node], path: tuple) -> dict[str, InputRef]:
+        raw = raw or {}
+        name = node_class.node_name()
+        if not isinstance(raw, dict):
+            raise self.fail(f"'inputs' must map {name}'s input ports to steps (port: step or step.port), "
+                            f"got {_kind(raw)}", path)
+        refs: dict[str, InputRef] = {}
+        for port, ref in raw.items():
+            if port not in node_class.inputs:
+                ports = ", ".join(node_class.inputs) or "none"
+                raise self.fail(f"{name} has no input port '{port}'; its input ports: {ports}", path + (port,), True)
+            if not isinstance(ref, str) or not ref:
+                raise self.fail(f"input '{port}' must name a step as 'step' or 'step.port', got {_kind(ref)}",
+                                path + (port,))
+            step, _, out = ref.partition(".")
+            refs[port] = InputRef(step, out or None)
+        missing = [p for p in node_class.inputs if p not in refs]
+        if missing:
+            raise self.fail(f"{name} needs input {', '.join(repr(m) for m in missing)}: add it under 'inputs' "
+                            f"as {missing[0]}: <step id>", path if raw else path[:-1])
+        return refs
+
+    def _check_references(self, steps: list[Step]) -> None:
+        by_id = {s.id: s for s in steps}
+        for step in steps:
+            for port, ref in step.inputs.items():
+                path = ("steps", step.index, "inputs", port)
+                source = by_id.get(ref.step)
+                if source is None:
+                    raise self.fail(f"input '{port}' refers to unknown step '{ref.step}'; steps: "
+                                    f"{', '.join(by_id)}", path)
+                outputs = source.node_class.outputs
+                out = ref.port or source.node_class.default_output()
+                if out not in outputs:
+                    names = ", ".join(outputs) or "none"
+                    raise self.fail(f"step '{source.id}' ({source.node}) has no output '{out}'; its outputs: "
+                                    f"{names}", path)
+                want, have = step.node_class.inputs[port], outputs[out]
+                if ANY not in (want, have) and want != have:
+                    raise self.fail(f"input '{port}' of {step.node} expects a {want}, but '{ref}' is a {have} "
+                                    f"(from {source.node})", path)
+
+    def _order(self, steps: list[Step]) -> list[str]:
+        graph = {s.id: {ref.step for ref in s.inputs.values()} for s in steps}
+        sorter = graphlib.TopologicalSorter(graph)
+        try:
+            sorter.prepare()
+        except graphlib.CycleError as exc:
+            cycle = exc.args[1]
+            first = next(s for s in steps if s.id == cycle[0])
+            raise self.fail(f"the steps form a cycle: {' -> '.join(cycle)}; a step cannot depend on its own "
+                            "output", ("steps", first.index)) from None
+        # Stable order: among ready steps, keep the file's order.
+        position = {s.id: s.index for s in steps}
+        order: list[str] = []
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready(), key=position.__getitem__)
+            order.extend(ready)
+            sorter.done(*ready)
+        return order
+
+
+def _kind(value: Any) -> str:
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+             dict: "a mapping", type(None): "nothing"}
+    return kinds.get(type(value), type(value).__name__)

@@ -1,0 +1,1 @@
+"""emberflow's built-in nodes, one module each, registered through the ``emberflow.nodes`` entry points."""

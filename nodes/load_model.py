@@ -1,0 +1,55 @@
+"""LoadModel: a model from the store (by name, version or alias) or from a plain path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from emberflow.engine.api import (
+    MODEL, Model, Node, Param, ParamProblem, StepContext, UserError, check_name, load_from_path, load_from_store,
+)
+
+
+class LoadModel(Node):
+    """Load a saved model: ``name`` (the latest version), ``name@3`` or ``name@alias``, or a ``path``.
+
+    Every file's SHA-256 is checked against the manifest, and the recorded Python and library versions against
+    the running ones, before anything is deserialized. A pickle or joblib file from a plain path runs code when
+    loaded, so it needs ``trust: true``.
+    """
+
+    kind = "ml-modelload"
+    outputs = {"model": MODEL}
+    params = (
+        Param("name", "string", None, "the model in the store: name, name@version or name@alias"),
+        Param("path", "string", None, "a plain model file or folder instead of the store"),
+        Param("format", "string", "auto", "with path: the format, if its name does not tell"),
+        Param("trust", "boolean", False, "with path: allow formats whose loading can run code (pickle, joblib)"),
+        Param("strict_versions", "boolean", False, "refuse a model saved with other library versions"),
+        Param("mmap", "boolean", False, "memory-map a joblib model's arrays instead of reading them"),
+    )
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any], engine: str) -> None:
+        if (params["name"] is None) == (params["path"] is None):
+            raise ParamProblem("LoadModel needs exactly one of name (from the model store) or path (a plain file)",
+                               "name" if params["name"] else None)
+        if params["name"] is not None:
+            name, _, which = params["name"].partition("@")
+            try:
+                check_name(name)
+                if which:
+                    check_name(which, "version or alias")
+            except UserError as exc:
+                raise ParamProblem(str(exc), "name") from None
+
+    def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
+        options = {"mmap": params["mmap"]}
+        if params["path"]:
+            return load_from_path(Path(params["path"]), ctx.sessions, trust=params["trust"],
+                                  format_name=params["format"], strict_versions=params["strict_versions"],
+                                  options=options, warn=ctx.warn)
+        model, ref, _manifest = load_from_store(ctx.store, params["name"], ctx.sessions,
+                                                strict_versions=params["strict_versions"], options=options,
+                                                warn=ctx.warn)
+        return model

@@ -1,0 +1,204 @@
+"""ReadCSV: a CSV file into a frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, StepContext
+
+MODES = ("FAILFAST", "DROPMALFORMED", "PERMISSIVE")
+DTYPES = ("int", "float", "string", "bool")
+
+
+class ReadCSV(Node):
+    """Read a CSV file into a frame.
+
+    ``mode`` says what to do with a malformed row (one with too many or too few fields, or a value that does not
+    fit its column's dtype), with Spark's names: FAILFAST stops with an error naming the line, DROPMALFORMED
+    skips the row, PERMISSIVE keeps it with missing values where it has no fields.
+    """
+
+    kind = "dataset"
+    outputs = {"data": FRAME}
+    params = (
+        Param("path", "string", doc="the CSV file to read"),
+        Param("header", "boolean", True, "the first line holds the column names"),
+        Param("separator", "string", ",", "the field separator", aliases=("sep", "delimiter")),
+        Param("columns", "array", None, "column names (replacing the header's, or naming a headerless file)",
+              items="string"),
+        Param("dtypes", "object", None, f"column: type, types being {', '.join(DTYPES)}"),
+        Param("mode", "string", "FAILFAST", "what to do with a malformed row", choices=MODES),
+        Param("encoding", "string", "utf-8", "the file's text encoding"),
+        Param("quote", "string", '"', "the quote character"),
+        Param("escape", "string", None, "the escape character inside quoted values"),
+    )
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any], engine: str) -> None:
+        for key in ("separator", "quote", "escape"):
+            if params.get(key) is not None and len(params[key]) != 1:
+                raise ParamProblem(f"parameter '{key}' of ReadCSV must be one character, got {params[key]!r}", key)
+        for column, dtype in (params.get("dtypes") or {}).items():
+            if dtype not in DTYPES:
+                raise ParamProblem(f"dtype {dtype!r} of column '{column}' is not one of: {', '.join(DTYPES)}",
+                                   "dtypes")
+
+    def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        path = check_file(params["path"])
+        if params["mode"] == "PERMISSIVE":
+            return read_permissive(path, params)
+        return read_arrow(path, params)
+
+
+def check_file(path: str) -> Path:
+    file = Path(path)
+    if not file.exists():
+        raise DataError(f"ReadCSV: no such file {path}; check the path (or pass --var with the right one)")
+    if file.is_dir():
+        raise DataError(f"ReadCSV: {path} is a folder; expected a CSV file")
+    if file.stat().st_size == 0:
+        raise DataError(f"ReadCSV: {path} is empty; expected a CSV file with a header and rows")
+    return file
+
+
+def _arrow_type(dtype: str):
+    import pyarrow as pa
+
+    return {"int": pa.int64(), "float": pa.float64(), "string": pa.string(), "bool": pa.bool_()}[dtype]
+
+
+def read_arrow(path: Path, params: dict[str, Any]):
+    """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    bad_rows: list[str] = []
+
+    def on_invalid(row) -> str:
+        if params["mode"] == "DROPMALFORMED":
+            return "skip"
+        bad_rows.append(f"expected {row.expected_columns} fields, got {row.actual_columns}: {row.text[:80]!r}")
+        return "error"
+
+    names = params["columns"]
+    read = pcsv.ReadOptions(encoding=params["encoding"], column_names=names if not params["header"] else None,
+                            autogenerate_column_names=not params["header"] and not names,
+                            skip_rows=1 if params["header"] and names else 0)
+    parse = pcsv.ParseOptions(delimiter=params["separator"], quote_char=params["quote"],
+                              escape_char=params["escape"] or False, invalid_row_handler=on_invalid)
+    dtypes = params["dtypes"] or {}
+    lenient = params["mode"] == "DROPMALFORMED"  # typed columns are read as text, then bad values dropped
+    types = {c: _arrow_type("string" if lenient else t) for c, t in dtypes.items()}
+    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+    try:
+        table = pcsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+        raise DataError(_explain(path, params, exc, bad_rows)) from None
+    if not params["header"] and not names:
+        table = table.rename_columns([f"_c{i}" for i in range(table.num_columns)])
+    _check_columns(path, table.column_names, params)
+    frame = table.to_pandas()
+    return _drop_unconvertible(frame, dtypes) if lenient and dtypes else frame
+
+
+def _drop_unconvertible(frame, dtypes: dict[str, str]):
+    """DROPMALFORMED with dtypes: drop the rows whose value does not convert to its column's type."""
+    import pandas as pd
+
+    keep = pd.Series(True, index=frame.index)
+    converted = {}
+    for column, dtype in dtypes.items():
+        raw = frame[column]
+        if dtype in ("int", "float"):
+            value = pd.to_numeric(raw, errors="coerce")
+            if dtype == "int":
+                value = value.where(value.isna() | (value == value.round()))
+        elif dtype == "bool":
+            value = raw.str.lower().map({"true": True, "false": False})
+        else:
+            continue
+        keep &= raw.isna() | value.notna()
+        converted[column] = value
+    frame = frame.loc[keep].reset_index(drop=True)
+    for column, value in converted.items():
+        value = value.loc[keep].reset_index(drop=True)
+        frame[column] = value.astype("Int64" if dtypes[column] == "int" else
+                                     "boolean" if dtypes[column] == "bool" else "float64")
+    return frame
+
+
+def _explain(path: Path, params: dict[str, Any], exc: Exception, bad_rows: list[str]) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if bad_rows:
+        line = _line_of(path, bad_rows[0], params)
+        where = f"{path}:{line}" if line else str(path)
+        return (f"ReadCSV: malformed row at {where}, {bad_rows[0]}; fix the row, or set mode: DROPMALFORMED "
+                "to skip such rows or PERMISSIVE to keep them")
+    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text or "decode" in text.lower():
+        return f"ReadCSV: {path} is not valid {params['encoding']} text; set encoding: to the file's encoding"
+    if isinstance(exc, LookupError):
+        return f"ReadCSV: unknown encoding {params['encoding']!r}; use a Python codec name such as utf-8 or latin-1"
+    if "Empty CSV file" in text:
+        return f"ReadCSV: {path} holds no rows; expected a header and at least one row"
+    if "conversion error" in text:
+        return (f"ReadCSV: {path}: {text.replace('In CSV column', 'in column')}; fix the value or change the "
+                "column's dtype")
+    return f"ReadCSV: cannot parse {path}: {text}"
+
+
+def _line_of(path: Path, message: str, params: dict[str, Any]) -> int | None:
+    """The line number of a malformed row, found by its text (Arrow reports the text, not the line)."""
+    start = message.find(": '")
+    if start < 0:
+        return None
+    snippet = message[start + 3: -1]
+    try:
+        with open(path, encoding=params["encoding"], errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.rstrip("\r\n").startswith(snippet):
+                    return number
+    except (OSError, LookupError):
+        return None
+    return None
+
+
+def _check_columns(path: Path, names: list[str], params: dict[str, Any]) -> None:
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"ReadCSV: {path} has duplicate column names {dupes}; rename them or give columns:")
+    missing = [c for c in (params["dtypes"] or {}) if c not in names]
+    if missing:
+        raise DataError(f"ReadCSV: dtypes name columns {missing} that {path} does not have; columns: "
+                        f"{', '.join(names)}")
+
+
+def read_permissive(path: Path, params: dict[str, Any]):
+    """PERMISSIVE: keep every row; extra fields are dropped, missing ones and unparsable values become null."""
+    import pandas as pd
+
+    names = params["columns"]
+    try:
+        frame = pd.read_csv(
+            path, sep=params["separator"], header=0 if params["header"] else None,
+            names=names, encoding=params["encoding"], quotechar=params["quote"], escapechar=params["escape"],
+            engine="python", on_bad_lines=lambda fields: fields[: len(frame_columns(path, params))],
+        )
+    except (UnicodeDecodeError, LookupError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"ReadCSV: cannot parse {path} even in PERMISSIVE mode: {str(exc).splitlines()[0]}") from None
+    if not params["header"] and not names:
+        frame.columns = [f"_c{i}" for i in range(frame.shape[1])]
+    _check_columns(path, [str(c) for c in frame.columns], params)
+    for column, dtype in (params["dtypes"] or {}).items():
+        if dtype in ("int", "float"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        elif dtype == "string":
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def frame_columns(path: Path, params: dict[str, Any]) -> list[str]:
+    if params["columns"]:
+        return params["columns"]
+    with open(path, encoding=params["encoding"], errors="replace") as handle:
+        return handle.readline().rstrip("\r\n").split(params["separator"])

@@ -1,0 +1,45 @@
+"""SplitData: a frame into a train part and a test part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emberflow.engine.api import FRAME, DataError, Node, Param, StepContext
+
+
+class SplitData(Node):
+    """Split a frame into ``train`` and ``test`` parts.
+
+    On the sklearn engine this is exactly scikit-learn's ``train_test_split`` with ``random_state=seed``, so the
+    same seed gives the same rows as a hand-written script.
+    """
+
+    kind = "transform"
+    inputs = {"data": FRAME}
+    outputs = {"train": FRAME, "test": FRAME}
+    params = (
+        Param("test_size", "number", 0.25, "the share of rows in the test part", minimum=0.0, maximum=1.0),
+        Param("seed", "integer", 42, "the random seed; the same seed gives the same split", aliases=("random_state",)),
+        Param("stratify", "string", None, "a column whose class proportions both parts keep", engines=("sklearn",)),
+        Param("shuffle", "boolean", True, "shuffle before splitting", engines=("sklearn",)),
+    )
+
+    def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        from sklearn.model_selection import train_test_split
+
+        frame = inputs["data"]
+        test_size = params["test_size"]
+        if not 0.0 < test_size < 1.0:
+            raise DataError(f"SplitData: test_size must be between 0 and 1 (exclusive), got {test_size}")
+        stratify = None
+        if params["stratify"]:
+            if params["stratify"] not in frame.columns:
+                raise DataError(f"SplitData: no column '{params['stratify']}' to stratify by; columns: "
+                                f"{', '.join(map(str, frame.columns))}")
+            stratify = frame[params["stratify"]]
+        try:
+            train, test = train_test_split(frame, test_size=test_size, random_state=params["seed"],
+                                           shuffle=params["shuffle"], stratify=stratify)
+        except ValueError as exc:
+            raise DataError(f"SplitData: cannot split {len(frame)} rows: {exc}") from None
+        return {"train": train, "test": test}
