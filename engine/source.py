@@ -80,6 +80,10 @@ def load_yaml(text: str, name: str) -> tuple[Any, Source]:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if "could not determine a constructor" in problem:
+            tag = problem.rsplit("tag ", 1)[-1]
+            problem = (f"tag {tag} is not allowed: workflows are read as plain, safe YAML (no language-specific "
+                       "tags); remove the tag")
         raise WorkflowError(f"invalid YAML: {problem}", where) from None
     except yaml.YAMLError as exc:
         raise WorkflowError(f"invalid YAML: {' '.join(str(exc).split())}", name) from None

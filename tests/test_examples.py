@@ -1,0 +1,71 @@
+"""The example pair a newcomer runs first: train (twice), then score with the saved model by name."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+
+def test_train_twice_then_score_latest(cli, project: Path):
+    first = cli("run", "workflows/train.yaml", "--json")
+    assert first.code == 0, first.err
+    record = first.json()
+    assert record["status"] == "ok"
+    assert [m["version"] for m in record["models"]] == [1]
+    assert [s["id"] for s in record["steps"]] == ["read", "split", "train", "save", "score", "write"]
+    assert {s["engine"] for s in record["steps"]} == {"sklearn"}
+    assert 0.6 < record["metrics"]["score"]["accuracy"] <= 1.0
+
+    second = cli("run", "workflows/train.yaml", "--json")
+    assert second.json()["models"][0]["version"] == 2
+
+    scored = cli("run", "workflows/score.yaml", "--json")
+    assert scored.code == 0, scored.err
+    with open(project / "output" / "scored_new.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    new_rows = (project / "workflows" / "data" / "diabetes_new.csv").read_text().strip().splitlines()
+    assert len(rows) == len(new_rows) - 1
+    assert {"prediction", "probability"} <= set(rows[0])
+    assert all(0.0 <= float(r["probability"]) <= 1.0 for r in rows)
+
+    listing = cli("models", "list", "--json").json()
+    assert [(m["name"], m["versions"], m["latest"]) for m in listing] == [("diabetes-lr", [1, 2], 2)]
+    table = cli("models", "list")
+    assert "diabetes-lr" in table.out and "1,2" in table.out
+    for version in (1, 2):
+        shown = cli("models", "show", f"diabetes-lr@{version}")
+        assert shown.code == 0
+        assert f"diabetes-lr@{version}" in shown.out and "model.joblib" in shown.out
+
+
+def test_score_can_pick_a_version_and_the_run_records_it(cli, project: Path):
+    cli("run", "workflows/train.yaml", "--quiet")
+    cli("run", "workflows/train.yaml", "--quiet")
+    result = cli("run", "workflows/score.yaml", "--var", "model=diabetes-lr@1", "--json")
+    assert result.code == 0, result.err
+    run = json.loads((project / "models" / "runs" / f"{result.json()['run_id']}.json").read_text())
+    assert run["status"] == "ok"
+    assert "name: score-diabetes" in run["text"]
+    assert run["vars"]["model"] == "diabetes-lr@1"
+
+
+def test_manifest_records_what_loading_needs(cli, project: Path):
+    run = cli("run", "workflows/train.yaml", "--json").json()
+    manifest = json.loads((project / "models" / "diabetes-lr" / "1" / "manifest.json").read_text())
+    assert manifest["name"] == "diabetes-lr" and manifest["version"] == 1
+    assert manifest["format"] == "joblib" and manifest["engine"] == "sklearn"
+    assert manifest["model_class"].endswith("LogisticRegression")
+    assert set(manifest["libraries"]) >= {"scikit-learn", "numpy", "joblib"}
+    assert manifest["python"].count(".") == 2
+    assert [f["name"] for f in manifest["features"]] == ["preg", "plas", "pres", "skin", "test", "mass", "pedi",
+                                                         "age"]
+    assert all(f["dtype"] == "int64" or f["dtype"] == "float64" for f in manifest["features"])
+    assert manifest["label"] == "class" and manifest["classes"] == [0, 1]
+    assert manifest["params"]["solver"] == "liblinear"
+    assert manifest["metrics"]["train_rows"] > 0
+    assert manifest["workflow"]["name"] == "train-diabetes" and len(manifest["workflow"]["sha256"]) == 64
+    assert manifest["step"] == "save" and manifest["run_id"] == run["run_id"]
+    entry = manifest["files"]["model.joblib"]
+    path = project / "models" / "diabetes-lr" / "1" / "model.joblib"
+    assert entry["size"] == path.stat().st_size and len(entry["sha256"]) == 64
