@@ -82,7 +82,7 @@ def read_arrow(path: Path, params: dict[str, Any]):
         return "error"
 
     names = params["columns"]
-    read = pcsv.ReadOptions(encoding=params["encoding"], column_names=names if not params["header"] else None,
+    read = pcsv.ReadOptions(encoding=params["encoding"], column_names=names or None,
                             autogenerate_column_names=not params["header"] and not names,
                             skip_rows=1 if params["header"] and names else 0)
     parse = pcsv.ParseOptions(delimiter=params["separator"], quote_char=params["quote"],
@@ -97,6 +97,10 @@ def read_arrow(path: Path, params: dict[str, Any]):
         raise DataError(_explain(path, params, exc, bad_rows)) from None
     if not params["header"] and not names:
         table = table.rename_columns([f"_c{i}" for i in range(table.num_columns)])
+    undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type)]
+    if undecodable:
+        raise DataError(f"ReadCSV: {path} is not valid {params['encoding']} text (in columns {undecodable}); set "
+                        "encoding: to the file's encoding, such as latin-1")
     _check_columns(path, table.column_names, params)
     frame = table.to_pandas()
     return _drop_unconvertible(frame, dtypes) if lenient and dtypes else frame
