@@ -25,6 +25,7 @@ class Sessions:
             return None
         if engine not in self._open:
             session = engine_class(engine)(self.settings.get(engine, {}))
+            session.warn = self.warn
             self._open[engine] = (session, session.start())
         return self._open[engine][1]
 

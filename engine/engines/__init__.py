@@ -8,6 +8,7 @@ or h2o.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from ..errors import EngineUnavailable
@@ -25,6 +26,10 @@ class EngineSession:
 
     def __init__(self, settings: dict[str, Any]):
         self.settings = settings
+
+    def warn(self, message: str) -> None:
+        """Report a warning; ``Sessions`` routes it to the run's warnings."""
+        print(f"warning: {message}", file=sys.stderr)
 
     def start(self) -> Any:
         raise NotImplementedError

@@ -1,0 +1,268 @@
+"""The Spark engine: one SparkSession per run, started on first use, quiet and on loopback by default.
+
+Settings (the workflow's ``spark:`` section, with ``--spark-master`` / ``--spark-conf`` on top):
+``master`` (default ``local[*]``), ``app_name``, ``conf`` (Spark settings) and ``ui`` (Spark's web UI, off by
+default).
+
+A SparkSession that is already running in the process (a notebook's, an application's, a test fixture's) is
+used as it is and left running at the end of the run: emberflow stops only what it started. When emberflow
+launched Spark's JVM for the run, it also ends that JVM when the run ends, so an application that runs
+workflows leaves no idle JVM behind and the next run gets its own driver settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineUnavailable
+from . import EngineSession
+
+DEFAULT_MASTER = "local[*]"
+DEFAULT_APP_NAME = "emberflow"
+LOG_CONFIG = Path(__file__).resolve().parent.parent / "resources" / "spark-log4j2.properties"
+PROBE_SECONDS = 3.0
+LOOPBACK = "127.0.0.1"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+QUIET_JAVA_OPTIONS = ("-Ddev.ludovic.netlib.blas.allowNative=false",)
+# Applied to a session emberflow joins, for the run's duration, when Spark lets them change at run time.
+RUNTIME_DEFAULTS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
+PANDAS_WARNING = "PySpark does not yet fully support pandas"
+
+
+class _Started:
+    """The session emberflow started, shared by the runs of this process that use it at the same time."""
+
+    lock = threading.Lock()
+    session: Any = None
+    users = 0
+    launched_jvm = False
+
+
+class Engine(EngineSession):
+    name = "spark"
+
+    def __init__(self, settings: dict[str, Any]):
+        super().__init__(settings)
+        self._session: Any = None
+        self._shared = False  # uses the session emberflow started (counted in _Started.users)
+        self._restore: dict[str, str | None] = {}
+
+    def start(self) -> Any:
+        warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+        requested = self.settings.get("master")
+        with _Started.lock:
+            running = running_session()
+            if running is not None:
+                self._session = self._join(running, requested)
+            else:
+                self._session = self._launch(requested or DEFAULT_MASTER)
+        return self._session
+
+    def stop(self) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        with _Started.lock:
+            if not self._shared:
+                self._restore_conf(session)
+                return
+            self._shared = False
+            _Started.users -= 1
+            if _Started.users > 0 or _Started.session is not session:
+                return
+            launched_jvm = _Started.launched_jvm
+            _Started.session, _Started.launched_jvm = None, False
+            try:
+                session.stop()
+            finally:
+                if launched_jvm:
+                    end_jvm()
+
+    def _join(self, running: Any, requested: str | None) -> Any:
+        """Use a SparkSession that already runs in this process (after checking its master fits)."""
+        master = running.sparkContext.master
+        if requested and requested != master:
+            if not (is_local(requested) and is_local(master)):
+                raise EngineUnavailable(
+                    f"this process already runs a SparkSession on master {master}, and Spark cannot switch to "
+                    f"{requested} within one process; run the workflow in a new process (emberflow run ...) or "
+                    f"use master {master}")
+            self.warn(f"Spark: using the SparkSession already running on {master} instead of {requested}")
+        if running is _Started.session:
+            _Started.users += 1
+            self._shared = True
+        self._apply_runtime_conf(running)
+        return running
+
+    def _apply_runtime_conf(self, session: Any) -> None:
+        wanted = {**RUNTIME_DEFAULTS, **{k: spark_value(v) for k, v in (self.settings.get("conf") or {}).items()}}
+        for key, value in wanted.items():
+            current = session.conf.get(key, None)
+            if current == value:
+                continue
+            if not session.conf.isModifiable(key):
+                self.warn(f"Spark: {key}={value} cannot be applied to the SparkSession already running in this "
+                          f"process (it keeps {current}); set it where that session is created")
+                continue
+            self._restore.setdefault(key, current)
+            session.conf.set(key, value)
+
+    def _restore_conf(self, session: Any) -> None:
+        for key, value in self._restore.items():
+            if value is None:
+                session.conf.unset(key)
+            else:
+                session.conf.set(key, value)
+        self._restore.clear()
+
+    def _launch(self, master: str) -> Any:
+        from pyspark import SparkContext
+        from pyspark.sql import SparkSession
+
+        if master.startswith("spark://"):
+            probe_master(master)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if is_loopback(master):
+            os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
+        builder = SparkSession.builder.master(master).appName(self.settings.get("app_name") or DEFAULT_APP_NAME)
+        for key, value in launch_conf(master, self.settings).items():
+            builder = builder.config(key, value)
+        jvm_was_running = SparkContext._gateway is not None
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:
+            raise EngineUnavailable(f"Spark did not start on master {master}: {first_line(exc)}") from exc
+        _Started.session, _Started.users, _Started.launched_jvm = session, 1, not jvm_was_running
+        self._shared = True
+        return session
+
+
+def running_session() -> Any:
+    """The SparkSession already running in this process, or None."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    if SparkContext._active_spark_context is None:
+        return None
+    try:
+        return SparkSession.active()
+    except Exception:  # a bare SparkContext: give it a session
+        return SparkSession.builder.getOrCreate()
+
+
+def launch_conf(master: str, settings: dict[str, Any]) -> dict[str, str]:
+    """The Spark settings a new session starts with: emberflow's quiet defaults, then the user's on top."""
+    conf = {
+        "spark.ui.enabled": spark_value(bool(settings.get("ui"))),
+        "spark.ui.showConsoleProgress": "false",
+        **RUNTIME_DEFAULTS,
+    }
+    if is_local(master):
+        conf["spark.sql.shuffle.partitions"] = str(local_threads(master))
+    if is_loopback(master):
+        conf["spark.driver.host"] = LOOPBACK
+        conf["spark.driver.bindAddress"] = LOOPBACK
+    user = {str(k): spark_value(v) for k, v in (settings.get("conf") or {}).items()}
+    java = [f"-Dlog4j2.configurationFile={quote_option(str(LOG_CONFIG))}", *QUIET_JAVA_OPTIONS]
+    if user.get("spark.driver.extraJavaOptions"):
+        java.append(user.pop("spark.driver.extraJavaOptions"))  # later -D options win
+    conf["spark.driver.extraJavaOptions"] = " ".join(java)
+    conf.update(user)
+    return conf
+
+
+def spark_value(value: Any) -> str:
+    """A setting as Spark reads it: booleans in lower case, everything else as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def quote_option(text: str) -> str:
+    return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
+def is_local(master: str) -> bool:
+    return master == "local" or master.startswith("local[")
+
+
+def local_threads(master: str) -> int:
+    """The worker threads of a local master: local (1), local[N] or local[N,F] (N), local[*] (the cores)."""
+    inside = master[len("local["):-1] if master.startswith("local[") else "1"
+    count = inside.split(",")[0].strip()
+    if count == "*":
+        return os.cpu_count() or 1
+    return int(count) if count.isdigit() and int(count) > 0 else 1
+
+
+def master_addresses(master: str) -> list[tuple[str, int]]:
+    """The (host, port) pairs of ``spark://host:port[,host:port...]`` (several for a high-availability master)."""
+    addresses = []
+    for part in master[len("spark://"):].split(","):
+        host, sep, port = part.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise EngineUnavailable(f"invalid Spark master URL {master!r}; expected spark://host:port")
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+def is_loopback(master: str) -> bool:
+    """Local mode, or a standalone master on this machine's loopback address: the driver binds to 127.0.0.1."""
+    if is_local(master):
+        return True
+    if not master.startswith("spark://"):
+        return False
+    try:
+        hosts = [host for host, _port in master_addresses(master)]
+    except EngineUnavailable:
+        return False
+    return all(h in LOOPBACK_HOSTS or h.startswith("127.") for h in hosts)
+
+
+def probe_master(master: str, seconds: float = PROBE_SECONDS) -> None:
+    """Fail fast if no master of ``spark://...`` accepts a TCP connection (Spark itself retries for a minute)."""
+    problems = []
+    for host, port in master_addresses(master):
+        try:
+            with socket.create_connection((host, port), timeout=seconds):
+                return
+        except OSError as exc:
+            problems.append(f"{host}:{port}: {exc.strerror or exc}")
+    raise EngineUnavailable(
+        f"cannot reach the Spark master {master} ({'; '.join(problems)}); start the master, check the URL "
+        "(--spark-master or spark: master in the workflow), or run locally with --spark-master 'local[*]'")
+
+
+def end_jvm() -> None:
+    """End the JVM that pyspark launched for this process (it exits when its standard input closes)."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    with contextlib.suppress(Exception):  # already gone: the process is dealt with below
+        gateway.shutdown()
+    if process is None:
+        return
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(timeout=15)
+    except Exception:
+        process.kill()
+        process.wait(timeout=15)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
