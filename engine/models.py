@@ -17,7 +17,7 @@ from .errors import IntegrityError, UserError, VersionMismatch
 from .formats import ModelFormat, all_formats, choose_format, get_format
 from .integrity import file_digests, find_problems
 from .model import Model
-from .store import MANIFEST, ModelStore, VersionRef, write_json_atomic
+from .store import ModelStore, VersionRef, write_json_atomic
 
 SIDECAR_SUFFIX = ".manifest.json"
 

@@ -76,11 +76,8 @@ class Param:
         if type_name == "any":
             return
         expected = _TYPES[type_name]
-        if isinstance(value, bool) and bool not in expected:
-            ok = False
-        else:
-            ok = isinstance(value, expected)
-        if not ok:
+        is_bool_for_number = isinstance(value, bool) and bool not in expected
+        if is_bool_for_number or not isinstance(value, expected):
             what = f"{'elements of type ' if element else ''}{type_name}"
             raise ValueError(f"expected {what}, got {_describe(value)}")
 

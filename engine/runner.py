@@ -135,10 +135,10 @@ def _run_step(step: Step, state: RunState, outputs: dict[str, dict[str, Any]]) -
     node = step.node_class()
     ctx = StepContext(step_id=step.id, engine=step.engine, run=state)
     result = node.run(ctx, inputs, dict(step.params))
-    if not isinstance(result, dict) or set(result) - set(step.node_class.outputs):
-        if len(step.node_class.outputs) <= 1:
-            result = {step.node_class.default_output(): result} if step.node_class.outputs else {}
-    return result
+    outputs = step.node_class.outputs
+    if isinstance(result, dict) and result and set(result) <= set(outputs):
+        return result
+    return {step.node_class.default_output(): result} if outputs else {}
 
 
 def _rows(result: dict[str, Any], step: Step) -> int | None:

@@ -8,7 +8,6 @@ import pickle
 from pathlib import Path
 
 import pytest
-
 from emberflow.engine.context import Sessions
 from emberflow.engine.errors import IntegrityError, UserError, VersionMismatch
 from emberflow.engine.models import load_from_path, load_from_store

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from emberflow.engine.errors import ModelNotFound, UserError
 from emberflow.engine.store import ModelStore
 

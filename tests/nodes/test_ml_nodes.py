@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from emberflow.engine.params import resolve_params
+from emberflow.nodes.train_lr import TrainLR, sklearn_arguments
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
-
-from emberflow.engine.params import resolve_params
-from emberflow.nodes.train_lr import TrainLR, sklearn_arguments
 
 from .helpers import run_text
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from emberflow.engine.errors import DataError
-from emberflow.nodes.read_csv import ReadCSV
 from emberflow.engine.params import resolve_params
+from emberflow.nodes.read_csv import ReadCSV
 
 
 def read(path: Path, **params):
