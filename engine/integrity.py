@@ -35,8 +35,9 @@ def file_digests(folder: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def find_problems(folder: Path, manifest: dict[str, Any]) -> list[str]:
-    """What differs between ``folder`` and the files its manifest lists: changed, missing and extra files."""
+def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True) -> list[str]:
+    """What differs between ``folder`` and the files its manifest lists: changed, missing and (with ``extras``)
+    files the manifest does not list."""
     expected: dict[str, dict[str, Any]] = manifest.get("files") or {}
     problems: list[str] = []
     present = {p.relative_to(folder).as_posix(): p for p in _files(folder)}
@@ -50,8 +51,8 @@ def find_problems(folder: Path, manifest: dict[str, Any]) -> list[str]:
             problems.append(f"{rel}: size {path.stat().st_size} differs from the manifest's {meta.get('size')}")
         elif sha256_file(path) != meta.get("sha256"):
             problems.append(f"{rel}: SHA-256 differs from the manifest")
-    for rel in sorted(set(present) - set(expected)):
-        problems.append(f"{rel}: not listed in the manifest")
+    if extras:
+        problems += [f"{rel}: not listed in the manifest" for rel in sorted(set(present) - set(expected))]
     return problems
 
 

@@ -140,11 +140,9 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
             f"{path} is a {fmt.name} file, and loading one can run code; load it from the model store, or mark "
             "the LoadModel step trust: true if you trust where the file came from")
     if manifest:
+        # A plain file shares its folder with other files: only a folder must hold exactly what is listed.
         folder = path if path.is_dir() else path.parent
-        listed = {k: v for k, v in manifest.get("files", {}).items()}
-        problems = find_problems(folder, {"files": listed})
-        problems = [p for p in problems if not p.endswith("not listed in the manifest")] if path.is_file() \
-            else problems
+        problems = find_problems(folder, manifest, extras=path.is_dir())
         if problems:
             raise IntegrityError(f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it: "
                                  f"{'; '.join(problems)}")
