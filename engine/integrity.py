@@ -40,7 +40,11 @@ def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True) -
     files the manifest does not list."""
     expected: dict[str, dict[str, Any]] = manifest.get("files") or {}
     problems: list[str] = []
-    present = {p.relative_to(folder).as_posix(): p for p in _files(folder)}
+    if extras:
+        present = {p.relative_to(folder).as_posix(): p for p in _files(folder)}
+    else:  # only the listed files, and only inside ``folder``: no walk of a large shared folder
+        present = {rel: folder / rel for rel in expected
+                   if ".." not in Path(rel).parts and not Path(rel).is_absolute() and (folder / rel).is_file()}
     for rel, meta in sorted(expected.items()):
         path = present.get(rel)
         if path is None:
