@@ -6,7 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from emberflow.engine.api import (
-    MODEL, Model, Node, Param, ParamProblem, StepContext, UserError, check_name, load_from_path, load_from_store,
+    MODEL,
+    Model,
+    Node,
+    Param,
+    ParamProblem,
+    StepContext,
+    UserError,
+    check_name,
+    load_from_path,
+    load_from_store,
 )
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from emberflow.engine.api import (
-    MODEL, Model, Node, Param, ParamProblem, StepContext, UserError, check_name, save_to_path, save_to_store,
+    MODEL,
+    Model,
+    Node,
+    Param,
+    ParamProblem,
+    StepContext,
+    UserError,
+    check_name,
+    save_to_path,
+    save_to_store,
 )
 
 
