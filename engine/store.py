@@ -19,20 +19,25 @@ import json
 import os
 import re
 import shutil
+import stat
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelNotFound, UserError
-from .integrity import file_digests
+from .errors import IntegrityError, ModelNotFound, UserError
+from .integrity import file_digests, find_problems
 
 MANIFEST = "manifest.json"
 ALIASES = "aliases.json"
+LAST_VERSION = ".last-version"
 RUNS = "runs"
 TEMP_PREFIX = ".tmp-"
+GC_GRACE_SECONDS = 600.0  # how old an unlocked temporary must be before gc removes it
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 RESERVED_NAMES = {RUNS, "latest"}
 RESERVED_ALIASES = {"latest"}
 
@@ -45,6 +50,10 @@ def check_name(name: Any, what: str = "model name") -> str:
             "at most 128 characters"
         )
     return name
+
+
+class AliasedVersion(UserError):
+    """A version that an alias points to cannot be deleted without ``force``."""
 
 
 @dataclass(frozen=True)
@@ -158,12 +167,13 @@ class ModelStore:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
+        claim = _claim(tmp)  # held until the version is in place, so gc leaves a live writer's folder alone
         try:
             manifest = write(tmp)
             manifest["files"] = file_digests(tmp)
             _fsync_tree(tmp)
             with self._lock(name):
-                version = max(self.versions(name), default=0) + 1
+                version = self._next_version(name)
                 manifest = {"name": name, "version": version, **manifest}
                 write_json_atomic(tmp / MANIFEST, manifest)
                 target = folder / str(version)
@@ -172,6 +182,8 @@ class ModelStore:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            os.close(claim)
         return VersionRef(name, version, target)
 
     def set_alias(self, name: str, version: int, alias: str) -> None:
@@ -185,16 +197,151 @@ class ModelStore:
             aliases[alias] = version
             write_json_atomic(self.root / name / ALIASES, aliases)
 
+    def _next_version(self, name: str) -> int:
+        """One more than any version the model ever had: a deleted number is never given out again."""
+        path = self.root / name / LAST_VERSION
+        deleted = int(path.read_text(encoding="utf-8").strip() or 0) if path.is_file() else 0
+        return max([deleted, *self.versions(name)]) + 1
+
+    def import_version(self, name: str, manifest: dict[str, Any], fill: Callable[[Path], None]) -> VersionRef:
+        """Add, as the next version of ``name``, a version made elsewhere (another store's export).
+
+        ``fill(folder)`` writes its files into the hidden temporary folder; they are checked against
+        ``manifest["files"]`` before the version becomes visible, so a damaged copy never appears. The new
+        manifest keeps everything but the name and version, and records where the version came from.
+        """
+        if not manifest.get("files"):
+            raise IntegrityError(f"the manifest of the version to import into '{name}' lists no files")
+
+        def write(folder: Path) -> dict[str, Any]:
+            fill(folder)
+            problems = find_problems(folder, manifest)
+            if problems:
+                raise IntegrityError(f"the files to import do not match their manifest, nothing imported: "
+                                     f"{'; '.join(problems)}")
+            dropped = ("name", "version", "files", "imported_from")
+            kept = {k: v for k, v in manifest.items() if k not in dropped}
+            kept["imported_from"] = {"name": manifest.get("name"), "version": manifest.get("version")}
+            return kept
+
+        return self.save(name, write)
+
+    def delete(self, ref: VersionRef, force: bool = False) -> list[str]:
+        """Remove a version; return the aliases removed with it (only with ``force``).
+
+        The folder is first renamed to a hidden name under the model's lock, so readers see the version either
+        whole or gone, and its number is remembered so that it is never reused.
+        """
+        with self._lock(ref.name):
+            if not (ref.path / MANIFEST).is_file():
+                raise ModelNotFound(f"model '{ref.name}' has no version {ref.version}")
+            pointing = sorted(a for a, v in self.aliases(ref.name).items() if v == ref.version)
+            if pointing and not force:
+                raise AliasedVersion(
+                    f"{ref} is what alias {', '.join(pointing)} points to; point the alias at another "
+                    f"version first (emberflow models alias {ref.name} VERSION ALIAS) or pass --force")
+            if pointing:
+                kept = {a: v for a, v in self.aliases(ref.name).items() if a not in pointing}
+                write_json_atomic(self.root / ref.name / ALIASES, kept)
+            highest = max([self._next_version(ref.name) - 1, ref.version])
+            _write_text_atomic(self.root / ref.name / LAST_VERSION, f"{highest}\n")
+            doomed = ref.path.with_name(f"{TEMP_PREFIX}deleted-{ref.version}-{uuid.uuid4().hex}")
+            os.rename(ref.path, doomed)
+            _fsync_dir(ref.path.parent)
+        shutil.rmtree(doomed, ignore_errors=True)
+        return pointing
+
+    def prune(self, name: str, keep: int, dry_run: bool = False) -> list[int]:
+        """Delete all but the ``keep`` newest versions of ``name``, never one an alias points to.
+
+        Returns the versions deleted (or that would be, with ``dry_run``).
+        """
+        if keep < 0:
+            raise UserError(f"--keep must be 0 or more, got {keep}")
+        self.resolve(name)
+        versions = self.versions(name)
+        aliased = set(self.aliases(name).values())
+        newest = set(versions[-keep:]) if keep else set()
+        doomed = [v for v in versions if v not in newest and v not in aliased]
+        if dry_run:
+            return doomed
+        deleted = []
+        for version in doomed:
+            try:
+                self.delete(VersionRef(name, version, self.root / name / str(version)))
+            except (AliasedVersion, ModelNotFound):  # aliased or deleted meanwhile by someone else
+                continue
+            deleted.append(version)
+        return deleted
+
+    def stored_file(self, ref: VersionRef, rel: str) -> Path:
+        """The file ``rel`` of a version, for downloads and file views: only a file its manifest lists, and
+        only if its real path (symbolic links followed) stays inside the version's folder."""
+        listed = self.manifest(ref).get("files") or {}
+        if rel != MANIFEST and rel not in listed:
+            raise ModelNotFound(f"{ref} has no file {rel!r}")
+        base = ref.path.resolve()
+        path = (base / rel).resolve()
+        inside = path.is_relative_to(base) and base.is_relative_to(self.root.resolve())
+        if not inside or not path.is_file():
+            raise ModelNotFound(f"{ref} has no file {rel!r}")
+        return path
+
+    # ----- leftovers -----
+    def gc(self, grace_seconds: float = GC_GRACE_SECONDS, dry_run: bool = False) -> list[Path]:
+        """Remove the hidden temporary folders and files that interrupted writers left; return their paths.
+
+        Readers never look at them; this only gives the space back. A temporary folder whose writer is alive is
+        kept: the writer holds a lock on it, which the kernel drops when the writer dies. One changed less
+        than ``grace_seconds`` ago is kept too, which covers the instant between a writer creating its folder
+        and locking it, and the short-lived files of atomic JSON writes (which hold no lock).
+        """
+        if not self.root.is_dir():
+            return []
+        places = [self.root, self.runs_dir, *(p for p in self.root.iterdir()
+                                               if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))]
+        leftovers = [p for place in places if place.is_dir() for p in sorted(place.iterdir())
+                     if p.name.startswith(TEMP_PREFIX)]
+        return [p for p in leftovers if _remove_if_abandoned(p, grace_seconds, dry_run)]
+
     # ----- runs -----
     @property
     def runs_dir(self) -> Path:
         return self.root / RUNS
+
+    def run_ids(self) -> list[str]:
+        """Every recorded run, newest first (run ids start with their UTC start time)."""
+        if not self.runs_dir.is_dir():
+            return []
+        return sorted((p.stem for p in self.runs_dir.glob("*.json") if RUN_ID.match(p.stem)), reverse=True)
+
+    def read_run(self, run_id: str) -> dict[str, Any]:
+        """A run record by id, or by a prefix that only one run id starts with."""
+        if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+            raise ModelNotFound(f"no run {run_id!r} in the store at {self.root}")
+        matches = [r for r in self.run_ids() if r.startswith(run_id)]
+        exact = [r for r in matches if r == run_id]
+        if len(exact) != 1 and len(matches) != 1:
+            hint = f"{len(matches)} runs start with it; give more of the id" if matches else \
+                "list them with: emberflow runs list"
+            raise ModelNotFound(f"no single run {run_id!r} in the store at {self.root} ({hint})")
+        with open(self.runs_dir / f"{(exact or matches)[0]}.json", encoding="utf-8") as handle:
+            return json.load(handle)
 
     def write_run(self, record: dict[str, Any]) -> Path:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         path = self.runs_dir / f"{record['run_id']}.json"
         write_json_atomic(path, record)
         return path
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{path.name.lstrip('.')}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -213,3 +360,36 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _claim(folder: Path) -> int:
+    """Lock a temporary folder for its writer; return the descriptor to close once the folder is in place."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _remove_if_abandoned(path: Path, grace_seconds: float, dry_run: bool) -> bool:
+    """Remove ``path`` (a leftover temporary) unless a live writer holds it or it is younger than the grace."""
+    try:
+        info = path.lstat()
+        if time.time() - info.st_mtime < grace_seconds:
+            return False
+        if not stat.S_ISDIR(info.st_mode):
+            if not dry_run:
+                path.unlink()
+            return True
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:  # renamed into place or removed meanwhile
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # its writer is alive
+        os.close(fd)
+        return False
+    try:
+        if not dry_run:
+            shutil.rmtree(path)
+    finally:
+        os.close(fd)
+    return True
