@@ -146,12 +146,9 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
+    from .render import human_size
+
+    return human_size(size)
 
 
 def cmd_models_show(args: argparse.Namespace) -> int:
@@ -200,11 +197,188 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_models_gc(args: argparse.Namespace) -> int:
+    store = _store(args)
+    removed = store.gc(args.grace, dry_run=args.dry_run)
+    for path in removed:
+        print(f"{'would remove' if args.dry_run else 'removed'} {path}")
+    print(f"{len(removed)} leftover temporar{'y' if len(removed) == 1 else 'ies'} in the store at {store.root}")
+    return 0
+
+
 def cmd_models_alias(args: argparse.Namespace) -> int:
     store = _store(args)
     store.set_alias(args.name, args.version, args.alias)
     print(f"{args.name}@{args.alias} -> version {args.version}")
     return 0
+
+
+def cmd_models_files(args: argparse.Namespace) -> int:
+    from .render import table
+
+    store = _store(args)
+    ref = store.resolve(args.ref)
+    files = store.manifest(ref).get("files") or {}
+    if args.json:
+        print(json.dumps({"model": ref.name, "version": ref.version, "path": str(ref.path), "files": files},
+                         indent=2))
+        return 0
+    table(["file", "bytes", "sha256"], [[rel, f"{meta.get('size', 0):,}", meta.get("sha256")]
+                                        for rel, meta in sorted(files.items())])
+    return 0
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .archive import export_zip, zip_folder_name
+
+    store = _store(args)
+    ref = store.resolve(args.ref)
+    target = Path(args.output or f"{zip_folder_name(ref)}.zip")
+    if target.exists() and not args.force:
+        raise UserError(f"{target} exists; choose another file with -o or pass --force to replace it")
+    export_zip(store, ref, target)
+    files = store.manifest(ref).get("files") or {}
+    print(f"{ref} -> {target} (files: {len(files)} and the manifest; {_size(target.stat().st_size)})")
+    return 0
+
+
+def cmd_models_import(args: argparse.Namespace) -> int:
+    from .archive import import_zip
+
+    store = _store(args)
+    ref = import_zip(store, args.file, name=args.name)
+    manifest = store.manifest(ref)
+    origin = manifest.get("imported_from") or {}
+    print(f"imported {args.file} as {ref} (exported as {origin.get('name')}@{origin.get('version')}; "
+          f"files verified: {len(manifest.get('files') or {})}) at {ref.path}")
+    return 0
+
+
+def cmd_models_delete(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if "@" not in args.ref:
+        raise UserError(f"give the version to delete as NAME@VERSION, such as {args.ref}@1 (to keep only the "
+                        f"newest versions: emberflow models prune {args.ref} --keep N)")
+    ref = store.resolve(args.ref)
+    removed = store.delete(ref, force=args.force)
+    print(f"deleted {ref}" + (f" and the aliases pointing at it: {', '.join(removed)}" if removed else ""))
+    return 0
+
+
+def cmd_models_prune(args: argparse.Namespace) -> int:
+    store = _store(args)
+    doomed = store.prune(args.name, args.keep, dry_run=args.dry_run)
+    kept = [v for v in store.versions(args.name) if v not in doomed]
+    verb = "would delete" if args.dry_run else "deleted"
+    listed = ", ".join(map(str, doomed)) or "nothing"
+    print(f"{args.name}: {verb} {'version ' if doomed else ''}{listed}; kept {', '.join(map(str, kept))}")
+    return 0
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    from .inventory import list_runs
+    from .render import table
+
+    store = _store(args)
+    runs = list_runs(store, args.limit)
+    if args.json:
+        print(json.dumps(runs, indent=2, default=str))
+        return 0
+    if not runs:
+        print(f"no runs recorded in the store at {store.root}")
+        return 0
+    rows = [[r["run_id"], r["status"] + (f" at {r['failed_step']}" if r["failed_step"] else ""),
+             r["workflow"], r["started"], f"{r['seconds']:.2f}" if r["seconds"] is not None else "",
+             r["steps"], ", ".join(r["models"])] for r in runs]
+    table(["run", "status", "workflow", "started", "seconds", "steps", "models"], rows)
+    return 0
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    from .render import table
+
+    record = _store(args).read_run(args.run_id)
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+        return 0
+    wf = record.get("workflow") or {}
+    print(f"run {record.get('run_id')}: {record.get('status')}, started {record.get('started')}, "
+          f"{record.get('seconds', 0):.2f}s, workflow {wf.get('name')} ({wf.get('path')})")
+    rows = [[s.get("id"), s.get("node"), s.get("engine"), s.get("status"),
+             "" if s.get("seconds") is None else f"{s['seconds']:.2f}",
+             "" if s.get("rows") is None else f"{s['rows']:,}",
+             ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                       for k, v in (s.get("metrics") or {}).items())] for s in record.get("steps") or []]
+    table(["step", "node", "engine", "status", "seconds", "rows", "metrics"], rows)
+    edges = [f"{e['from']} -> {e['to']} ({e['port']})" for e in record.get("edges") or []]
+    print(f"edges: {'; '.join(edges) or 'none'}")
+    for model in record.get("models") or []:
+        print(f"saved model {model['name']}@{model['version']} ({model.get('format')}) "
+              f"by step {model['step']}")
+    for warning in record.get("warnings") or []:
+        print(f"warning: {warning}")
+    if record.get("error"):
+        print(f"error at step {record['error'].get('step')}: {record['error'].get('message')}")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .store import default_store_root
+    from .ui.server import serve
+
+    return serve(default_store_root(args.store), host=args.host, port=args.port, workflows=args.workflows)
+
+
+def _add_archive_commands(models, store_option) -> None:
+    """``models files/download/import/delete/prune``: the store's files as zips, and retention."""
+    files = models.add_parser("files", help="a version's files with sizes and SHA-256")
+    files.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
+    files.add_argument("--json", action="store_true")
+    download = models.add_parser("download", help="a version as one zip file (its folder and manifest)")
+    download.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
+    download.add_argument("-o", "--output", metavar="FILE.zip",
+                          help="the zip to write (default: NAME-VERSION.zip)")
+    download.add_argument("--force", action="store_true", help="replace the zip if it exists")
+    imported = models.add_parser("import", help="add a downloaded version to this store as its next version")
+    imported.add_argument("file", metavar="FILE.zip")
+    imported.add_argument("--name", help="the model name in this store (default: the name in the zip)")
+    delete = models.add_parser("delete", help="delete one version")
+    delete.add_argument("ref", metavar="NAME@VERSION")
+    delete.add_argument("--force", action="store_true",
+                        help="also when aliases point at it (they go with it)")
+    prune = models.add_parser("prune", help="delete all but the newest versions, keeping aliased ones")
+    prune.add_argument("name")
+    prune.add_argument("--keep", type=int, required=True, metavar="N",
+                       help="how many newest versions to keep")
+    prune.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    commands = ((files, cmd_models_files), (download, cmd_models_download), (imported, cmd_models_import),
+                (delete, cmd_models_delete), (prune, cmd_models_prune))
+    for parser, func in commands:
+        store_option(parser)
+        parser.set_defaults(func=func)
+
+
+def _add_runs_and_ui_commands(sub, store_option) -> None:
+    runs = sub.add_parser("runs", help="the recorded runs").add_subparsers(dest="runs_command",
+                                                                          metavar="SUBCOMMAND")
+    runs_list = runs.add_parser("list", help="recorded runs, newest first")
+    runs_list.add_argument("--limit", type=int, metavar="N", help="only the N newest")
+    runs_list.add_argument("--json", action="store_true")
+    runs_show = runs.add_parser("show", help="a run's steps, edges, models and errors")
+    runs_show.add_argument("run_id", metavar="RUN_ID", help="a run id, or the start of one")
+    runs_show.add_argument("--json", action="store_true", help="the whole run record")
+    for parser, func in ((runs_list, cmd_runs_list), (runs_show, cmd_runs_show)):
+        store_option(parser)
+        parser.set_defaults(func=func)
+    ui = sub.add_parser("ui", help="browse the store's models and runs in a web browser (read-only)")
+    store_option(ui)
+    ui.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=8765, help="the port (default: 8765)")
+    ui.add_argument("--workflows", nargs="+", metavar="DIR_OR_FILE",
+                    help="workflow folders or files to draw (default: ./workflows)")
+    ui.set_defaults(func=cmd_ui)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +446,14 @@ def build_parser() -> argparse.ArgumentParser:
     models_alias.add_argument("alias")
     store_option(models_alias)
     models_alias.set_defaults(func=cmd_models_alias)
+    _add_archive_commands(models, store_option)
+    models_gc = models.add_parser("gc", help="remove temporary folders that interrupted saves left behind")
+    models_gc.add_argument("--grace", type=float, default=600.0, metavar="SECONDS",
+                           help="keep temporaries changed more recently than this (default: 600)")
+    models_gc.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    store_option(models_gc)
+    models_gc.set_defaults(func=cmd_models_gc)
+    _add_runs_and_ui_commands(sub, store_option)
     return parser
 
 

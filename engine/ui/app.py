@@ -1,0 +1,245 @@
+"""The web UI: FastAPI routes over the model store, pages from Jinja templates, the same data as JSON under
+``/api/`` (documented at ``/docs``, whose Swagger UI files are served from the installed package, never a CDN).
+
+Read-only: every route is a GET. A file is only ever served after the store's ``stored_file`` has checked
+that the manifest lists it and that its real path stays inside the version's folder; workflow files are only
+found through a catalog built by walking the configured folders. Anything else answers 404.
+
+The framework is imported inside ``create_app`` (and this module has no ``from __future__ import
+annotations``, so the routes' annotations are the real classes FastAPI needs).
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import EmberflowError, IntegrityError, UserError
+from ..store import ModelStore, VersionRef, check_name
+from . import views
+from .graph import run_graph
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_WORKFLOWS = ("workflows",)
+
+
+def create_app(store_root: str | Path, workflows: list[str | Path] | None = None,
+               allowed_hosts: list[str] | None = None):
+    """The app for the store at ``store_root``; ``workflows`` are folders or files for the workflow pages;
+    ``allowed_hosts`` (Host headers accepted) guards a loopback-bound server against DNS rebinding."""
+    from fastapi.staticfiles import StaticFiles
+    from fastapi_offline import FastAPIOffline
+
+    store = ModelStore(store_root)
+    sources = [Path(p) for p in (workflows or DEFAULT_WORKFLOWS)]
+    app = FastAPIOffline(
+        title="emberflow", version=__version__, redoc_url=None, static_url="/docs-assets",
+        description="Read-only JSON API over an emberflow model store: models, versions, manifests, runs.",
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = _templates(store)
+    _error_handlers(app, templates)
+    _api_routes(app, store, sources)
+    _model_pages(app, store, templates)
+    _file_routes(app, store, templates)
+    _run_and_workflow_pages(app, store, sources, templates)
+    if allowed_hosts:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    return app
+
+
+def _templates(store: ModelStore):
+    from fastapi.templating import Jinja2Templates
+
+    from ..render import human_size
+
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["size"] = lambda n: "" if n is None else human_size(int(n))
+    templates.env.filters["num"] = _number
+    templates.env.globals.update(store_root=str(store.root), version=__version__)
+    return templates
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(", ", ": "), default=str)
+    return str(value)
+
+
+def resolve_version(store: ModelStore, name: str, which: str) -> VersionRef:
+    """``name`` and a version number, alias or ``latest`` from a URL, to a stored version."""
+    check_name(name)
+    return store.resolve(f"{name}@{which}")
+
+
+def _error_handlers(app, templates) -> None:
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    def respond(request, status: int, message: str):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=status)
+        heading = {404: "Not found", 409: "Damaged model"}.get(status, "Error")
+        return templates.TemplateResponse(request, "error.html", {"status": status, "heading": heading,
+                                                                  "message": message}, status_code=status)
+
+    @app.exception_handler(EmberflowError)
+    async def emberflow_error(request, exc: EmberflowError):
+        # A name, version, alias, run or file that is not in the store (or cannot be) is simply not found.
+        status = 409 if isinstance(exc, IntegrityError) else 404 if isinstance(exc, UserError) else 500
+        return respond(request, status, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc: HTTPException):
+        return respond(request, exc.status_code, str(exc.detail))
+
+
+def _api_routes(app, store: ModelStore, sources: list[Path]) -> None:
+    from fastapi import Query
+
+    from ..inventory import list_models, list_runs, list_versions
+
+    @app.get("/api/models", tags=["models"])
+    def api_models() -> list[dict[str, Any]]:
+        """Every model: its versions, latest version, aliases, format, engine, created time and size."""
+        return list_models(store)
+
+    @app.get("/api/models/{name}", tags=["models"])
+    def api_model(name: str) -> dict[str, Any]:
+        """One model: its aliases and every version's summary (format, size, metrics, aliases)."""
+        check_name(name)
+        return {"name": name, "aliases": store.aliases(name), "versions": list_versions(store, name)}
+
+    @app.get("/api/models/{name}/versions/{version}", tags=["models"])
+    def api_version(name: str, version: str) -> dict[str, Any]:
+        """One version's manifest (``version`` is a number, an alias or ``latest``), files and checksums included."""
+        ref = resolve_version(store, name, version)
+        return {"name": ref.name, "version": ref.version, "manifest": store.manifest(ref)}
+
+    @app.get("/api/runs", tags=["runs"])
+    def api_runs(limit: int | None = Query(None, ge=1)) -> list[dict[str, Any]]:
+        """Recorded runs, newest first: status, workflow, start time, seconds, steps and models saved."""
+        return list_runs(store, limit)
+
+    @app.get("/api/runs/{run_id}", tags=["runs"])
+    def api_run(run_id: str) -> dict[str, Any]:
+        """A whole run record: steps (engine, status, seconds, rows, metrics), edges, models, workflow text."""
+        return store.read_run(run_id)
+
+    @app.get("/api/workflows", tags=["workflows"])
+    def api_workflows() -> list[str]:
+        """The keys of the workflow files the UI shows (see ``/workflows/{key}``)."""
+        return list(views.workflow_catalog(sources))
+
+
+def _model_pages(app, store: ModelStore, templates) -> None:
+    from fastapi import Request
+    from fastapi.responses import RedirectResponse
+
+    from ..inventory import list_models, list_versions
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        return RedirectResponse("/models")
+
+    @app.get("/models", include_in_schema=False)
+    def models_page(request: Request, q: str = ""):
+        models = list_models(store)
+        shown = [m for m in models if views.matches(m, q)] if q.strip() else models
+        return templates.TemplateResponse(request, "models.html", {
+            "section": "models", "models": shown, "query": q, "total": len(models)})
+
+    def version_page(request: Request, name: str, which: str):
+        ref = resolve_version(store, name, which)
+        manifest = store.manifest(ref)
+        return templates.TemplateResponse(request, "model.html", {
+            "section": "models", "ref": ref, "manifest": manifest, "aliases": store.aliases(ref.name),
+            "versions": list_versions(store, ref.name), "tree": views.tree_rows(manifest.get("files") or {})})
+
+    @app.get("/models/{name}", include_in_schema=False)
+    def model_page(request: Request, name: str):
+        return version_page(request, name, "latest")
+
+    @app.get("/models/{name}/versions/{which}", include_in_schema=False)
+    def model_version_page(request: Request, name: str, which: str):
+        return version_page(request, name, which)
+
+
+def _file_routes(app, store: ModelStore, templates) -> None:
+    from fastapi import Request
+    from fastapi.responses import FileResponse
+    from starlette.background import BackgroundTask
+
+    from ..archive import export_zip, zip_folder_name
+
+    @app.get("/models/{name}/versions/{which}/download", tags=["downloads"])
+    def download_version(name: str, which: str):
+        """The version as one zip: a folder ``NAME-VERSION/`` with the manifest and every file it lists."""
+        ref = resolve_version(store, name, which)
+        folder = Path(tempfile.mkdtemp(prefix="emberflow-download-"))
+        try:
+            path = export_zip(store, ref, folder / f"{zip_folder_name(ref)}.zip")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return FileResponse(path, media_type="application/zip", filename=path.name,
+                            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+    @app.get("/models/{name}/versions/{which}/files/{rel:path}", tags=["downloads"])
+    def download_file(name: str, which: str, rel: str):
+        """One file of a version, by its path in the manifest."""
+        ref = resolve_version(store, name, which)
+        path = store.stored_file(ref, rel)
+        return FileResponse(path, media_type="application/octet-stream", filename=path.name)
+
+    @app.get("/models/{name}/versions/{which}/view/{rel:path}", include_in_schema=False)
+    def view_file(request: Request, name: str, which: str, rel: str):
+        ref = resolve_version(store, name, which)
+        path = store.stored_file(ref, rel)
+        meta = (store.manifest(ref).get("files") or {}).get(rel) or {}
+        return templates.TemplateResponse(request, "file.html", {
+            "section": "models", "ref": ref, "rel": rel, "size": path.stat().st_size, "sha256": meta.get("sha256"),
+            "text": views.text_preview(path)})
+
+
+def _run_and_workflow_pages(app, store: ModelStore, sources: list[Path], templates) -> None:
+    from fastapi import Request
+    from starlette.exceptions import HTTPException
+
+    from ..inventory import list_runs
+
+    @app.get("/runs", include_in_schema=False)
+    def runs_page(request: Request):
+        return templates.TemplateResponse(request, "runs.html", {"section": "runs", "runs": list_runs(store)})
+
+    @app.get("/runs/{run_id}", include_in_schema=False)
+    def run_page(request: Request, run_id: str):
+        record = store.read_run(run_id)
+        return templates.TemplateResponse(request, "run.html", {
+            "section": "runs", "run": record, "graph": run_graph(record)})
+
+    @app.get("/workflows", include_in_schema=False)
+    def workflows_page(request: Request):
+        rows = []
+        for key, path in views.workflow_catalog(sources).items():
+            view = views.workflow_view(path)
+            rows.append({"key": key, "name": view.get("name"), "error": view["error"],
+                         "steps": len(view["steps"]) if view.get("steps") else None})
+        return templates.TemplateResponse(request, "workflows.html", {
+            "section": "workflows", "workflows": rows, "sources": [str(s) for s in sources]})
+
+    @app.get("/workflows/{key:path}", include_in_schema=False)
+    def workflow_page(request: Request, key: str):
+        path = views.workflow_catalog(sources).get(key)
+        if path is None:
+            raise HTTPException(404, f"no workflow file {key!r} here; the list is at /workflows")
+        return templates.TemplateResponse(request, "workflow.html", {
+            "section": "workflows", "key": key, "view": views.workflow_view(path)})

@@ -1,0 +1,59 @@
+"""``emberflow ui``: serve the web UI with uvicorn, on 127.0.0.1 unless told otherwise."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def allowed_hosts(host: str) -> list[str] | None:
+    """Host headers a loopback-bound UI accepts (so a web page elsewhere cannot reach it through DNS
+    rebinding); None, meaning any, once the user has chosen to listen on another address."""
+    if host in LOOPBACK or host.startswith("127."):
+        return sorted({"127.0.0.1", "localhost", host})
+    return None
+
+
+def make_server(store_root: str | Path, host: str = "127.0.0.1", port: int = 8765,
+                workflows: list[str] | None = None, log_level: str = "warning"):
+    """A uvicorn server for the UI, not started yet (``.run()`` serves until ``.should_exit`` is set)."""
+    try:
+        import uvicorn
+
+        from .app import create_app
+    except ImportError as exc:
+        raise UserError(f"the web UI needs {exc.name}, which is not installed; install it with: "
+                        "pip install 'emberflow[ui]'") from None
+    _check_port(host, port)
+    app = create_app(store_root, workflows, allowed_hosts=allowed_hosts(host))
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)
+    return uvicorn.Server(config)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one clear line (not a server traceback) when the address cannot be listened on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or "
+                            "--host") from None
+
+
+def serve(store_root: str | Path, host: str = "127.0.0.1", port: int = 8765,
+          workflows: list[str] | None = None) -> int:
+    server = make_server(store_root, host, port, workflows)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"emberflow UI for the store at {store_root}: http://{shown}:{port}/ (read-only; Ctrl+C stops it)",
+          file=sys.stderr)
+    if allowed_hosts(host) is None:
+        print(f"warning: listening on {host}, so other machines can read this store's models", file=sys.stderr)
+    server.run()
+    return 0
