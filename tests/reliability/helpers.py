@@ -1,0 +1,35 @@
+"""Shared by the reliability tests: starting writer processes and reading what they say."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+WRITERS = Path(__file__).resolve().parent / "writers.py"
+
+
+def start_writer(*args: str, stdin: bool = False) -> subprocess.Popen:
+    """Start ``writers.py ARGS`` in a fresh Python process, its stdout (and with ``stdin`` its stdin) a pipe of
+    lines. One BLAS thread: the fork server forks, and a thread pool does not survive a fork."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, str(WRITERS), *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin else None, text=True,
+                            env=env)
+
+
+def expect_line(proc: subprocess.Popen, wanted: str) -> None:
+    """Read the writer's next line, which must be ``wanted``."""
+    line = proc.stdout.readline().strip()
+    if line != wanted:
+        proc.kill()
+        raise AssertionError(f"writer said {line!r}, expected {wanted!r}; stderr: {proc.stderr.read()[-2000:]}")
+
+
+def saved_versions(output: str) -> list[int]:
+    return [int(line.split()[1]) for line in output.splitlines() if line.startswith("saved ")]
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob(".tmp-*")) if folder.exists() else []
