@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, StepContext
+from emberflow.engine.api import (
+    FRAME,
+    DataError,
+    Node,
+    Param,
+    ParamProblem,
+    StepContext,
+    spark_errors,
+    to_engine,
+)
 
 MODES = ("FAILFAST", "DROPMALFORMED", "PERMISSIVE")
 DTYPES = ("int", "float", "string", "bool")
@@ -17,6 +26,10 @@ class ReadCSV(Node):
     ``mode`` says what to do with a malformed row (one with too many or too few fields, or a value that does not
     fit its column's dtype), with Spark's names: FAILFAST stops with an error naming the line, DROPMALFORMED
     skips the row, PERMISSIVE keeps it with missing values where it has no fields.
+
+    On H2O, PERMISSIVE reads with H2O's own parallel parser (which keeps malformed rows with missing values);
+    FAILFAST and DROPMALFORMED read as on the sklearn engine and upload the rows to H2O, so that bad rows are
+    treated alike on every engine. Text columns become H2O categorical (enum) columns.
     """
 
     kind = "dataset"
@@ -32,6 +45,9 @@ class ReadCSV(Node):
         Param("encoding", "string", "utf-8", "the file's text encoding"),
         Param("quote", "string", '"', "the quote character"),
         Param("escape", "string", None, "the escape character inside quoted values"),
+        Param("infer_schema", "boolean", True, "Spark: infer the types of the columns without a dtype (one "
+              "extra pass over the file); false reads them as strings", aliases=("inferSchema",),
+              engines=("spark",)),
     )
 
     @classmethod
@@ -49,6 +65,18 @@ class ReadCSV(Node):
         if params["mode"] == "PERMISSIVE":
             return read_permissive(path, params)
         return read_arrow(path, params)
+
+    def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows."""
+        location = spark_location(params)
+        with spark_errors():
+            return read_spark(ctx.session(), location, params)
+
+    def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        h2o = ctx.session()
+        if params["mode"] == "PERMISSIVE" and h2o_can_parse(params):
+            return read_h2o(h2o, check_file(params["path"]), params)
+        return to_engine(self.run_sklearn(ctx, inputs, params), "h2o", ctx.sessions)
 
 
 def check_file(path: str) -> Path:
@@ -206,3 +234,104 @@ def frame_columns(path: Path, params: dict[str, Any]) -> list[str]:
         return params["columns"]
     with open(path, encoding=params["encoding"], errors="replace") as handle:
         return handle.readline().rstrip("\r\n").split(params["separator"])
+
+
+def spark_location(params: dict[str, Any]) -> str:
+    """The file for Spark: a URL (hdfs://, s3a:// ...) as given, a local file checked and made absolute (so that
+    executors on other processes find it)."""
+    path = params["path"]
+    if "://" in path:
+        return path
+    file = check_file(path)
+    _check_header(file, params)
+    return str(file.resolve())
+
+
+def _check_header(file: Path, params: dict[str, Any]) -> None:
+    """What Spark would silently rename (duplicate names) or garble (an unknown encoding) is an error here, as
+    on the sklearn engine."""
+    import codecs
+
+    try:
+        codecs.lookup(params["encoding"])
+    except LookupError:
+        raise DataError(f"ReadCSV: unknown encoding {params['encoding']!r}; use a codec name such as utf-8 or "
+                        "latin-1") from None
+    if params["header"] and not params["columns"]:
+        _check_columns(file, frame_columns(file, params), {**params, "dtypes": None})
+
+
+def spark_reader(spark, params: dict[str, Any]):
+    """A DataFrameReader with the step's CSV options; a quote doubled inside a quoted value escapes it, as in
+    RFC 4180 and on the sklearn engine, unless ``escape`` says otherwise."""
+    return spark.read.options(
+        header=params["header"], sep=params["separator"], quote=params["quote"],
+        escape=params["escape"] or params["quote"], encoding=params["encoding"], mode=params["mode"],
+    )
+
+
+def read_spark(spark, location: str, params: dict[str, Any]):
+    """Read with the types of ``dtypes`` and, for the other columns, inferred ones (or strings)."""
+    dtypes = params["dtypes"] or {}
+    names = params["columns"]
+    if not dtypes:
+        frame = spark_reader(spark, params).option("inferSchema", params["infer_schema"]).csv(location)
+        if names:
+            _check_count(frame.columns, names, location)
+            frame = frame.toDF(*names)
+        return frame
+    base = spark_reader(spark, params).option("mode", "PERMISSIVE").csv(location)  # reads the first line
+    columns = names or base.columns
+    _check_count(base.columns, columns, location)
+    missing = [c for c in dtypes if c not in columns]
+    if missing:
+        raise DataError(f"ReadCSV: dtypes name columns {missing} that {location} does not have; columns: "
+                        f"{', '.join(columns)}")
+    if params["infer_schema"] and any(c not in dtypes for c in columns):
+        base = spark_reader(spark, params).options(mode="PERMISSIVE", inferSchema=True).csv(location)
+    from pyspark.sql import types
+
+    spark_types = {"int": types.LongType(), "float": types.DoubleType(), "string": types.StringType(),
+                   "bool": types.BooleanType()}
+    schema = types.StructType([
+        types.StructField(name, spark_types[dtypes[name]] if name in dtypes else field.dataType)
+        for name, field in zip(columns, base.schema.fields, strict=True)])
+    return spark_reader(spark, params).schema(schema).csv(location)
+
+
+def _check_count(have: list[str], names: list[str], location: str) -> None:
+    if len(have) != len(names):
+        raise DataError(f"ReadCSV: columns names {len(names)} columns, but {location} has {len(have)}; give one "
+                        "name per column")
+
+
+H2O_TYPES = {"int": "int", "float": "real", "string": "enum", "bool": "enum"}
+
+
+def h2o_can_parse(params: dict[str, Any]) -> bool:
+    """H2O's parser reads UTF-8 and quotes with ' or \" only."""
+    import codecs
+
+    try:
+        utf8 = codecs.lookup(params["encoding"]).name == "utf-8"
+    except LookupError:
+        return False
+    return utf8 and params["quote"] in ("'", '"')
+
+
+def read_h2o(h2o, file: Path, params: dict[str, Any]):
+    """H2O's own parser: ``import_file`` when H2O runs on this machine (it reads the file itself, in parallel),
+    else ``upload_file``."""
+    reader = h2o.import_file if h2o.connection().local_server is not None else h2o.upload_file
+    types = {c: H2O_TYPES[t] for c, t in (params["dtypes"] or {}).items()}
+    try:
+        frame = reader(str(file.resolve()), header=1 if params["header"] else -1, sep=params["separator"],
+                       col_names=params["columns"], col_types=types or None, quotechar=params["quote"],
+                       escapechar=params["escape"])
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"ReadCSV: H2O cannot parse {file}: {text}") from None
+    if not params["header"] and not params["columns"]:
+        frame.set_names([f"_c{i}" for i in range(frame.ncol)])
+    _check_columns(file, list(frame.columns), params)
+    return frame

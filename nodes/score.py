@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from emberflow.engine.api import FRAME, MODEL, DataError, Model, Node, Param, StepContext
+from emberflow.engine.api import (
+    FRAME,
+    MODEL,
+    DataError,
+    Model,
+    Node,
+    Param,
+    StepContext,
+    h2o_estimator,
+    mojo_probabilities,
+    spark_errors,
+    to_pandas,
+)
+
+MODES = ("engine", "mojo")
 
 
 class Score(Node):
@@ -13,6 +27,16 @@ class Score(Node):
     A binary model adds ``probability`` (of the second class); a model of more classes adds one
     ``probability_<class>`` column per class. When the frame holds the label column, the step records accuracy,
     ROC AUC, log loss and the confusion matrix in the run's record.
+
+    On Spark the columns are plain doubles too (not Spark ML vectors), and the metrics are computed by Spark
+    jobs, without collecting the rows. A Spark step scores a Spark ML model, or a scikit-learn or portable
+    (``params``) model batch by batch through Arrow (``mapInPandas``); a Spark ML model scores on Spark only
+    (to score one without Spark, save it with ``format: params``).
+
+    On H2O the model scores on the cluster, and the step returns an H2OFrame. ``mode: mojo`` scores an H2O
+    model's MOJO with the h2o-genmodel classes in a JVM of its own (heap: the ``h2o:`` section's
+    ``max_mem_size``, default 1G), without any H2O cluster, and returns a pandas frame: on the sklearn engine,
+    a run that only loads and scores an H2O model this way starts no H2O at all.
     """
 
     kind = "ml-predict"
@@ -22,26 +46,118 @@ class Score(Node):
         Param("label", "string", None, "the label column, for metrics (default: the model's label, if present)"),
         Param("prediction_col", "string", "prediction", "the name of the prediction column"),
         Param("probability_col", "string", "probability", "the name (or prefix) of the probability column(s)"),
+        Param("mode", "string", "engine", "engine: score with the step's engine; mojo: score an H2O model's MOJO "
+              "without an H2O cluster", choices=MODES, engines=("sklearn", "h2o")),
     )
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         model: Model = inputs["model"]
         frame = inputs["data"]
+        if params["mode"] == "mojo":
+            return score_mojo(ctx, model, frame, params)
         if model.engine not in ("sklearn", "portable"):
+            hint = " (or set mode: mojo to score its MOJO here)" if model.engine == "h2o" else ""
             raise DataError(f"Score on engine sklearn cannot use a {model.engine} model; run the step with "
-                            f"engine: {model.engine}")
+                            f"engine: {model.engine}{hint}")
         X = model_inputs(model, frame)
         proba = model.obj.predict_proba(X)
         classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
-        scored = add_predictions(frame, proba, classes, params, model.params.get("threshold", 0.5))
+        return finish_pandas(ctx, model, frame, proba, classes, params)
+
+    def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        model: Model = inputs["model"]
+        frame = inputs["data"]
         label = params["label"] or model.label
-        if label and label in frame.columns:
-            ctx.record_metrics(classification_metrics(frame[label].to_numpy(), proba, classes,
-                                                      model.params.get("threshold", 0.5)))
-        elif params["label"]:
-            raise DataError(f"Score: no label column '{label}' in the data; columns: "
-                            f"{', '.join(map(str, frame.columns))}")
+        if params["label"] and label not in frame.columns:
+            raise DataError(f"Score: no label column '{label}' in the data; columns: {', '.join(frame.columns)}")
+        check_features(model, frame.columns)
+        with spark_errors():
+            if model.engine == "spark":
+                scored, classes = spark_model_scores(model, frame, params)
+            elif model.engine in ("sklearn", "portable"):
+                scored, classes = pandas_model_scores(model, frame, params)
+            else:
+                raise DataError(f"Score on engine spark cannot use a {model.engine} model; run the step with "
+                                f"engine: {model.engine}")
+            if label and label in frame.columns:
+                ctx.record_metrics(spark_metrics(scored, label, classes, params))
         return scored
+
+    def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        """H2O's predict gives the probabilities; the prediction compares them with the model's threshold, as on
+        the other engines (H2O's own predict column uses the threshold that maximizes F1)."""
+        model: Model = inputs["model"]
+        frame = inputs["data"]
+        if params["mode"] == "mojo":
+            return score_mojo(ctx, model, to_pandas(frame), params)
+        if model.engine != "h2o":
+            raise DataError(f"Score on engine h2o needs an H2O model, got a {model.engine} model; run the step "
+                            f"with engine: {'sklearn' if model.engine == 'portable' else model.engine}")
+        label = metrics_label(model, frame.columns, params)
+        check_features(model, frame.columns)
+        classes = list(model.classes)
+        threshold = model.params.get("threshold", 0.5)
+        predictions = h2o_estimator(model).predict(frame[model.features])
+        scored = h2o_add_predictions(frame, predictions, classes, params, threshold)
+        if label:
+            local = to_pandas(frame[label].cbind(predictions[:, 1:len(classes) + 1]))
+            ctx.record_metrics(classification_metrics(local.iloc[:, 0].to_numpy(), local.iloc[:, 1:].to_numpy(),
+                                                      classes, threshold))
+        return scored
+
+
+def finish_pandas(ctx: StepContext, model: Model, frame, proba, classes: list[Any], params: dict[str, Any]):
+    """Prediction and probability columns added to a pandas frame; metrics recorded when the label is there."""
+    threshold = model.params.get("threshold", 0.5)
+    scored = add_predictions(frame, proba, classes, params, threshold)
+    label = metrics_label(model, frame.columns, params)
+    if label:
+        ctx.record_metrics(classification_metrics(frame[label].to_numpy(), proba, classes, threshold))
+    return scored
+
+
+def metrics_label(model: Model, columns, params: dict[str, Any]) -> str | None:
+    """The label column to compute metrics with, if the data has it; an error if the one asked for is missing."""
+    label = params["label"] or model.label
+    if label and label in columns:
+        return label
+    if params["label"]:
+        raise DataError(f"Score: no label column '{label}' in the data; columns: {', '.join(map(str, columns))}")
+    return None
+
+
+def score_mojo(ctx: StepContext, model: Model, frame, params: dict[str, Any]):
+    """An H2O model's MOJO scored by h2o-genmodel on a pandas frame: no H2O cluster."""
+    if model.engine != "h2o":
+        raise DataError(f"mode: mojo scores H2O models, and this is a {model.engine} model; leave out mode")
+    check_features(model, [str(c) for c in frame.columns])
+    proba = mojo_probabilities(model, frame, ctx.sessions)
+    return finish_pandas(ctx, model, frame, proba, list(model.classes), params)
+
+
+def h2o_add_predictions(frame, predictions, classes: list[Any], params: dict[str, Any], threshold: float):
+    """The H2OFrame with the prediction and probability columns (replacing columns of those names): for two
+    classes the second's probability against the threshold, beyond two H2O's most probable class."""
+    if len(classes) == 2:
+        positive = predictions[:, 2]
+        columns = [(positive > threshold).ifelse(classes[1], classes[0]), positive]
+    else:
+        prediction = predictions[:, 0]
+        if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
+            prediction = prediction.ascharacter().asnumeric()  # the factor's text, not its level index
+        columns = [prediction, *(predictions[:, i + 1] for i in range(len(classes)))]
+    names = [params["prediction_col"], *probability_columns(classes, params)]
+    replaced = [n for n in names if n in frame.columns]
+    scored = frame.drop(replaced) if replaced else frame
+    for column, name in zip(columns, names, strict=True):
+        scored = scored.cbind(column.set_names([name]))
+    return scored
+
+
+def check_features(model: Model, columns) -> None:
+    missing = [f for f in model.features if f not in columns]
+    if missing:
+        raise DataError(f"the data lacks the model's feature columns {missing}; columns: {', '.join(columns)}")
 
 
 def model_inputs(model: Model, frame):
@@ -97,3 +213,145 @@ def classification_metrics(y_true, proba, classes: list[Any], threshold: float =
         "matrix": confusion_matrix(y_true, predicted, labels=labels).tolist(),
     }
     return metrics
+
+
+def spark_column(name: str):
+    """A column by its exact name (dots and backticks in it taken literally)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def probability_columns(classes: list[Any], params: dict[str, Any]) -> list[str]:
+    """The probability columns Score adds: one for two classes (the second's), else one per class."""
+    if len(classes) == 2:
+        return [params["probability_col"]]
+    return [f"{params['probability_col']}_{c}" for c in classes]
+
+
+def _kept(frame, added: list[str]) -> list[str]:
+    return [c for c in frame.columns if c not in added]
+
+
+def spark_model_scores(model: Model, frame, params: dict[str, Any]):
+    """A Spark ML model's predictions as class values and its probabilities as doubles."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    predictor = next((s for s in reversed(getattr(model.obj, "stages", [model.obj]))
+                      if callable(getattr(s, "getProbabilityCol", None))), None)
+    if predictor is None:
+        raise DataError(f"Score needs a model that gives class probabilities; {model.model_class} does not")
+    classes = list(model.classes) or [float(i) for i in range(predictor.numClasses)]
+    transformed = model.obj.transform(frame)
+    index = spark_column(predictor.getPredictionCol()).cast("int")
+    prediction = F.element_at(F.array(*[F.lit(c) for c in classes]), index + 1)
+    probabilities = vector_to_array(spark_column(predictor.getProbabilityCol()))
+    names = probability_columns(classes, params)
+    chosen = [probabilities[1]] if len(classes) == 2 else [probabilities[i] for i in range(len(classes))]
+    added = [params["prediction_col"], *names]
+    scored = transformed.select(
+        *[spark_column(c) for c in _kept(frame, added)], prediction.alias(params["prediction_col"]),
+        *[value.alias(name) for value, name in zip(chosen, names, strict=True)])
+    return scored, classes
+
+
+def pandas_model_scores(model: Model, frame, params: dict[str, Any]):
+    """A scikit-learn or portable model scoring a Spark frame batch by batch, exactly as on the sklearn engine."""
+    from pyspark.sql import types
+
+    classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
+    threshold = model.params.get("threshold", 0.5)
+    names = probability_columns(classes, params)
+    added = [params["prediction_col"], *names]
+    kept = _kept(frame, added)
+    schema = types.StructType(
+        [frame.schema[c] for c in kept]
+        + [types.StructField(params["prediction_col"], spark_type(classes))]
+        + [types.StructField(n, types.DoubleType()) for n in names])
+    order = [*kept, *added]
+
+    def score_batches(batches):
+        for batch in batches:
+            proba = model.obj.predict_proba(model_inputs(model, batch))
+            yield add_predictions(batch, proba, classes, params, threshold)[order]
+
+    return frame.mapInPandas(score_batches, schema), classes
+
+
+def spark_type(classes: list[Any]):
+    """The Spark type of a prediction column holding these classes."""
+    from pyspark.sql import types
+
+    if all(isinstance(c, bool) for c in classes):
+        return types.BooleanType()
+    if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        return types.LongType()
+    if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
+        return types.DoubleType()
+    return types.StringType()
+
+
+def spark_metrics(scored, label: str, classes: list[Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The sklearn engine's metrics, computed by Spark jobs: accuracy and log loss in one aggregation, the
+    confusion matrix by grouping, ROC AUC (one-vs-rest beyond two classes) by Spark's exact evaluator."""
+    from pyspark.sql import functions as F
+
+    y = spark_column(label)
+    labelled = scored.where(y.isNotNull()).persist()
+    try:
+        counts = {(r[0], r[1]): r[2] for r in labelled.groupBy(y, spark_column(params["prediction_col"]))
+                  .count().collect()}
+        present = {truth for truth, _ in counts}
+        row = labelled.agg(F.count(F.lit(1)), F.avg((y == spark_column(params["prediction_col"])).cast("double")),
+                           F.avg(-F.log(_clipped(true_class_probability(y, classes, params))))).first()
+        metrics: dict[str, Any] = {"rows": int(row[0]), "accuracy": float(row[1] or 0.0)}
+        if len(present) > 1 and present <= set(classes):
+            metrics["roc_auc"] = spark_roc_auc(labelled, y, classes, params)
+            metrics["log_loss"] = float(row[2])
+    finally:
+        labelled.unpersist()
+    metrics["confusion_matrix"] = {
+        "labels": list(classes),
+        "matrix": [[counts.get((truth, guess), 0) for guess in classes] for truth in classes],
+    }
+    return metrics
+
+
+def true_class_probability(y, classes: list[Any], params: dict[str, Any]):
+    """The probability the model gave to each row's true class."""
+    from pyspark.sql import functions as F
+
+    columns = [spark_column(n) for n in probability_columns(classes, params)]
+    if len(classes) == 2:
+        return F.when(y == F.lit(classes[1]), columns[0]).otherwise(1.0 - columns[0])
+    result = F.lit(None)
+    for cls, column in zip(classes, columns, strict=True):
+        result = F.when(y == F.lit(cls), column).otherwise(result)
+    return result
+
+
+def _clipped(probability):
+    """Clipped to [eps, 1 - eps] as scikit-learn's log_loss does, so a confident mistake is finite."""
+    import numpy as np
+    from pyspark.sql import functions as F
+
+    eps = float(np.finfo(np.float64).eps)
+    return F.least(F.greatest(probability, F.lit(eps)), F.lit(1.0 - eps))
+
+
+def spark_roc_auc(labelled, y, classes: list[Any], params: dict[str, Any]) -> float:
+    """ROC AUC without binning (exact, like scikit-learn's); the mean of one-vs-rest AUCs beyond two classes."""
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.sql import functions as F
+
+    names = probability_columns(classes, params)
+    positives = [classes[1]] if len(classes) == 2 else classes
+    scores = []
+    for cls, name in zip(positives, names, strict=True):
+        pairs = labelled.select((y == F.lit(cls)).cast("double").alias("truth"),
+                                spark_column(name).cast("double").alias("score"))
+        evaluator = BinaryClassificationEvaluator(rawPredictionCol="score", labelCol="truth",
+                                                  metricName="areaUnderROC", numBins=0)
+        scores.append(evaluator.evaluate(pairs))
+    return float(sum(scores) / len(scores))

@@ -12,6 +12,14 @@ class SplitData(Node):
 
     On the sklearn engine this is exactly scikit-learn's ``train_test_split`` with ``random_state=seed``, so the
     same seed gives the same rows as a hand-written script.
+
+    On Spark it is ``randomSplit([1 - test_size, test_size], seed)``: each row goes to the test part with
+    probability ``test_size``, so the parts' sizes are close to, not exactly, the shares asked for, and the rows
+    differ from scikit-learn's split with the same seed. The same seed gives the same split of the same data
+    read the same way (same file, same partitions).
+
+    On H2O it is ``split_frame(ratios=[1 - test_size], seed=seed)``, which also draws each row's part at random:
+    the sizes are close to the shares asked for, and the same seed gives the same split of the same frame.
     """
 
     kind = "transform"
@@ -28,9 +36,7 @@ class SplitData(Node):
         from sklearn.model_selection import train_test_split
 
         frame = inputs["data"]
-        test_size = params["test_size"]
-        if not 0.0 < test_size < 1.0:
-            raise DataError(f"SplitData: test_size must be between 0 and 1 (exclusive), got {test_size}")
+        test_size = check_test_size(params["test_size"])
         stratify = None
         if params["stratify"]:
             if params["stratify"] not in frame.columns:
@@ -43,3 +49,19 @@ class SplitData(Node):
         except ValueError as exc:
             raise DataError(f"SplitData: cannot split {len(frame)} rows: {exc}") from None
         return {"train": train, "test": test}
+
+    def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        test_size = check_test_size(params["test_size"])
+        train, test = inputs["data"].randomSplit([1.0 - test_size, test_size], seed=params["seed"])
+        return {"train": train, "test": test}
+
+    def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        test_size = check_test_size(params["test_size"])
+        train, test = inputs["data"].split_frame(ratios=[1.0 - test_size], seed=params["seed"])
+        return {"train": train, "test": test}
+
+
+def check_test_size(test_size: float) -> float:
+    if not 0.0 < test_size < 1.0:
+        raise DataError(f"SplitData: test_size must be between 0 and 1 (exclusive), got {test_size}")
+    return test_size

@@ -5,11 +5,26 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from emberflow.engine.api import FRAME, MODEL, DataError, Model, Node, Param, ParamProblem, StepContext
+from emberflow.engine.api import (
+    FRAME,
+    MODEL,
+    DataError,
+    Model,
+    Node,
+    Param,
+    ParamProblem,
+    StepContext,
+    spark_errors,
+)
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 PENALTIES = ("l2", "l1", "elasticnet", "none")
 L1_SOLVERS = ("liblinear", "saga")
+SPARK_FAMILIES = ("auto", "binomial", "multinomial")
+# Columns of the Spark pipeline, named so that they do not clash with the data's own.
+SPARK_FEATURES = "emberflow_features"
+SPARK_LABEL = "emberflow_label"
+SPARK_WEIGHT = "emberflow_weight"
 
 
 class TrainLR(Node):
@@ -18,6 +33,18 @@ class TrainLR(Node):
     Parameters take scikit-learn's names, and Spark's or Fire Insights' names where they map: ``maxIter`` is
     ``max_iter``; ``regParam`` (Spark's lambda) becomes ``C = 1 / (regParam * rows)``, because Spark averages
     the loss over the rows while scikit-learn sums it; ``elasticNetParam`` is the L1 share (``l1_ratio``).
+
+    On Spark the model is a ``pyspark.ml`` Pipeline of a VectorAssembler and a LogisticRegression, so the saved
+    model scores raw columns. ``regParam`` (default 0), ``elasticNetParam`` (or ``l1_ratio``), ``maxIter``,
+    ``tol``, ``fitIntercept``, ``threshold``, ``standardization``, ``family`` and ``weightCol`` are Spark's own;
+    ``class_weight`` becomes row weights. The label may hold any values (numbers, text): its sorted distinct
+    values are the classes, as in scikit-learn.
+
+    On H2O the model is an ``H2OGeneralizedLinearEstimator`` (family binomial, or multinomial for more classes)
+    with the label as a factor; ``regParam`` is H2O's ``lambda_`` (both average the loss over the rows; without
+    it H2O picks its own), ``elasticNetParam`` its ``alpha``, ``max_iter`` its ``max_iterations``, ``tol`` its
+    ``beta_epsilon``, ``fit_intercept`` its ``intercept``, ``standardization`` its ``standardize``. Features may
+    be numbers or categorical (enum) columns; missing feature values are mean-imputed, as H2O does.
     """
 
     kind = "ml-estimator"
@@ -31,12 +58,13 @@ class TrainLR(Node):
               engines=("sklearn",)),
         Param("penalty", "string", "l2", "the regularization", choices=PENALTIES, engines=("sklearn",)),
         Param("l1_ratio", "number", None, "the L1 share of an elasticnet penalty", minimum=0.0, maximum=1.0,
-              engines=("sklearn",)),
+              engines=("sklearn", "spark")),
         Param("solver", "string", "lbfgs", "the optimizer", choices=SOLVERS, engines=("sklearn",)),
         Param("max_iter", "integer", 100, "the most iterations", minimum=1, aliases=("maxIter", "max_iterations")),
         Param("tol", "number", 1e-4, "the convergence tolerance", minimum=0.0),
         Param("fit_intercept", "boolean", True, "fit an intercept", aliases=("fitIntercept", "intercept")),
-        Param("class_weight", "any", None, "'balanced' or a mapping of class: weight", engines=("sklearn",)),
+        Param("class_weight", "any", None, "'balanced' or a mapping of class: weight",
+              engines=("sklearn", "spark")),
         Param("regParam", "number", None, "regularization strength, Spark's lambda", minimum=0.0,
               aliases=("lambda_",)),
         Param("elasticNetParam", "number", None, "the L1 share of the regularization (0: L2, 1: L1)",
@@ -44,10 +72,19 @@ class TrainLR(Node):
         Param("threshold", "number", 0.5, "the probability above which a row is the positive class",
               minimum=0.0, maximum=1.0),
         Param("seed", "integer", None, "random seed of the solvers that shuffle", aliases=("random_state",)),
+        Param("standardization", "boolean", True, "Spark and H2O: fit on standardized features (the coefficients "
+              "are still for the original ones); false regularizes like scikit-learn", aliases=("standardize",),
+              engines=("spark", "h2o")),
+        Param("family", "string", "auto", "Spark and H2O: binomial (two classes), multinomial, or auto",
+              choices=SPARK_FAMILIES, engines=("spark", "h2o")),
+        Param("weight_col", "string", None, "Spark and H2O: a column of row weights",
+              aliases=("weightCol", "weights_column"), engines=("spark", "h2o")),
     )
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
+        if engine == "spark" and params["l1_ratio"] is not None and params["elasticNetParam"] is not None:
+            raise ParamProblem("give either l1_ratio or elasticNetParam for TrainLR, not both", "l1_ratio")
         if engine != "sklearn":
             return
         if params["regParam"] is not None and "C" in params and params["C"] != 1.0:
@@ -82,6 +119,58 @@ class TrainLR(Node):
             feature_types={f: str(frame[f].dtype) for f in features},
             params={k: v for k, v in params.items() if v is not None},
             metrics={"train_rows": len(frame), "train_accuracy": accuracy},
+        )
+
+    def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
+        frame = inputs["data"]
+        features = feature_columns(frame.columns, params)
+        check_spark_columns(frame, features, params["weight_col"])
+        with spark_errors():
+            counts = spark_label_counts(frame, params["label"])
+            classes = sorted(counts)
+            if params["family"] == "binomial" and len(classes) > 2:
+                raise DataError(f"family binomial takes two classes, but the label '{params['label']}' has "
+                                f"{len(classes)}: {classes[:10]}; use family: multinomial or auto")
+            prepared = spark_training_frame(frame, params, classes, counts)
+            fitted = spark_pipeline(features, params, len(classes), SPARK_WEIGHT in prepared.columns).fit(prepared)
+            summary = fitted.stages[-1].summary
+            accuracy, iterations = float(summary.accuracy), summary.totalIterations
+        if iterations >= params["max_iter"]:
+            ctx.warn(f"the solver stopped after max_iter ({params['max_iter']}) iterations and may not have "
+                     "converged; raise max_iter")
+        return Model(
+            obj=fitted, engine="spark", features=features, label=params["label"], classes=classes,
+            feature_types={f: frame.schema[f].dataType.simpleString() for f in features},
+            params={p.name: params[p.name] for p in self.params
+                    if params[p.name] is not None and (p.engines is None or "spark" in p.engines)},
+            metrics={"train_rows": sum(counts.values()), "train_accuracy": accuracy},
+        )
+
+    def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
+        import warnings
+
+        from h2o.estimators import H2OGeneralizedLinearEstimator
+
+        frame = inputs["data"]
+        features = feature_columns(frame.columns, params)
+        types = frame.types
+        check_h2o_columns(types, features, params["weight_col"])
+        data, classes = h2o_training_frame(frame, features, params, types[params["label"]])
+        estimator = H2OGeneralizedLinearEstimator(**h2o_arguments(params, len(classes)))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            estimator.train(x=features, y=params["label"], training_frame=data)
+        for warning in caught:
+            ctx.warn(f"H2O: {str(warning.message).strip()}")
+        metrics = {"train_rows": int(data.nrows), "train_logloss": float(estimator.logloss())}
+        if len(classes) == 2:
+            metrics["train_auc"] = float(estimator.auc())
+        return Model(
+            obj=estimator, engine="h2o", features=features, label=params["label"], classes=classes,
+            feature_types={f: types[f] for f in features},
+            params={p.name: params[p.name] for p in self.params
+                    if params[p.name] is not None and (p.engines is None or "h2o" in p.engines)},
+            metrics=metrics,
         )
 
 
@@ -148,3 +237,158 @@ def label_column(frame, label: str):
     if y.nunique() < 2:
         raise DataError(f"the label '{label}' has only one class ({y.iloc[0]!r}); a classifier needs two or more")
     return y
+
+
+def check_spark_columns(frame, features: list[str], weight_col: str | None) -> None:
+    """Numeric features (and weights), checked on the schema: no Spark job."""
+    from pyspark.sql.types import NumericType
+
+    types = {field.name: field.dataType for field in frame.schema.fields}
+    for name in features:
+        if not isinstance(types[name], NumericType):
+            raise DataError(f"feature '{name}' is not numeric (Spark type {types[name].simpleString()}); TrainLR "
+                            "needs numeric features: leave it out with features: [...], or give ReadCSV a dtype")
+    if weight_col is not None and not isinstance(types.get(weight_col), NumericType):
+        what = "is not in the data" if weight_col not in types else f"is {types[weight_col].simpleString()}"
+        raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
+
+
+def spark_label_counts(frame, label: str) -> dict[Any, int]:
+    """Rows per label value (one small Spark job), with the checks the sklearn engine makes."""
+    counts = {row[0]: row[1] for row in frame.groupBy(label).count().collect()}
+    if None in counts:
+        raise DataError(f"the label '{label}' has {counts[None]} missing values; drop those rows first")
+    if len(counts) < 2:
+        raise DataError(f"the label '{label}' has only one class ({next(iter(counts), None)!r}); a classifier "
+                        "needs two or more")
+    kinds = {type(value) for value in counts}
+    if len(kinds) > 1 and not kinds <= {int, float}:
+        raise DataError(f"the label '{label}' mixes value types {sorted(k.__name__ for k in kinds)}")
+    return counts
+
+
+def spark_training_frame(frame, params: dict[str, Any], classes: list[Any], counts: dict[Any, int]):
+    """The frame with the label as a class index (0, 1 ...) and, if any, the row weights."""
+    from pyspark.sql import functions as F
+
+    label = F.col(params["label"])
+    frame = frame.withColumn(SPARK_LABEL, class_lookup(classes, label, [float(i) for i in range(len(classes))]))
+    weight = None
+    weights = class_weights(params["class_weight"], classes, counts)
+    if weights is not None:
+        weight = class_lookup(classes, label, weights)
+    if params["weight_col"]:
+        column = F.col(params["weight_col"]).cast("double")
+        weight = column if weight is None else column * weight
+    return frame if weight is None else frame.withColumn(SPARK_WEIGHT, weight)
+
+
+def class_lookup(classes: list[Any], label, values: list[Any]):
+    """A Spark expression giving ``values[i]`` for rows whose label is ``classes[i]``."""
+    from itertools import chain
+
+    from pyspark.sql import functions as F
+
+    if values == list(range(len(classes))) and classes == values:
+        return label.cast("double")
+    return F.create_map(*chain.from_iterable((F.lit(c), F.lit(v)) for c, v in zip(classes, values, strict=True)))[
+        label]
+
+
+def class_weights(spec: Any, classes: list[Any], counts: dict[Any, int]) -> list[float] | None:
+    """``class_weight`` as one weight per class: 'balanced' (rows / (classes * rows of the class)), or a mapping
+    of class to weight (classes it does not name weigh 1)."""
+    if spec is None:
+        return None
+    if spec == "balanced":
+        total = sum(counts.values())
+        return [total / (len(classes) * counts[c]) for c in classes]
+    if not isinstance(spec, dict):
+        raise DataError(f"class_weight must be 'balanced' or a mapping of class: weight, got {spec!r}")
+    by_text = {str(k): v for k, v in spec.items()}
+    unknown = [k for k in by_text if k not in {str(c) for c in classes}]
+    if unknown:
+        raise DataError(f"class_weight names classes {unknown} that the label does not have; classes: {classes}")
+    weights = [by_text.get(str(c), 1.0) for c in classes]
+    if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in weights):
+        raise DataError(f"class_weight values must be positive numbers, got {spec!r}")
+    return [float(w) for w in weights]
+
+
+def spark_pipeline(features: list[str], params: dict[str, Any], n_classes: int, weighted: bool):
+    """VectorAssembler then LogisticRegression, with the step's parameters in Spark's names."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import VectorAssembler
+
+    l1 = params["elasticNetParam"] if params["elasticNetParam"] is not None else params["l1_ratio"]
+    lr = LogisticRegression(
+        featuresCol=SPARK_FEATURES, labelCol=SPARK_LABEL, predictionCol="emberflow_prediction",
+        probabilityCol="emberflow_probability", rawPredictionCol="emberflow_raw_prediction",
+        maxIter=params["max_iter"], regParam=params["regParam"] or 0.0, elasticNetParam=l1 or 0.0,
+        fitIntercept=params["fit_intercept"], standardization=params["standardization"], tol=params["tol"],
+        family=params["family"])
+    if n_classes == 2:
+        lr.setThreshold(params["threshold"])
+    if weighted:
+        lr.setWeightCol(SPARK_WEIGHT)
+    return Pipeline(stages=[VectorAssembler(inputCols=features, outputCol=SPARK_FEATURES), lr])
+
+
+H2O_FEATURE_TYPES = ("int", "real", "enum")
+
+
+def check_h2o_columns(types: dict[str, str], features: list[str], weight_col: str | None) -> None:
+    """Numeric or categorical features (H2O's GLM would silently skip text columns), numeric weights."""
+    for name in features:
+        if types[name] not in H2O_FEATURE_TYPES:
+            raise DataError(f"feature '{name}' is an H2O {types[name]} column; TrainLR needs numeric or categorical "
+                            "features: leave it out with features: [...], or give ReadCSV a dtype")
+    if weight_col is not None and types.get(weight_col) not in ("int", "real"):
+        what = "is not in the data" if weight_col not in types else f"is an H2O {types[weight_col]} column"
+        raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
+
+
+def h2o_training_frame(frame, features: list[str], params: dict[str, Any], label_type: str):
+    """The columns to train on, the label as a factor (in a new frame: the input stays as it is), and the
+    classes: the factor's levels, as numbers again when the label was numeric."""
+    label = params["label"]
+    columns = features + [label] + ([params["weight_col"]] if params["weight_col"] else [])
+    data = frame[list(dict.fromkeys(columns))]
+    missing = int(data[label].nacnt()[0])
+    if missing:
+        raise DataError(f"the label '{label}' has {missing} missing values; drop those rows first")
+    if label_type != "enum":
+        data[label] = data[label].asfactor()
+    levels = data[label].levels()[0]
+    if len(levels) < 2:
+        raise DataError(f"the label '{label}' has only one class ({levels[0] if levels else None!r}); a classifier "
+                        "needs two or more")
+    return data, typed_levels(levels, label_type)
+
+
+def typed_levels(levels: list[str], label_type: str) -> list[Any]:
+    """H2O's factor levels are text; a numeric label's classes are numbers, as on the other engines."""
+    if label_type == "int":
+        return [int(float(level)) for level in levels]
+    if label_type == "real":
+        return [float(level) for level in levels]
+    return list(levels)
+
+
+def h2o_arguments(params: dict[str, Any], n_classes: int) -> dict[str, Any]:
+    """H2OGeneralizedLinearEstimator's arguments, from the step's parameters."""
+    family = params["family"]
+    if family == "auto":
+        family = "binomial" if n_classes == 2 else "multinomial"
+    if family == "binomial" and n_classes > 2:
+        raise DataError(f"family binomial takes two classes, but the label '{params['label']}' has {n_classes}; "
+                        "use family: multinomial or auto")
+    arguments: dict[str, Any] = {
+        "family": family, "max_iterations": params["max_iter"], "beta_epsilon": params["tol"],
+        "intercept": params["fit_intercept"], "standardize": params["standardization"],
+    }
+    optional = {"lambda_": params["regParam"], "alpha": params["elasticNetParam"], "seed": params["seed"],
+                "weights_column": params["weight_col"]}
+    arguments.update({k: v for k, v in optional.items() if v is not None})
+    return arguments

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, StepContext
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, StepContext, spark_errors, to_pandas
 
 
 class WriteCSV(Node):
@@ -15,6 +16,12 @@ class WriteCSV(Node):
 
     The file is written beside its target under a temporary name and renamed into place, so readers never see
     half a file and a failed write leaves the previous file as it was.
+
+    On Spark it is one CSV file too (the rows gathered into one partition), or, with ``parts: true``, Spark's
+    folder of part files (written in parallel), likewise written under a temporary name and renamed into place.
+
+    On H2O, an H2O running on this machine exports the file itself (``h2o.export_file``, one file); the frame of
+    a remote cluster comes through pandas.
     """
 
     kind = "dataset-save"
@@ -24,6 +31,8 @@ class WriteCSV(Node):
         Param("header", "boolean", True, "write the column names first"),
         Param("separator", "string", ",", "the field separator", aliases=("sep", "delimiter")),
         Param("overwrite", "boolean", True, "replace an existing file"),
+        Param("parts", "boolean", False, "Spark: write a folder of part files (one per partition) at path",
+              engines=("spark",)),
     )
 
     @classmethod
@@ -36,6 +45,34 @@ class WriteCSV(Node):
         target = prepare_target(params)
         write_atomic(target, lambda tmp: inputs["data"].to_csv(
             tmp, index=False, header=params["header"], sep=params["separator"]))
+
+    def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
+        frame = inputs["data"]
+        target = Path(params["path"])
+        if params["parts"]:
+            if target.exists() and not params["overwrite"]:
+                raise DataError(f"WriteCSV: {target} exists and overwrite is false; choose another path")
+            if target.is_file():
+                raise DataError(f"WriteCSV: {target} is a file; parts: true writes a folder of part files")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with spark_errors():
+                write_folder_atomic(target, lambda folder: write_spark_csv(frame, folder, params))
+            return
+        target = prepare_target(params)
+        with spark_errors():
+            write_atomic(target, lambda tmp: write_single_csv(frame, tmp, params))
+
+    def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
+        frame = inputs["data"]
+        h2o = ctx.session()
+        target = prepare_target(params)
+        if h2o.connection().local_server is None:
+            rows = to_pandas(frame)
+            write_atomic(target, lambda tmp: rows.to_csv(tmp, index=False, header=params["header"],
+                                                         sep=params["separator"]))
+            return
+        write_atomic(target, lambda tmp: h2o.export_file(frame, str(tmp.resolve()), force=True, sep=params["separator"],
+                                                         header=params["header"], write_checksum=False))
 
 
 def prepare_target(params: dict[str, Any]) -> Path:
@@ -59,3 +96,37 @@ def write_atomic(target: Path, write) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_spark_csv(frame, folder: Path, params: dict[str, Any]) -> None:
+    """Spark's CSV writer into ``folder``; quotes inside values are doubled (RFC 4180), as pandas writes them."""
+    frame.write.options(header=params["header"], sep=params["separator"], quote='"', escape='"').mode(
+        "errorifexists").csv(folder.resolve().as_uri())
+
+
+def write_single_csv(frame, target: Path, params: dict[str, Any]) -> None:
+    """One CSV file from a Spark frame: written as a single partition beside the target, then moved to it."""
+    folder = target.with_name(target.name + ".parts")
+    try:
+        write_spark_csv(frame.coalesce(1), folder, params)
+        parts = sorted(folder.glob("part-*"))
+        if len(parts) != 1:
+            raise DataError(f"WriteCSV: Spark wrote {len(parts)} part files where one was expected, in a folder "
+                            "the driver cannot see? With a cluster, write to a shared path with parts: true")
+        os.replace(parts[0], target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_folder_atomic(target: Path, write) -> None:
+    """Call ``write(tmp_folder)`` then put the finished folder at ``target`` (replacing one that is there)."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
+    try:
+        write(tmp)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)

@@ -13,6 +13,7 @@ workflows leaves no idle JVM behind and the next run gets its own driver setting
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import sys
@@ -34,6 +35,8 @@ QUIET_JAVA_OPTIONS = ("-Ddev.ludovic.netlib.blas.allowNative=false",)
 # Applied to a session emberflow joins, for the run's duration, when Spark lets them change at run time.
 RUNTIME_DEFAULTS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
+# Spark 4's launcher always adds --add-modules=jdk.incubator.vector, and the JVM announces it on every start.
+JVM_NOTICES = ("WARNING: Using incubator modules",)
 
 
 class _Started:
@@ -55,7 +58,7 @@ class Engine(EngineSession):
         self._restore: dict[str, str | None] = {}
 
     def start(self) -> Any:
-        warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+        quiet_python_side()
         requested = self.settings.get("master")
         with _Started.lock:
             running = running_session()
@@ -131,17 +134,33 @@ class Engine(EngineSession):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if is_loopback(master):
             os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
-        builder = SparkSession.builder.master(master).appName(self.settings.get("app_name") or DEFAULT_APP_NAME)
-        for key, value in launch_conf(master, self.settings).items():
-            builder = builder.config(key, value)
-        jvm_was_running = SparkContext._gateway is not None
+        conf = {"spark.master": master, "spark.app.name": self.settings.get("app_name") or DEFAULT_APP_NAME,
+                **launch_conf(master, self.settings)}
+        launched_jvm = False
         try:
+            if SparkContext._gateway is None:
+                launched_jvm = launch_jvm(conf)
+            builder = SparkSession.builder
+            for key, value in conf.items():
+                builder = builder.config(key, value)
             session = builder.getOrCreate()
         except Exception as exc:
+            if launched_jvm:
+                end_jvm()
             raise EngineUnavailable(f"Spark did not start on master {master}: {first_line(exc)}") from exc
-        _Started.session, _Started.users, _Started.launched_jvm = session, 1, not jvm_was_running
+        _Started.session, _Started.users, _Started.launched_jvm = session, 1, launched_jvm
         self._shared = True
         return session
+
+
+def quiet_python_side() -> None:
+    """Silence pyspark's own reports of what emberflow reports itself: its warning about pandas 3 (Arrow
+    conversions work), and its loggers that print every analysis error as JSON before it is raised."""
+    from pyspark.logger import PySparkLogger
+
+    warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def running_session() -> Any:
@@ -238,6 +257,36 @@ def probe_master(master: str, seconds: float = PROBE_SECONDS) -> None:
     raise EngineUnavailable(
         f"cannot reach the Spark master {master} ({'; '.join(problems)}); start the master, check the URL "
         "(--spark-master or spark: master in the workflow), or run locally with --spark-master 'local[*]'")
+
+
+def launch_jvm(conf: dict[str, str]) -> bool:
+    """Launch Spark's driver JVM for this process, as pyspark would, but with its standard error passed on
+    through a filter that drops the JVM's "Using incubator modules" notice. True if a JVM was launched (not
+    when pyspark connects to one that runs already, under spark-submit)."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    spark_conf = SparkConf()
+    for key, value in conf.items():
+        spark_conf.set(key, value)
+    read_end, write_end = os.pipe()
+    threading.Thread(target=_pass_on, args=(os.fdopen(read_end, "rb"),), name="spark-jvm-stderr",
+                     daemon=True).start()
+    try:
+        gateway = launch_gateway(spark_conf, popen_kwargs={"stderr": write_end})
+    finally:
+        os.close(write_end)  # the JVM holds the other copy: the filter ends when the JVM does
+    SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+    return getattr(gateway, "proc", None) is not None
+
+
+def _pass_on(stream) -> None:
+    with stream:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            if not line.startswith(JVM_NOTICES):
+                sys.stderr.write(line)
+                sys.stderr.flush()
 
 
 def end_jvm() -> None:

@@ -58,10 +58,12 @@ def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _builtin() -> list[ModelFormat]:
+    from .h2o import H2O_FORMATS
     from .portable import ParamsFormat
     from .sklearn import JoblibFormat, PickleFormat
+    from .spark import SparkMLFormat
 
-    return [JoblibFormat(), PickleFormat(), ParamsFormat()]
+    return [JoblibFormat(), PickleFormat(), ParamsFormat(), SparkMLFormat(), *H2O_FORMATS]
 
 
 _formats: list[ModelFormat] | None = None

@@ -1,0 +1,90 @@
+"""Spark's failures as emberflow's one-line errors.
+
+Spark reports a bad row or a missing file as a Java exception whose text is a long stack trace with the cause
+buried at the end; and since Spark reads lazily, a malformed CSV row surfaces in whichever step first runs a job.
+``spark_errors`` turns what Spark raises inside a step into a ``DataError`` saying what was wrong and how to fix
+it, or, for anything else, an ``EmberflowError`` holding the root cause's message (``--debug`` shows the rest).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+from .errors import DataError, EmberflowError
+
+# "SomeException: message" lines of a Java stack trace, "Caused by: ..." ones included.
+JAVA_CAUSE = re.compile(r"^(?:Caused by: |: )?[\w.$]+(?:Exception|Error): (.+)$")
+ERROR_CLASS = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]\s*")
+SQLSTATE = re.compile(r"\s*SQLSTATE: \w+\.?;?\s*$")
+MALFORMED = ("MALFORMED_CSV_RECORD", "MALFORMED_RECORD_IN_PARSING")
+
+
+class SparkFailure(EmberflowError):
+    """Spark failed for a reason emberflow does not recognise; the message is Spark's root cause."""
+
+
+def causes(exc: BaseException) -> list[str]:
+    """The messages of the exception and its Java causes, outermost first, without stack frames."""
+    text = str(exc).strip()
+    lines = text.splitlines()
+    found = [lines[0].strip()] if lines and not lines[0].startswith("An error occurred while calling") else []
+    for line in lines:
+        match = JAVA_CAUSE.match(line.strip())
+        if match:
+            found.append(match.group(1).strip())
+    return [SQLSTATE.sub("", m) for m in found if m] or [type(exc).__name__]
+
+
+def explain(exc: BaseException) -> EmberflowError:
+    """The emberflow error for a Spark exception."""
+    messages = causes(exc)
+    text = "\n".join(messages)
+    root = ERROR_CLASS.sub("", messages[-1]).strip()
+    if any(f"[{name}" in text for name in MALFORMED):
+        record = _malformed_record(messages)
+        return DataError(
+            f"malformed CSV row{f' {record!r}' if record else ''} (ReadCSV's mode is FAILFAST; Spark reads "
+            "lazily, so it shows in the first step that uses the data); fix the row, or set mode: DROPMALFORMED "
+            "to skip such rows or PERMISSIVE to keep them")
+    if "[PATH_NOT_FOUND]" in text:
+        return DataError(f"{root}; check the path (or pass --var with the right one)")
+    if "[UNRESOLVED_COLUMN" in text:
+        return DataError(f"{root.split('. Did you mean')[0]}; columns: {_suggested(messages)}")
+    if "Encountered null while assembling" in text or "Encountered NaN while assembling" in text:
+        return DataError("feature columns have missing values; fill or drop those rows before this step")
+    if "Labels MUST NOT be Null or NaN" in text:
+        return DataError("the label column has missing values; drop those rows first")
+    return SparkFailure(f"Spark failed: {root}")
+
+
+@contextlib.contextmanager
+def spark_errors() -> Iterator[None]:
+    """Run Spark jobs inside; what Spark raises comes out as an emberflow error (its cause chained)."""
+    try:
+        yield
+    except EmberflowError:
+        raise
+    except Exception as exc:
+        if not _from_spark(exc):
+            raise
+        raise explain(exc) from exc
+
+
+def _from_spark(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith(("py4j", "pyspark"))
+
+
+def _malformed_record(messages: list[str]) -> str | None:
+    for message in reversed(messages):
+        match = re.search(r"Malformed CSV record: (.*)$", message)
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def _suggested(messages: list[str]) -> str:
+    match = re.search(r"Did you mean one of the following\? \[(.*?)\]", "\n".join(messages))
+    return match.group(1).replace("`", "") if match else "see the data"
