@@ -1,0 +1,321 @@
+"""The H2O engine: a local H2O started once per run (or an existing cluster), and frames to and from pandas.
+
+Settings (the workflow's ``h2o:`` section, ``--h2o-url`` on top): ``url`` joins an existing cluster, which
+emberflow never shuts down. Without it, emberflow starts H2O from the jar inside the ``h2o`` package: bound
+to 127.0.0.1 on a free even port P in 20000-30000 (H2O also takes P+1; both lie below the ephemeral range),
+under a unique cluster name, with a flatfile that names only itself (no multicast discovery), a bounded heap
+(``max_mem_size``, ``nthreads``), optional extensions such as XGBoost off unless listed in ``extensions``,
+and its ice_root, logs and temporary files in one temporary folder. At the end of the run that folder is
+removed once the JVM is gone.
+
+The ``h2o`` client keeps one connection per process. A cluster it is already connected to (a notebook's, an
+application's, a test fixture's) is used as it is and left running; the instance emberflow started is shared
+by the runs of this process that overlap, and shut down when the last of them ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import random
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineUnavailable, UserError
+from . import EngineSession
+
+LOOPBACK = "127.0.0.1"
+PORT_RANGE = (20000, 30000)  # below Linux's ephemeral range (32768-60999), so no client socket takes them
+PORT_ATTEMPTS = 3
+PROBE_SECONDS = 3.0
+STOP_SECONDS = 20.0
+OPTIONAL_EXTENSIONS = ("XGBoost",)  # H2O core extensions that emberflow turns off unless asked for
+MEMORY = re.compile(r"^[1-9][0-9]*[MGTmgt]$")
+DEFAULTS = {"max_mem_size": "2G", "nthreads": 2}
+NOISE = ("cluster version is", "There may be a newer version", "download and install the latest version")
+
+
+class LocalH2O:
+    """An H2O JVM that emberflow launched: its connection, process handle and temporary folder."""
+
+    def __init__(self, connection: Any, temp: Path):
+        self.connection = connection
+        self.server = connection.local_server
+        self.temp = temp
+
+    def shutdown(self) -> None:
+        """Ask H2O to shut down, wait until the JVM is gone (killing it if it lingers), remove the folder."""
+        try:
+            with contextlib.suppress(Exception):  # already gone: the process check below settles it
+                self.connection.request("POST /3/Shutdown")
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            deadline = time.monotonic() + STOP_SECONDS
+            while self.server.is_running() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self.server.is_running():
+                self.server.shutdown()  # SIGTERM, then SIGKILL
+        finally:
+            shutil.rmtree(self.temp, ignore_errors=True)
+
+
+class _Launched:
+    """The instance emberflow launched in this process, and how many runs use it now."""
+
+    lock = threading.Lock()
+    instance: LocalH2O | None = None
+    users = 0
+
+
+class Engine(EngineSession):
+    name = "h2o"
+
+    def __init__(self, settings: dict[str, Any]):
+        super().__init__(settings)
+        self._shared = False  # counts as a user of _Launched.instance
+
+    def start(self) -> Any:
+        import h2o
+
+        with _Launched.lock:
+            url = self.settings.get("url")
+            if url:
+                connect_existing(url)
+            elif _Launched.instance is not None and is_up(_Launched.instance.connection):
+                _Launched.users += 1
+                self._shared = True
+            elif not is_up(h2o.connection()):
+                _Launched.instance = launch_local(self.settings)
+                _Launched.users = 1
+                self._shared = True
+        h2o.no_progress()
+        return h2o
+
+    def stop(self) -> None:
+        if not self._shared:
+            return  # a cluster emberflow did not start stays up
+        self._shared = False
+        with _Launched.lock:
+            _Launched.users -= 1
+            if _Launched.users > 0 or _Launched.instance is None:
+                return
+            instance, _Launched.instance = _Launched.instance, None
+        instance.shutdown()
+
+
+def is_up(connection: Any) -> bool:
+    """The connection is open and its cluster answers."""
+    if connection is None or not connection.connected:
+        return False
+    try:
+        return bool(connection.cluster.is_running())
+    except Exception:
+        return False
+
+
+def connect_existing(url: str) -> None:
+    """Join the H2O cluster at ``url`` (already joined: nothing to do); its version must be the client's."""
+    import h2o
+
+    current = h2o.connection()
+    if is_up(current):
+        if current.base_url.rstrip("/") == url.rstrip("/"):
+            return
+        raise EngineUnavailable(
+            f"this process is already connected to H2O at {current.base_url}, and the h2o client holds one "
+            f"connection per process; run the workflow in a new process to use {url}")
+    probe(url)
+    try:
+        with quiet_stdout():
+            h2o.connect(url=url, verbose=False)
+    except Exception as exc:
+        raise EngineUnavailable(f"cannot connect to the H2O cluster at {url}: {first_line(exc)}") from exc
+    server, client = str(h2o.cluster().version), h2o.__version__
+    if server != client:
+        h2o.connection().close()
+        raise EngineUnavailable(
+            f"the H2O cluster at {url} runs H2O {server}, but the h2o client here is {client}; install the "
+            f"matching client (pip install h2o=={server}) or leave out url to start a local H2O")
+
+
+def probe(url: str) -> None:
+    """Fail fast when nothing listens at ``url`` (the client would otherwise retry for a while)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname:
+        raise UserError(f"invalid H2O url {url!r}; expected http://host:port")
+    port = parts.port or (443 if parts.scheme == "https" else 54321)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=PROBE_SECONDS):
+            return
+    except OSError as exc:
+        raise EngineUnavailable(
+            f"cannot reach the H2O cluster at {url} ({exc.strerror or exc}); start it, check the url "
+            "(--h2o-url or h2o: url in the workflow), or leave out url to start a local H2O") from None
+
+
+def launch_local(settings: dict[str, Any]) -> LocalH2O:
+    """Start H2O from the package's jar, on loopback, with everything it writes in one temporary folder."""
+    import h2o
+
+    options = {**DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
+    memory = check_memory(options["max_mem_size"])
+    switches = extension_switches(options.get("extensions") or [])
+    temp = Path(tempfile.mkdtemp(prefix="emberflow-h2o-"))
+    try:
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port = options.get("port") or free_port_pair()
+            try:
+                start_jvm(port, memory, int(options["nthreads"]), switches, temp)
+                return LocalH2O(h2o.connection(), temp)
+            except (UserError, EngineUnavailable):
+                raise
+            except Exception as exc:  # a port taken in the meantime: try another one
+                if options.get("port") or attempt == PORT_ATTEMPTS:
+                    raise EngineUnavailable(f"H2O did not start: {first_line(exc)}") from exc
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+
+
+def start_jvm(port: int, memory: str, nthreads: int, switches: list[str], temp: Path) -> None:
+    import h2o
+
+    folders = {name: temp / name for name in ("ice", "logs", "tmp")}
+    for folder in folders.values():
+        folder.mkdir(exist_ok=True)
+    flatfile = temp / "flatfile"
+    flatfile.write_text(f"{LOOPBACK}:{port}\n", encoding="utf-8")
+    java = [f"-Dai.h2o.flatfile={flatfile}", f"-Djava.io.tmpdir={folders['tmp']}", *switches]
+    with launch_environment(folders["tmp"]), quiet_stdout():
+        h2o.init(ip=LOOPBACK, port=port, name=f"emberflow-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+                 nthreads=nthreads, max_mem_size=memory, ice_root=str(folders["ice"]), log_dir=str(folders["logs"]),
+                 enable_assertions=False, jvm_custom_args=java, bind_to_localhost=True, ignore_config=True,
+                 verbose=False, as_port=True)
+
+
+def check_memory(value: Any) -> str:
+    text = str(value)
+    if not MEMORY.match(text):
+        raise UserError(f"h2o: max_mem_size must be a number followed by M, G or T (such as 2G), got {value!r}")
+    return text.upper()
+
+
+def extension_switches(requested: list[str]) -> list[str]:
+    """JVM switches that turn off the optional extensions not in ``requested``."""
+    known = {name.lower(): name for name in OPTIONAL_EXTENSIONS}
+    wanted = set()
+    for name in requested:
+        if name.lower() not in known:
+            raise UserError(f"h2o: unknown extension {name!r} in extensions; optional extensions: "
+                            f"{', '.join(OPTIONAL_EXTENSIONS)}")
+        wanted.add(known[name.lower()])
+    return [f"-Dsys.ai.h2o.ext.core.toggle.{name}=false" for name in OPTIONAL_EXTENSIONS if name not in wanted]
+
+
+def free_port_pair() -> int:
+    """An even port P with P and P+1 free on loopback, picked at random in PORT_RANGE."""
+    low, high = PORT_RANGE
+    candidates = list(range(low, high, 2))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        if port_free(port) and port_free(port + 1):
+            return port
+    raise EngineUnavailable(f"no free pair of ports for H2O in {low}-{high}; set h2o: port in the workflow")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def launch_environment(folder: Path):
+    """While the client launches H2O: its stdout and stderr files go under ``folder`` (the client puts them in
+    a new temporary folder), and the JVM inherits ``TMPDIR`` there and ``DO_NOT_TRACK=1``."""
+    saved_dir = tempfile.tempdir
+    saved_env = {key: os.environ.get(key) for key in ("TMPDIR", "DO_NOT_TRACK")}
+    tempfile.tempdir = str(folder)
+    os.environ.update(TMPDIR=str(folder), DO_NOT_TRACK="1")
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved_dir
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Swallow the client's banner lines (such as the age notice); pass any other line on to stderr."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            yield
+    finally:
+        import sys
+
+        for line in buffer.getvalue().splitlines():
+            if line.strip() and not any(noise in line for noise in NOISE):
+                print(line, file=sys.stderr)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# ----- frames -----
+
+def frame_to_pandas(frame: Any) -> Any:
+    """An H2OFrame as a pandas DataFrame, through H2O's CSV download (no polars needed, no warning)."""
+    import pandas as pd
+
+    return pd.read_csv(io.StringIO(frame.get_frame_data()), low_memory=False)
+
+
+def pandas_to_frame(h2o: Any, frame: Any, column_types: dict[str, str] | None = None) -> Any:
+    """A pandas DataFrame as an H2OFrame: written as CSV to a private folder and uploaded (missing values
+    stay missing, numbers keep their type)."""
+    folder = Path(tempfile.mkdtemp(prefix="emberflow-frame-"))
+    try:
+        path = folder / "frame.csv"
+        frame.to_csv(path, index=False, na_rep="")
+        types = {**pandas_column_types(frame), **(column_types or {})}
+        return h2o.upload_file(str(path), header=1, sep=",", col_names=[str(c) for c in frame.columns],
+                               col_types=types or None)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pandas_column_types(frame: Any) -> dict[str, str]:
+    """H2O column types for a pandas frame's columns: numbers stay numbers, text and booleans become categorical
+    (enum) columns, which H2O's algorithms use; other columns (dates ...) are left to H2O's guess."""
+    import pandas as pd
+
+    types = {}
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            types[str(name)] = "enum"
+        elif pd.api.types.is_integer_dtype(dtype):
+            types[str(name)] = "int"
+        elif pd.api.types.is_float_dtype(dtype):
+            types[str(name)] = "real"
+    return types

@@ -1,0 +1,318 @@
+"""H2O models as H2O writes them: the binary (exact, but it loads only on the H2O version that wrote it) and
+the MOJO zip (loads on any H2O version, and scores without a cluster through the h2o-genmodel classes).
+
+``h2o`` (the ``auto`` choice) writes both into one version and records the H2O version and which file to
+prefer; ``h2o-binary`` and ``mojo`` write one. Loading picks the binary when the running H2O is the version
+that wrote it and the MOJO otherwise, saying why. A loaded model is a ``StoredH2OModel``: the files, put into
+the H2O cluster only when a step needs them there, so scoring a MOJO without a cluster starts no H2O.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DataError, EmberflowError, EngineUnavailable, UserError, VersionMismatch
+from . import ModelFormat, installed_versions
+
+if TYPE_CHECKING:
+    from ..context import Sessions
+    from ..model import Model
+    from ..portable import LinearModel
+
+BINARY = "model.h2o"
+MOJO = "model.zip"
+DEFAULT_MOJO_HEAP = "1G"
+SECURE_ONLY = "Secure"  # in the message of clients that keep MOJO export for H2O-3 Secure (3.46.0.12 and later)
+
+
+class StoredH2OModel:
+    """An H2O model in files: its binary and/or MOJO, and the one to put into the cluster when needed."""
+
+    def __init__(self, binary: Path | None, mojo: Path | None, use: str, info: dict[str, Any],
+                 sessions: Sessions, warn):
+        self.binary = binary
+        self.mojo = mojo
+        self.use = use  # "binary" or "mojo"
+        self.info = info  # the manifest's h2o section: version, model_id, algorithm
+        self.written_by = info.get("version")
+        self.sessions = sessions
+        self.warn = warn
+        self._estimator: Any = None
+
+    def estimator(self) -> Any:
+        """The model in the H2O cluster (started if needed): the binary, else the MOJO as a generic model."""
+        if self._estimator is None:
+            h2o = self.sessions.get("h2o")
+            if self.use == "binary":
+                self._estimator = self._upload_binary(h2o)
+            else:
+                self._estimator = upload_mojo(h2o, self.mojo)
+        return self._estimator
+
+    def _upload_binary(self, h2o: Any) -> Any:
+        try:
+            return h2o.upload_model(str(self.binary))
+        except Exception as exc:
+            if self.mojo is None:
+                raise DataError(f"H2O could not load the binary {self.binary}: {first_line(exc)}; the model has "
+                                "no MOJO to fall back on") from exc
+            self.warn(f"H2O could not load the binary {self.binary.name} ({first_line(exc)}): using the MOJO "
+                      "instead")
+            self.use = "mojo"
+            return upload_mojo(h2o, self.mojo)
+
+
+def upload_mojo(h2o: Any, path: Path) -> Any:
+    try:
+        return h2o.upload_mojo(str(path))
+    except Exception as exc:
+        raise DataError(f"H2O could not import the MOJO {path}: {first_line(exc)}") from exc
+
+
+def estimator_of(model: Model) -> Any:
+    """The H2O model object in the cluster, for a model trained in this run or loaded from files."""
+    obj = model.obj
+    return obj.estimator() if isinstance(obj, StoredH2OModel) else obj
+
+
+def running_h2o() -> str:
+    version = installed_versions(("h2o",))["h2o"]
+    if version == "not installed":
+        raise EngineUnavailable("loading an H2O model needs the h2o package, which is not installed; install it "
+                                "with: pip install 'emberflow[h2o]'")
+    return version
+
+
+class _H2OFormat(ModelFormat):
+    engine = "h2o"
+
+    def applies_to(self, model: Model) -> bool:
+        return model.engine == "h2o"
+
+    def _describe(self, model: Model, **files: Any) -> dict[str, Any]:
+        """The manifest's h2o section: the H2O version that wrote the files, the model's id and algorithm."""
+        obj = model.obj
+        if isinstance(obj, StoredH2OModel) and obj.info.get("model_id"):
+            version = obj.written_by if obj.use == "binary" and obj.written_by else running_h2o()
+            return {"version": version, "model_id": obj.info["model_id"],
+                    "algorithm": obj.info.get("algorithm"), **files}
+        estimator = estimator_of(model)
+        return {"version": running_h2o(), "model_id": str(estimator.model_id), "algorithm": estimator.algo,
+                **files}
+
+
+class H2OFormat(_H2OFormat):
+    """Both files: the binary for this H2O version and the MOJO that survives upgrades."""
+
+    name = "h2o"
+    auto = True
+
+    def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        write_binary(model, folder / BINARY)
+        entries: dict[str, Any] = {"artifact": BINARY}
+        try:
+            write_mojo(model, folder / MOJO)
+            entries["h2o"] = self._describe(model, binary=BINARY, mojo=MOJO, prefer="binary")
+        except MojoRefused as refusal:
+            entries["h2o"] = self._describe(model, binary=BINARY, mojo=None, prefer="binary",
+                                            mojo_refused=refusal.reason)
+            entries["warnings"] = [refusal.warning(running_h2o())]
+        return entries
+
+    def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        info = manifest.get("h2o") or {}
+        binary = folder / info["binary"] if info.get("binary") else None
+        mojo = folder / info["mojo"] if info.get("mojo") else None
+        return open_stored(binary, mojo, info, sessions, options.get("warn"), folder)
+
+
+class H2OBinaryFormat(_H2OFormat):
+    """The binary alone (``h2o.save_model``'s file): loads only on the H2O version that wrote it."""
+
+    name = "h2o-binary"
+    suffixes = (".h2o",)
+    library_names = ("h2o",)
+
+    def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        write_binary(model, folder / BINARY)
+        return {"artifact": BINARY, "h2o": self._describe(model, prefer="binary")}
+
+    def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        binary = folder / manifest.get("artifact", BINARY)
+        return open_stored(binary, None, manifest.get("h2o") or {}, sessions, options.get("warn"), binary)
+
+
+class MojoFormat(_H2OFormat):
+    """The MOJO zip alone: loads on any H2O version, and scores without a cluster (Score ``mode: mojo``)."""
+
+    name = "mojo"
+    suffixes = (".zip",)
+
+    def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        try:
+            write_mojo(model, folder / MOJO)
+        except MojoRefused as refusal:
+            raise UserError(f"cannot save a MOJO: H2O refused to export one ({refusal.reason}); save the model "
+                            "with format: h2o-binary instead") from None
+        return {"artifact": MOJO, "h2o": self._describe(model, prefer="mojo")}
+
+    def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        mojo = folder / manifest.get("artifact", MOJO)
+        return open_stored(None, mojo, manifest.get("h2o") or {}, sessions, options.get("warn"), mojo)
+
+
+H2O_FORMATS = [H2OFormat(), H2OBinaryFormat(), MojoFormat()]
+
+
+def open_stored(binary: Path | None, mojo: Path | None, info: dict[str, Any], sessions: Sessions, warn,
+                where: Path) -> StoredH2OModel:
+    """Choose the file to use: the binary when this H2O wrote it (or nothing says otherwise), else the MOJO."""
+    running = running_h2o()
+    written_by = info.get("version")
+    warn = warn or (lambda message: None)
+    if binary is not None and written_by in (None, running):
+        return StoredH2OModel(binary, mojo, "binary", info, sessions, warn)
+    if mojo is not None:
+        if binary is not None:
+            warn(f"the H2O binary of {where} was written by H2O {written_by}, and a binary loads only on the H2O "
+                 f"version that wrote it (running {running}): using its MOJO instead")
+        return StoredH2OModel(binary, mojo, "mojo", info, sessions, warn)
+    raise VersionMismatch(
+        f"{where} is an H2O binary written by H2O {written_by}, which loads only on that version (running "
+        f"{running}), and there is no MOJO beside it; install h2o=={written_by} to load it, then save it again "
+        "with format: h2o (binary and MOJO)")
+
+
+class MojoRefused(Exception):
+    """H2O would not export a MOJO of the model (a client that keeps MOJO export for H2O-3 Secure, or a model
+    without a MOJO form)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+    def warning(self, version: str) -> str:
+        why = (" (this h2o client keeps MOJO export for H2O-3 Secure; emberflow pins h2o==3.46.0.11, the "
+               "newest open-source client that exports MOJOs)") if SECURE_ONLY in self.reason else ""
+        return (f"no MOJO saved: H2O refused to export one: {self.reason}{why}; the version holds the H2O binary "
+                f"alone, which loads only on H2O {version}")
+
+
+def write_binary(model: Model, target: Path) -> None:
+    """The H2O binary of ``model`` at ``target`` (downloaded from the cluster, so a remote one works too)."""
+    import h2o
+
+    obj = model.obj
+    if isinstance(obj, StoredH2OModel) and obj.use == "binary":
+        shutil.copy2(obj.binary, target)
+        return
+    written = h2o.download_model(estimator_of(model), path=str(target.parent), filename=target.name)
+    if Path(written) != target:
+        Path(written).replace(target)
+
+
+def write_mojo(model: Model, target: Path) -> None:
+    """The MOJO zip of ``model`` at ``target``; ``MojoRefused`` when H2O will not export one."""
+    from h2o.exceptions import H2OValueError
+
+    obj = model.obj
+    if isinstance(obj, StoredH2OModel) and obj.mojo is not None:
+        shutil.copy2(obj.mojo, target)
+        return
+    staging = Path(tempfile.mkdtemp(prefix=".mojo-", dir=target.parent))
+    try:
+        try:
+            written = estimator_of(model).download_mojo(path=str(staging))
+        except H2OValueError as exc:
+            raise MojoRefused(first_line(exc)) from None
+        Path(written).replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# ----- scoring a MOJO without a cluster -----
+
+def genmodel_jar() -> Path:
+    """The jar holding the h2o-genmodel classes: the h2o package's own h2o.jar."""
+    import h2o
+
+    jar = Path(h2o.__file__).resolve().parent / "backend" / "bin" / "h2o.jar"
+    if not jar.is_file():
+        raise EngineUnavailable(f"scoring a MOJO needs the h2o-genmodel classes, and this h2o package has no {jar}; "
+                                "install the full h2o package: pip install 'emberflow[h2o]'")
+    return jar
+
+
+def mojo_probabilities(model: Model, frame: Any, sessions: Sessions) -> Any:
+    """Class probabilities of ``frame`` (pandas) from the model's MOJO, scored by h2o-genmodel in a JVM of its
+    own with a bounded heap (the ``h2o:`` section's ``max_mem_size``, default 1G): no H2O cluster."""
+    import subprocess
+
+    import h2o
+
+    heap = str((sessions.settings.get("h2o") or {}).get("max_mem_size") or DEFAULT_MOJO_HEAP).upper()
+    folder = Path(tempfile.mkdtemp(prefix="emberflow-mojo-"))
+    try:
+        mojo = mojo_for_scoring(model, folder)
+        try:
+            result = h2o.mojo_predict_pandas(frame[list(model.features)], str(mojo),
+                                             genmodel_jar_path=str(genmodel_jar()),
+                                             java_options=f"-Xmx{heap} -XX:ReservedCodeCacheSize=64m")
+        except subprocess.CalledProcessError as exc:
+            raise EmberflowError(f"h2o-genmodel could not score the MOJO {mojo.name} (exit code "
+                                 f"{exc.returncode}); see its message above") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    columns = len(model.classes)
+    if result.shape[1] < columns + 1:
+        raise EmberflowError(f"the MOJO gave {result.shape[1] - 1} probability columns for {columns} classes")
+    return result.iloc[:, 1:columns + 1].to_numpy(dtype="float64")
+
+
+def mojo_for_scoring(model: Model, folder: Path) -> Path:
+    obj = model.obj
+    if isinstance(obj, StoredH2OModel):
+        if obj.mojo is None:
+            raise DataError("this H2O model was saved without a MOJO (format h2o-binary, or MOJO export refused); "
+                            "score it on the H2O cluster (leave out mode: mojo), or save it again with format: h2o")
+        return obj.mojo
+    try:
+        write_mojo(model, folder / MOJO)
+    except MojoRefused as refusal:
+        raise DataError(f"mode: mojo needs a MOJO, and H2O refused to export one ({refusal.reason}); score on the "
+                        "H2O cluster instead") from None
+    return folder / MOJO
+
+
+# ----- the portable params format -----
+
+def linear_spec(model: Model) -> LinearModel | None:
+    """A binomial H2O GLM as a LinearModel: H2O's coefficients on the original scale of the features (H2O
+    standardizes inside, and reports them de-standardized), in the order of the model's features."""
+    import numpy as np
+
+    from ..portable import LinearModel
+
+    if model.engine != "h2o" or len(model.classes) != 2:
+        return None
+    estimator = estimator_of(model)
+    if getattr(estimator, "algo", None) != "glm" or estimator.actual_params.get("family") != "binomial":
+        return None
+    coefficients = estimator.coef()
+    named = set(coefficients) - {"Intercept"}
+    if not named <= set(model.features):  # categorical features expand to one coefficient per level
+        return None
+    row = [float(coefficients.get(feature, 0.0)) for feature in model.features]  # dropped constant: 0
+    return LinearModel(
+        features=list(model.features), classes=list(model.classes), coef=np.asarray([row], dtype=np.float64),
+        intercept=np.asarray([float(coefficients.get("Intercept", 0.0))], dtype=np.float64),
+        threshold=float(model.params.get("threshold", 0.5)), multinomial=False,
+    )
