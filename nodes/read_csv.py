@@ -321,8 +321,9 @@ def h2o_can_parse(params: dict[str, Any]) -> bool:
 
 def read_h2o(h2o, file: Path, params: dict[str, Any]):
     """H2O's own parser: ``import_file`` when H2O runs on this machine (it reads the file itself, in parallel),
-    else ``upload_file``."""
-    reader = h2o.import_file if h2o.connection().local_server is not None else h2o.upload_file
+    else ``upload_file`` (also for a path with a hidden folder in it, which H2O refuses to import)."""
+    hidden = any(part.startswith(".") for part in file.resolve().parts)
+    reader = h2o.import_file if h2o.connection().local_server is not None and not hidden else h2o.upload_file
     types = {c: H2O_TYPES[t] for c, t in (params["dtypes"] or {}).items()}
     try:
         frame = reader(str(file.resolve()), header=1 if params["header"] else -1, sep=params["separator"],

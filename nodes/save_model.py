@@ -60,9 +60,13 @@ class SaveModel(Node):
             "run_id": ctx.run_id,
         }
         if params["path"]:
-            save_to_path(model, Path(params["path"]), params["format"], provenance, params["overwrite"])
+            manifest = save_to_path(model, Path(params["path"]), params["format"], provenance, params["overwrite"])
+            for message in manifest.get("warnings", []):
+                ctx.warn(message)
             return
         ref, manifest = save_to_store(ctx.store, model, params["name"], params["format"], provenance)
+        for message in manifest.get("warnings", []):  # what the format could not do (an H2O MOJO refused, say)
+            ctx.warn(message)
         if params["alias"]:
             ctx.store.set_alias(ref.name, ref.version, params["alias"])
         ctx.record_model(ref, manifest)

@@ -20,8 +20,8 @@ class WriteCSV(Node):
     On Spark it is one CSV file too (the rows gathered into one partition), or, with ``parts: true``, Spark's
     folder of part files (written in parallel), likewise written under a temporary name and renamed into place.
 
-    On H2O, an H2O running on this machine exports the file itself (``h2o.export_file``, one file); the frame of
-    a remote cluster comes through pandas.
+    On H2O the rows come through pandas (H2O's own export refuses paths with hidden folders, and a remote
+    cluster would write on its own machine), so the file is written as on the sklearn engine.
     """
 
     kind = "dataset-save"
@@ -63,16 +63,7 @@ class WriteCSV(Node):
             write_atomic(target, lambda tmp: write_single_csv(frame, tmp, params))
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
-        frame = inputs["data"]
-        h2o = ctx.session()
-        target = prepare_target(params)
-        if h2o.connection().local_server is None:
-            rows = to_pandas(frame)
-            write_atomic(target, lambda tmp: rows.to_csv(tmp, index=False, header=params["header"],
-                                                         sep=params["separator"]))
-            return
-        write_atomic(target, lambda tmp: h2o.export_file(frame, str(tmp.resolve()), force=True, sep=params["separator"],
-                                                         header=params["header"], write_checksum=False))
+        self.run_sklearn(ctx, {"data": to_pandas(inputs["data"])}, params)
 
 
 def prepare_target(params: dict[str, Any]) -> Path:
