@@ -29,7 +29,9 @@ def to_pandas(value: Any) -> Any:
     if engine == "spark":
         return value.toPandas()
     if engine == "h2o":
-        return value.as_data_frame(use_multi_thread=True)
+        from .engines.h2o import frame_to_pandas
+
+        return frame_to_pandas(value)
     return value
 
 
@@ -42,8 +44,9 @@ def to_engine(value: Any, engine: str, sessions: Sessions) -> Any:
     if engine == "spark":
         return sessions.get("spark").createDataFrame(frame)
     if engine == "h2o":
-        h2o = sessions.get("h2o")
-        return h2o.H2OFrame(frame)
+        from .engines.h2o import pandas_to_frame
+
+        return pandas_to_frame(sessions.get("h2o"), frame)
     return frame
 
 

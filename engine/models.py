@@ -122,7 +122,7 @@ def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *, st
         raise IntegrityError(f"model {ref} does not match its manifest, refusing to load it: {'; '.join(problems)}")
     fmt = get_format(manifest["format"])
     check_versions(manifest, fmt, strict_versions, warn)
-    obj = fmt.load(ref.path, manifest, sessions, options or {})
+    obj = fmt.load(ref.path, manifest, sessions, {"warn": warn, **(options or {})})
     model = _model_from_manifest(obj, manifest, fmt)
     model.origin = {"name": ref.name, "version": ref.version, "path": str(ref.path)}
     return model, ref, manifest
@@ -150,7 +150,7 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
     artifact_dir = path if path.is_dir() else path.parent
     meta = dict(manifest or {})
     meta.setdefault("artifact", path.name)
-    obj = fmt.load(artifact_dir, meta, sessions, options or {})
+    obj = fmt.load(artifact_dir, meta, sessions, {"warn": warn, **(options or {})})
     model = _model_from_manifest(obj, meta, fmt)
     model.origin = {"path": str(path)}
     return model
