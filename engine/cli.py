@@ -176,8 +176,6 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
 
 def cmd_models_verify(args: argparse.Namespace) -> int:
-    from .integrity import find_problems
-
     store = _store(args)
     refs = [store.resolve(args.ref)] if args.ref and "@" in args.ref else [
         store.resolve(f"{name}@{v}") for name in ([args.ref] if args.ref else store.names())
@@ -186,7 +184,7 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
         store.resolve(args.ref)
     failed = 0
     for ref in refs:
-        problems = find_problems(ref.path, store.manifest(ref))
+        problems = store.problems(ref)
         if problems:
             failed += 1
             print(f"{ref}: FAILED: {'; '.join(problems)}")

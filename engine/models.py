@@ -17,6 +17,7 @@ from .errors import IntegrityError, UserError, VersionMismatch
 from .formats import ModelFormat, all_formats, choose_format, get_format
 from .integrity import file_digests, find_problems
 from .model import Model
+from .signing import signature_problems, signed
 from .store import ModelStore, VersionRef, write_json_atomic
 
 SIDECAR_SUFFIX = ".manifest.json"
@@ -82,14 +83,22 @@ def save_to_path(model: Model, path: Path, format_name: str, provenance: dict[st
         if path.exists():
             shutil.rmtree(path) if path.is_dir() else path.unlink()
         os.replace(entries[0] if single else tmp, path)
-        write_json_atomic(sidecar, manifest)
+        write_json_atomic(sidecar, signed(manifest))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
 
 
-def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool, warn) -> None:
-    """Compare the manifest's Python and library versions with the running ones before deserializing."""
+# Libraries whose saved models do not cross a major version: a major difference refuses the model by default.
+MAJOR_BOUND = {"pyspark": "Spark ML"}
+
+
+def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool | None, warn) -> None:
+    """Compare the manifest's Python and library versions with the running ones before deserializing.
+
+    ``strict`` is the loader's ``strict_versions``: None (the default) warns on a minor difference and refuses
+    a major difference of a library in ``MAJOR_BOUND``; True refuses any minor difference; False only warns.
+    """
     saved = dict(manifest.get("libraries") or {})
     saved["python"] = manifest.get("python", "unknown")
     running = {**fmt.libraries(), "python": platform.python_version()}
@@ -104,6 +113,10 @@ def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool, war
             if strict:
                 raise VersionMismatch(f"{message}; strict_versions is on, so it is not loaded (install "
                                       f"{library}=={was} or set strict_versions: false)")
+            if strict is None and library in MAJOR_BOUND and _minor(now)[:1] != _minor(was)[:1]:
+                raise VersionMismatch(f"{message}: {MAJOR_BOUND[library]} models do not cross major versions, "
+                                      f"so it is not loaded (install {library}=={was}, or set "
+                                      "strict_versions: false to try anyway)")
             warn(message + "; it may not load or may behave differently")
 
 
@@ -111,13 +124,12 @@ def _minor(version: str) -> tuple[str, ...]:
     return tuple(str(version).split(".")[:2])
 
 
-def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *, strict_versions: bool = False,
-                    options: dict[str, Any] | None = None, warn=print) -> tuple[Model, VersionRef, dict]:
+def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *,
+                    strict_versions: bool | None = None, options: dict[str, Any] | None = None,
+                    warn=print) -> tuple[Model, VersionRef, dict]:
     ref = store.resolve(reference)
     manifest = store.manifest(ref)
-    problems = find_problems(ref.path, manifest)
-    if not manifest.get("files"):
-        problems.append("the manifest lists no files")
+    problems = store.problems(ref, manifest)
     if problems:
         raise IntegrityError(f"model {ref} does not match its manifest, refusing to load it: {'; '.join(problems)}")
     fmt = get_format(manifest["format"])
@@ -129,7 +141,8 @@ def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *, st
 
 
 def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, format_name: str = "auto",
-                   strict_versions: bool = False, options: dict[str, Any] | None = None, warn=print) -> Model:
+                   strict_versions: bool | None = None, options: dict[str, Any] | None = None,
+                   warn=print) -> Model:
     path = Path(path)
     if not path.exists():
         raise UserError(f"no model at {path}; check the path (or load from the store by name)")
@@ -142,7 +155,7 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
     if manifest:
         # A plain file shares its folder with other files: only a folder must hold exactly what is listed.
         folder = path if path.is_dir() else path.parent
-        problems = find_problems(folder, manifest, extras=path.is_dir())
+        problems = signature_problems(manifest) + find_problems(folder, manifest, extras=path.is_dir())
         if problems:
             raise IntegrityError(f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it: "
                                  f"{'; '.join(problems)}")

@@ -29,6 +29,7 @@ from typing import Any
 
 from .errors import IntegrityError, ModelNotFound, UserError
 from .integrity import file_digests, find_problems
+from .signing import signature_problems, signed
 
 MANIFEST = "manifest.json"
 ALIASES = "aliases.json"
@@ -136,8 +137,23 @@ class ModelStore:
         return VersionRef(name, version, self.root / name / str(version))
 
     def manifest(self, ref: VersionRef) -> dict[str, Any]:
-        with open(ref.path / MANIFEST, encoding="utf-8") as handle:
-            return json.load(handle)
+        try:
+            with open(ref.path / MANIFEST, encoding="utf-8") as handle:
+                manifest = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"{ref}: {MANIFEST} is not readable JSON ({exc}); refusing to use it") from None
+        if not isinstance(manifest, dict):
+            raise IntegrityError(f"{ref}: {MANIFEST} does not hold a manifest; refusing to use it")
+        return manifest
+
+    def problems(self, ref: VersionRef, manifest: dict[str, Any] | None = None) -> list[str]:
+        """What is wrong with a stored version: its signature (when a signing key is set), then every changed,
+        missing or extra file. Empty when the version is whole and, with a key, signed by it."""
+        manifest = self.manifest(ref) if manifest is None else manifest
+        problems = signature_problems(manifest) + find_problems(ref.path, manifest)
+        if not manifest.get("files"):
+            problems.append("the manifest lists no files")
+        return problems
 
     # ----- writing -----
     @contextlib.contextmanager
@@ -174,7 +190,7 @@ class ModelStore:
             _fsync_tree(tmp)
             with self._lock(name):
                 version = self._next_version(name)
-                manifest = {"name": name, "version": version, **manifest}
+                manifest = signed({"name": name, "version": version, **manifest})
                 write_json_atomic(tmp / MANIFEST, manifest)
                 target = folder / str(version)
                 os.rename(tmp, target)
@@ -277,13 +293,12 @@ class ModelStore:
     def stored_file(self, ref: VersionRef, rel: str) -> Path:
         """The file ``rel`` of a version, for downloads and file views: only a file its manifest lists, and
         only if its real path (symbolic links followed) stays inside the version's folder."""
-        listed = self.manifest(ref).get("files") or {}
-        if rel != MANIFEST and rel not in listed:
-            raise ModelNotFound(f"{ref} has no file {rel!r}")
         base = ref.path.resolve()
         path = (base / rel).resolve()
         inside = path.is_relative_to(base) and base.is_relative_to(self.root.resolve())
         if not inside or not path.is_file():
+            raise ModelNotFound(f"{ref} has no file {rel!r}")
+        if rel != MANIFEST and rel not in (self.manifest(ref).get("files") or {}):
             raise ModelNotFound(f"{ref} has no file {rel!r}")
         return path
 

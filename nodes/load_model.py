@@ -34,7 +34,9 @@ class LoadModel(Node):
         Param("path", "string", None, "a plain model file or folder instead of the store"),
         Param("format", "string", "auto", "with path: the format, if its name does not tell"),
         Param("trust", "boolean", False, "with path: allow formats whose loading can run code (pickle, joblib)"),
-        Param("strict_versions", "boolean", False, "refuse a model saved with other library versions"),
+        Param("strict_versions", "boolean", None, "true: refuse a model saved with another minor version of a "
+              "library; false: only warn, even across Spark major versions; unset: warn, but refuse a Spark ML "
+              "model of another Spark major version"),
         Param("mmap", "boolean", False, "memory-map a joblib model's arrays instead of reading them"),
     )
 

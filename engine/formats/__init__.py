@@ -61,9 +61,10 @@ def _builtin() -> list[ModelFormat]:
     from .h2o import H2O_FORMATS
     from .portable import ParamsFormat
     from .sklearn import JoblibFormat, PickleFormat
+    from .skops import SkopsFormat
     from .spark import SparkMLFormat
 
-    return [JoblibFormat(), PickleFormat(), ParamsFormat(), SparkMLFormat(), *H2O_FORMATS]
+    return [JoblibFormat(), PickleFormat(), ParamsFormat(), SkopsFormat(), SparkMLFormat(), *H2O_FORMATS]
 
 
 _formats: list[ModelFormat] | None = None

@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import IntegrityError
 from . import ModelFormat
 
 if TYPE_CHECKING:
@@ -58,4 +59,9 @@ class ParamsFormat(ModelFormat):
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
         from ..portable import LinearModel
 
-        return LinearModel.load(folder / manifest.get("artifact", self.artifact))
+        path = folder / manifest.get("artifact", self.artifact)
+        try:
+            return LinearModel.load(path)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(f"{path.name} is not a params model (JSON of a linear model): "
+                                 f"{type(exc).__name__}: {exc}") from None

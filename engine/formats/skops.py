@@ -1,0 +1,67 @@
+"""``skops``: scikit-learn models in the skops format, a safe alternative to pickle and joblib.
+
+A skops file describes the objects it holds instead of holding code to rebuild them, and loading builds only
+types that are trusted. Which types are trusted is emberflow's choice, never the file's: skops' own defaults
+(scikit-learn's estimators, NumPy arrays, Python's builtins) plus ``TRUSTED`` below, the few other
+scikit-learn types inside the models emberflow's nodes make (the trees and distance metrics of a
+nearest-neighbours model). A file naming any other type (a function, a class of some module) is refused
+before anything is built, naming the types. So a skops model loads from a plain path without ``trust: true``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import IntegrityError, UserError
+from . import ModelFormat
+from .sklearn import SKLEARN_LIBRARIES
+
+if TYPE_CHECKING:
+    from ..context import Sessions
+    from ..model import Model
+
+_METRICS = ("Euclidean", "Manhattan", "Minkowski", "Chebyshev", "SEuclidean", "Mahalanobis", "Haversine")
+TRUSTED = frozenset({
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    *(f"sklearn.metrics._dist_metrics.{metric}Distance64" for metric in _METRICS),
+})
+
+
+class UntrustedTypes(UserError):
+    """A skops file names types outside emberflow's trusted set."""
+
+
+class SkopsFormat(ModelFormat):
+    """scikit-learn models through skops: loading cannot run code from the file."""
+
+    name = "skops"
+    engine = "sklearn"
+    suffixes = (".skops",)
+    library_names = (*SKLEARN_LIBRARIES, "skops")
+    artifact = "model.skops"
+
+    def applies_to(self, model: Model) -> bool:
+        return model.engine == "sklearn"
+
+    def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        import skops.io as sio
+
+        sio.dump(model.obj, folder / self.artifact)
+        return {"artifact": self.artifact}
+
+    def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        import skops.io as sio
+
+        path = folder / manifest.get("artifact", self.artifact)
+        try:
+            named = sio.get_untrusted_types(file=path)
+        except Exception as exc:  # a damaged or foreign file: skops says why in its own words
+            raise IntegrityError(f"{path.name} is not a readable skops file: {exc}") from None
+        untrusted = sorted(set(named) - TRUSTED)
+        if untrusted:
+            raise UntrustedTypes(
+                f"{path.name} holds types that emberflow does not trust, so it is not loaded: "
+                f"{', '.join(untrusted)}; a skops model may hold scikit-learn estimators and NumPy data only")
+        return sio.load(path, trusted=list(named))

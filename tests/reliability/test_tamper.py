@@ -1,0 +1,239 @@
+"""Promise 3: every stored format refuses a changed, missing or added file and an edited manifest, naming
+what changed, before its deserializer runs; with a signing key, any manifest edit is refused; skops files
+are held to emberflow's own list of trusted types."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from emberflow.engine.context import Sessions
+from emberflow.engine.errors import IntegrityError, UserError
+from emberflow.engine.formats import get_format
+from emberflow.engine.model import Model
+from emberflow.engine.models import load_from_path, load_from_store, save_to_path, save_to_store
+from emberflow.engine.signing import KEY_ENV
+from emberflow.engine.store import ModelStore
+
+SKLEARN_FORMATS = ["joblib", "pickle", "params", "skops"]
+
+
+class Payload:
+    """Unpickling this creates ``marker``: proof of whether a file was deserialized."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def lr_model() -> Model:
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    y = np.where(X["a"] > 0, "yes", "no")
+    return Model(obj=LogisticRegression().fit(X, y), engine="sklearn", features=["a", "b"], label="c",
+                 classes=["no", "yes"])
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every format's ``load`` records its name here when called: the deserializers that ran."""
+    calls: list[str] = []
+    from emberflow.engine.formats import all_formats
+
+    for fmt in all_formats():
+        original = type(fmt).load
+
+        def spy(self, *args, _original=original, **kwargs):
+            calls.append(self.name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(fmt), "load", spy)
+    return calls
+
+
+def saved(tmp_path: Path, format_name: str) -> tuple[ModelStore, Path, dict]:
+    store = ModelStore(tmp_path / "store")
+    ref, manifest = save_to_store(store, lr_model(), "m", format_name, {})
+    return store, ref.path, manifest
+
+
+def refused(store: ModelStore, loads: list[str], match: str) -> None:
+    with pytest.raises(IntegrityError, match=match):
+        load_from_store(store, "m", Sessions())
+    assert loads == [], "a deserializer ran before the refusal"
+
+
+def edit_manifest(folder: Path, change) -> None:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest, indent=2))
+
+
+@pytest.mark.parametrize("format_name", SKLEARN_FORMATS)
+def test_an_untouched_version_loads(tmp_path: Path, loads: list[str], format_name: str):
+    store, _folder, _manifest = saved(tmp_path, format_name)
+    model, _ref, _ = load_from_store(store, "m", Sessions())
+    assert loads == [format_name] and model.classes == ["no", "yes"]
+
+
+@pytest.mark.parametrize("format_name", SKLEARN_FORMATS)
+def test_a_flipped_byte_in_each_file_is_refused(tmp_path: Path, loads: list[str], format_name: str):
+    store, folder, manifest = saved(tmp_path, format_name)
+    for rel in manifest["files"]:
+        path = folder / rel
+        original = path.read_bytes()
+        for offset in (0, len(original) // 2, len(original) - 1):
+            data = bytearray(original)
+            data[offset] ^= 0x20
+            path.write_bytes(bytes(data))
+            refused(store, loads, rf"{rel}: SHA-256 differs from the manifest")
+        path.write_bytes(original)
+
+
+@pytest.mark.parametrize("format_name", SKLEARN_FORMATS)
+def test_a_deleted_or_added_file_is_refused(tmp_path: Path, loads: list[str], format_name: str):
+    store, folder, manifest = saved(tmp_path, format_name)
+    (folder / "sneaked-in.py").write_text("print('hello')")
+    refused(store, loads, r"sneaked-in.py: not listed in the manifest")
+    (folder / "sneaked-in.py").unlink()
+    for rel in manifest["files"]:
+        (folder / rel).rename(tmp_path / "aside")
+        refused(store, loads, rf"{rel}: missing")
+        (tmp_path / "aside").rename(folder / rel)
+
+
+@pytest.mark.parametrize("format_name", SKLEARN_FORMATS)
+def test_manifest_edits_that_break_the_hashes_are_refused_without_a_key(tmp_path: Path, loads: list[str],
+                                                                        format_name: str):
+    store, folder, manifest = saved(tmp_path, format_name)
+    rel = next(iter(manifest["files"]))
+    edit_manifest(folder, lambda m: m["files"][rel].update(sha256="0" * 64))
+    refused(store, loads, rf"{rel}: SHA-256 differs from the manifest")
+    edit_manifest(folder, lambda m: m["files"].pop(rel))
+    refused(store, loads, rf"{rel}: not listed in the manifest")
+    (folder / "manifest.json").write_text("{not json")
+    refused(store, loads, r"manifest.json is not readable JSON")
+
+
+@pytest.mark.parametrize("format_name", SKLEARN_FORMATS)
+def test_with_a_key_any_manifest_edit_is_refused(tmp_path: Path, loads: list[str], format_name: str,
+                                                 monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, "a secret only the team knows")
+    store, folder, manifest = saved(tmp_path, format_name)
+    assert manifest["signature"].startswith("hmac-sha256:")
+    edit_manifest(folder, lambda m: m.update(classes=["yes", "no"]))  # the files still match
+    refused(store, loads, r"manifest.json's signature does not match")
+    edit_manifest(folder, lambda m: m.pop("signature"))
+    refused(store, loads, r"manifest.json is not signed, but EMBERFLOW_SIGNING_KEY is set")
+    monkeypatch.setenv(KEY_ENV, "another key")
+    edit_manifest(folder, lambda m: m.update(classes=["no", "yes"], signature=manifest["signature"]))
+    refused(store, loads, r"signed with another key")
+    monkeypatch.setenv(KEY_ENV, "a secret only the team knows")
+    model, _ref, _ = load_from_store(store, "m", Sessions())
+    assert loads == [format_name] and model.classes == ["no", "yes"]
+
+
+def test_models_verify_checks_the_signature(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, "k1")
+    store, folder, _manifest = saved(tmp_path, "joblib")
+    assert cli("models", "verify", "--store", store.root).code == 0
+    edit_manifest(folder, lambda m: m.update(label="other"))
+    result = cli("models", "verify", "--store", store.root)
+    assert result.code == 1 and "m@1: FAILED: manifest.json's signature does not match" in result.out
+
+
+@pytest.mark.parametrize("format_name", ["joblib", "pickle"])
+def test_a_malicious_pickle_with_a_matching_manifest_never_runs_under_a_key(
+        tmp_path: Path, format_name: str, monkeypatch: pytest.MonkeyPatch):
+    """Someone who can write to the store replaces the model and rewrites its hash: only a signature stops it."""
+    monkeypatch.setenv(KEY_ENV, "a secret only the team knows")
+    store, folder, manifest = saved(tmp_path, format_name)
+    marker = tmp_path / "pwned"
+    rel = manifest["artifact"]
+    (folder / rel).write_bytes(pickle.dumps(Payload(marker)))
+    from emberflow.engine.integrity import file_digests
+
+    edit_manifest(folder, lambda m: m.update(files=file_digests(folder)))
+    with pytest.raises(IntegrityError, match="signature does not match"):
+        load_from_store(store, "m", Sessions())
+    assert not marker.exists()
+    monkeypatch.delenv(KEY_ENV)  # without a key the rewritten manifest is consistent: the payload would run
+    model, _ref, _ = load_from_store(store, "m", Sessions())
+    assert model.obj == 0, "os.system's return value came back as the 'model'"
+    assert marker.exists(), "the test's payload is real"
+
+
+def test_a_signed_plain_path_sidecar_refuses_edits(tmp_path: Path, loads: list[str],
+                                                   monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, "k")
+    path = tmp_path / "model.skops"
+    save_to_path(lr_model(), path, "skops", {})
+    sidecar = tmp_path / "model.skops.manifest.json"
+    assert json.loads(sidecar.read_text())["signature"].startswith("hmac-sha256:")
+    assert load_from_path(path, Sessions()).classes == ["no", "yes"]
+    manifest = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**manifest, "label": "x"}))
+    loads.clear()
+    with pytest.raises(IntegrityError, match="signature does not match"):
+        load_from_path(path, Sessions())
+    assert loads == []
+
+
+def test_skops_refuses_types_outside_emberflows_list_naming_them(tmp_path: Path, loads: list[str]):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    base = lr_model()
+    evil = make_pipeline(FunctionTransformer(os.system), LogisticRegression())  # would call os.system
+    store = ModelStore(tmp_path / "store")
+    save_to_store(store, Model(obj=evil, engine="sklearn", features=["a"]), "evil", "skops", {})
+    with pytest.raises(UserError, match=r"holds types that emberflow does not trust, so it is not loaded: "
+                                        r"posix.system"):
+        load_from_store(store, "evil", Sessions())
+    path = tmp_path / "plain.skops"  # from a plain path: no trust: true needed, the same refusal
+    save_to_path(Model(obj=evil, engine="sklearn", features=["a"]), path, "skops", {})
+    with pytest.raises(UserError, match="posix.system"):
+        load_from_path(path, Sessions())
+    save_to_path(base, tmp_path / "ok.skops", "skops", {})
+    assert load_from_path(tmp_path / "ok.skops", Sessions()).obj.classes_.tolist() == ["no", "yes"]
+
+
+def test_a_nearest_neighbours_model_round_trips_through_skops(tmp_path: Path):
+    import numpy as np
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    knn = KNeighborsClassifier().fit(X, X[:, 0] > 0)
+    store = ModelStore(tmp_path)
+    save_to_store(store, Model(obj=knn, engine="sklearn", features=["a", "b", "c"]), "knn", "skops", {})
+    model, _ref, manifest = load_from_store(store, "knn", Sessions())
+    assert manifest["libraries"]["skops"] != "not installed"
+    assert (model.obj.predict(X) == knn.predict(X)).all()
+
+
+def test_trust_is_never_read_from_the_artifact(tmp_path: Path):
+    """A sidecar manifest claiming a safe format for a pickle does not get it loaded without trust: true."""
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(Payload(marker)))
+    from emberflow.engine.integrity import file_digests
+
+    for claimed in ("pickle", "params", "skops"):
+        manifest = {"format": claimed, "trust": True, "trusted": True, "files": file_digests(tmp_path)}
+        (tmp_path / "model.pkl.manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises((UserError, IntegrityError)):
+            load_from_path(path, Sessions())
+        assert not marker.exists(), claimed
+        (tmp_path / "model.pkl.manifest.json").unlink()
+    assert get_format("pickle").runs_code_on_load
