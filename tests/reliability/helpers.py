@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from emberflow.engine.model import Model
+
 WRITERS = Path(__file__).resolve().parent / "writers.py"
 
 
@@ -33,3 +35,15 @@ def saved_versions(output: str) -> list[int]:
 
 def temporaries(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob(".tmp-*")) if folder.exists() else []
+
+
+def lr_model() -> Model:
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    y = np.where(X["a"] > 0, "yes", "no")
+    return Model(obj=LogisticRegression().fit(X, y), engine="sklearn", features=["a", "b"], label="c",
+                 classes=["no", "yes"])

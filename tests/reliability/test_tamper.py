@@ -18,6 +18,8 @@ from emberflow.engine.models import load_from_path, load_from_store, save_to_pat
 from emberflow.engine.signing import KEY_ENV
 from emberflow.engine.store import ModelStore
 
+from .helpers import lr_model
+
 SKLEARN_FORMATS = ["joblib", "pickle", "params", "skops"]
 
 
@@ -29,35 +31,6 @@ class Payload:
 
     def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
-
-
-def lr_model() -> Model:
-    import numpy as np
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(3)
-    X = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
-    y = np.where(X["a"] > 0, "yes", "no")
-    return Model(obj=LogisticRegression().fit(X, y), engine="sklearn", features=["a", "b"], label="c",
-                 classes=["no", "yes"])
-
-
-@pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every format's ``load`` records its name here when called: the deserializers that ran."""
-    calls: list[str] = []
-    from emberflow.engine.formats import all_formats
-
-    for fmt in all_formats():
-        original = type(fmt).load
-
-        def spy(self, *args, _original=original, **kwargs):
-            calls.append(self.name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(type(fmt), "load", spy)
-    return calls
 
 
 def saved(tmp_path: Path, format_name: str) -> tuple[ModelStore, Path, dict]:

@@ -1,0 +1,125 @@
+"""Promise 4: the manifest's Python and library versions are compared with the running ones before anything
+is deserialized: a minor difference warns naming both, ``strict_versions: true`` refuses it, a Spark major
+difference refuses unless ``strict_versions: false`` (the Spark half runs in test_spark_reliability.py)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from emberflow.engine.context import Sessions
+from emberflow.engine.errors import VersionMismatch
+from emberflow.engine.models import check_versions, load_from_store, save_to_store
+from emberflow.engine.store import ModelStore
+
+from .helpers import lr_model
+
+SKLEARN = metadata.version("scikit-learn")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ModelStore:
+    store = ModelStore(tmp_path)
+    save_to_store(store, lr_model(), "m", "joblib", {})
+    return store
+
+
+def edit_versions(store: ModelStore, python: str | None = None, **libraries: str) -> None:
+    path = store.resolve("m").path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    if python:
+        manifest["python"] = python
+    manifest["libraries"].update({k.replace("_", "-"): v for k, v in libraries.items()})
+    path.write_text(json.dumps(manifest))
+
+
+def load(store: ModelStore, strict: bool | None) -> list[str]:
+    warnings: list[str] = []
+    load_from_store(store, "m", Sessions(), strict_versions=strict, warn=warnings.append)
+    return warnings
+
+
+@pytest.mark.parametrize("older", ["1.0.2", "0.24.2"])
+@pytest.mark.parametrize("strict", [None, False])
+def test_an_older_scikit_learn_warns_naming_both_versions(store: ModelStore, loads: list[str], older: str,
+                                                           strict: bool | None):
+    edit_versions(store, scikit_learn=older)
+    warnings = load(store, strict)
+    assert loads == ["joblib"]
+    assert [w for w in warnings if "scikit-learn" in w] == [
+        f"model saved with scikit-learn {older}, running scikit-learn {SKLEARN}; it may not load or may behave "
+        "differently"]
+
+
+def test_strict_versions_refuses_before_deserializing(store: ModelStore, loads: list[str]):
+    edit_versions(store, scikit_learn="1.0.2")
+    with pytest.raises(VersionMismatch, match=rf"scikit-learn 1.0.2, running scikit-learn {SKLEARN}; "
+                                              "strict_versions is on"):
+        load(store, True)
+    assert loads == []
+
+
+def test_an_older_python_warns_and_strict_refuses(store: ModelStore, loads: list[str]):
+    edit_versions(store, python="3.8.10")
+    assert any(f"python 3.8.10, running python {platform.python_version()}" in w for w in load(store, None))
+    loads.clear()
+    with pytest.raises(VersionMismatch, match="python 3.8.10"):
+        load(store, True)
+    assert loads == []
+
+
+def test_the_same_minor_version_is_silent(store: ModelStore):
+    major, minor, *_ = SKLEARN.split(".")
+    edit_versions(store, scikit_learn=f"{major}.{minor}.999")
+    assert load(store, True) == []
+
+
+def test_a_library_that_is_not_installed_refuses(store: ModelStore, loads: list[str]):
+    path = store.resolve("m").path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format"] = "skops"
+    manifest["libraries"]["skops"] = "0.9.0"
+    path.write_text(json.dumps(manifest))
+
+    class Missing:
+        name = "skops"
+
+        def libraries(self):
+            return {"skops": "not installed"}
+
+    with pytest.raises(VersionMismatch, match="needs skops 0.9.0, which is not installed"):
+        check_versions(manifest, Missing(), None, print)
+
+
+@pytest.mark.parametrize("strict, outcome", [(None, "refused"), (True, "refused"), (False, "warned")])
+def test_a_spark_major_difference_refuses_unless_strict_is_false(strict: bool | None, outcome: str):
+    """The rule alone (no Spark needed): pyspark 3.x in the manifest, pyspark 4.x running."""
+    running = metadata.version("pyspark")
+
+    class SparkML:
+        def libraries(self):
+            return {"pyspark": running}
+
+    manifest = {"python": platform.python_version(), "libraries": {"pyspark": "3.5.1"}}
+    warnings: list[str] = []
+    if outcome == "refused":
+        with pytest.raises(VersionMismatch, match=rf"pyspark 3.5.1, running pyspark {running}"):
+            check_versions(manifest, SparkML(), strict, warnings.append)
+    else:
+        check_versions(manifest, SparkML(), strict, warnings.append)
+        assert warnings == [f"model saved with pyspark 3.5.1, running pyspark {running}; it may not load or may "
+                            "behave differently"]
+    manifest["libraries"]["pyspark"] = running.rsplit(".", 1)[0] + ".99"  # same major and minor
+    check_versions(manifest, SparkML(), None, warnings.append)
+
+
+def test_load_model_takes_three_states_of_strict_versions(cli, project: Path):
+    for value in ("true", "false", "null"):
+        text = (f"name: x\nsteps:\n  - id: load\n    node: LoadModel\n    params: {{name: m, strict_versions: "
+                f"{value}}}\n")
+        (project / "wf.yaml").write_text(text)
+        result = cli("validate", "wf.yaml")
+        assert result.code == 0, result.err
