@@ -16,6 +16,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
 
 MAX_WORKFLOW_BYTES = 5 * 1024 * 1024
+MAX_VALUES = 100_000  # values in a workflow once YAML aliases are expanded
+MAX_FLOW_DEPTH = 1_000  # nested [ and {
 PathKey = tuple[Any, ...]
 
 
@@ -72,10 +74,16 @@ def read_text(path: str | Path) -> str:
 
 def load_yaml(text: str, name: str) -> tuple[Any, Source]:
     """Parse one YAML document with safe loading only; return the data and its Source."""
+    if _flow_depth(text) > MAX_FLOW_DEPTH:  # libyaml's parser recurses in C and would crash the process
+        raise WorkflowError("invalid YAML: the document is nested too deeply for a workflow", name)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_size(node, name)
         data = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        raise WorkflowError("invalid YAML: the document is nested too deeply for a workflow", name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
@@ -93,6 +101,47 @@ def load_yaml(text: str, name: str) -> tuple[Any, Source]:
     if node is not None:
         _record_marks(node, (), source)
     return data, source
+
+
+def _flow_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest (an upper bound: brackets inside quotes count too)."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _check_size(root: yaml.Node, name: str) -> None:
+    """Refuse a document that YAML aliases make huge ("billion laughs") or recursive, before it is built."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            mark = node.start_mark
+            raise WorkflowError("invalid YAML: an alias refers to the collection that holds it; a workflow "
+                                "cannot be recursive", f"{name}:{mark.line + 1}:{mark.column + 1}")
+        open_nodes.add(key)
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[key] = 1 + sum(size(child) for child in children)
+        open_nodes.discard(key)
+        return sizes[key]
+
+    if size(root) > MAX_VALUES:
+        raise WorkflowError(f"invalid YAML: the document holds more than {MAX_VALUES:,} values once its aliases "
+                            "are expanded; a workflow is expected to be small", name)
 
 
 def _record_marks(node: yaml.Node, path: PathKey, source: Source, depth: int = 0) -> None:
