@@ -15,6 +15,7 @@ by the runs of this process that overlap, and shut down when the last of them en
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -50,9 +51,11 @@ class LocalH2O:
         self.connection = connection
         self.server = connection.local_server
         self.temp = temp
+        atexit.register(self.shutdown)  # a process that ends without stopping its runs leaves nothing either
 
     def shutdown(self) -> None:
         """Ask H2O to shut down, wait until the JVM is gone (killing it if it lingers), remove the folder."""
+        atexit.unregister(self.shutdown)
         try:
             with contextlib.suppress(Exception):  # already gone: the process check below settles it
                 self.connection.request("POST /3/Shutdown")
@@ -98,6 +101,11 @@ class Engine(EngineSession):
                 self._shared = True
         h2o.no_progress()
         return h2o
+
+    @property
+    def launched(self) -> LocalH2O | None:
+        """The H2O instance emberflow launched that this engine uses; None for a cluster it only joined."""
+        return _Launched.instance if self._shared else None
 
     def stop(self) -> None:
         if not self._shared:
@@ -170,7 +178,7 @@ def launch_local(settings: dict[str, Any]) -> LocalH2O:
     options = {**DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
     memory = check_memory(options["max_mem_size"])
     switches = extension_switches(options.get("extensions") or [])
-    temp = Path(tempfile.mkdtemp(prefix="emberflow-h2o-"))
+    temp = Path(tempfile.mkdtemp(prefix=f"emberflow-h2o-{os.getpid()}-"))
     try:
         for attempt in range(1, PORT_ATTEMPTS + 1):
             port = options.get("port") or free_port_pair()
@@ -293,7 +301,7 @@ def frame_to_pandas(frame: Any) -> Any:
 def pandas_to_frame(h2o: Any, frame: Any, column_types: dict[str, str] | None = None) -> Any:
     """A pandas DataFrame as an H2OFrame: written as CSV to a private folder and uploaded (missing values
     stay missing, numbers keep their type)."""
-    folder = Path(tempfile.mkdtemp(prefix="emberflow-frame-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"emberflow-frame-{os.getpid()}-"))
     try:
         path = folder / "frame.csv"
         frame.to_csv(path, index=False, na_rep="")

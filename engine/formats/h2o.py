@@ -9,6 +9,7 @@ the H2O cluster only when a step needs them there, so scoring a MOJO without a c
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 BINARY = "model.h2o"
 MOJO = "model.zip"
 DEFAULT_MOJO_HEAP = "1G"
+PREDICT_CSV = "hex.genmodel.tools.PredictCsv"
 SECURE_ONLY = "Secure"  # in the message of clients that keep MOJO export for H2O-3 Secure (3.46.0.12 and later)
 
 
@@ -252,29 +254,53 @@ def genmodel_jar() -> Path:
 
 
 def mojo_probabilities(model: Model, frame: Any, sessions: Sessions) -> Any:
-    """Class probabilities of ``frame`` (pandas) from the model's MOJO, scored by h2o-genmodel in a JVM of its
-    own with a bounded heap (the ``h2o:`` section's ``max_mem_size``, default 1G): no H2O cluster."""
-    import subprocess
-
-    import h2o
+    """Class probabilities of ``frame`` (pandas) from the model's MOJO, scored by h2o-genmodel's PredictCsv in a
+    JVM of its own with a bounded heap (the ``h2o:`` section's ``max_mem_size``, default 1G): no H2O cluster.
+    Its input, output and temporary files live in one folder, removed afterwards."""
+    import pandas as pd
 
     heap = str((sessions.settings.get("h2o") or {}).get("max_mem_size") or DEFAULT_MOJO_HEAP).upper()
-    folder = Path(tempfile.mkdtemp(prefix="emberflow-mojo-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"emberflow-mojo-{os.getpid()}-"))
     try:
         mojo = mojo_for_scoring(model, folder)
-        try:
-            result = h2o.mojo_predict_pandas(frame[list(model.features)], str(mojo),
-                                             genmodel_jar_path=str(genmodel_jar()),
-                                             java_options=f"-Xmx{heap} -XX:ReservedCodeCacheSize=64m")
-        except subprocess.CalledProcessError as exc:
-            raise EmberflowError(f"h2o-genmodel could not score the MOJO {mojo.name} (exit code "
-                                 f"{exc.returncode}); see its message above") from None
+        frame[list(model.features)].to_csv(folder / "input.csv", index=False, na_rep="")
+        run_predict_csv(mojo, folder, heap)
+        result = pd.read_csv(folder / "prediction.csv")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     columns = len(model.classes)
-    if result.shape[1] < columns + 1:
-        raise EmberflowError(f"the MOJO gave {result.shape[1] - 1} probability columns for {columns} classes")
+    if result.shape[1] < columns + 1 or len(result) != len(frame):
+        raise EmberflowError(f"h2o-genmodel gave {len(result)} rows of {result.shape[1] - 1} probabilities for "
+                             f"{len(frame)} rows and {columns} classes")
     return result.iloc[:, 1:columns + 1].to_numpy(dtype="float64")
+
+
+def run_predict_csv(mojo: Path, folder: Path, heap: str) -> None:
+    """``java -cp h2o.jar hex.genmodel.tools.PredictCsv``: input.csv in ``folder`` to prediction.csv."""
+    import subprocess
+
+    command = [java_command(), f"-Xmx{heap}", "-XX:ReservedCodeCacheSize=64m", f"-Djava.io.tmpdir={folder}",
+               "-cp", str(genmodel_jar()), PREDICT_CSV, "--mojo", str(mojo.resolve()),
+               "--input", str(folder / "input.csv"), "--output", str(folder / "prediction.csv"), "--decimal"]
+    env = {**os.environ, "DO_NOT_TRACK": "1", "TMPDIR": str(folder)}
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        detail = next((line for line in lines if "Exception" in line or "Error" in line), lines[-1] if lines else "")
+        raise EmberflowError(f"h2o-genmodel could not score the MOJO {mojo.name} (exit code {done.returncode}): "
+                             f"{detail.strip()}")
+
+
+def java_command() -> str:
+    """The java that runs h2o-genmodel: JAVA_HOME's, else the one on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    found = shutil.which("java")
+    if found is None:
+        raise EngineUnavailable("scoring a MOJO needs Java (h2o-genmodel runs in a JVM); install Java 11 or later, "
+                                "or set JAVA_HOME")
+    return found
 
 
 def mojo_for_scoring(model: Model, folder: Path) -> Path:
