@@ -3,6 +3,7 @@
 Nodes import from here and nowhere else in the engine, so the engine's insides can change freely.
 """
 
+from .batches import FrameBatches
 from .context import Sessions, StepContext
 from .errors import DataError, EmberflowError, EngineUnavailable, ModelNotFound, UserError
 from .formats import choose_format, format_names
@@ -17,8 +18,8 @@ from .spark_errors import spark_errors
 from .store import check_name
 
 __all__ = [
-    "ANY", "FRAME", "MODEL", "DataError", "EmberflowError", "EngineUnavailable", "Model", "ModelNotFound", "Node",
-    "Param", "ParamProblem", "Sessions", "StepContext", "UserError", "check_name", "choose_format",
-    "format_names", "frame_engine", "h2o_estimator", "load_from_path", "load_from_store", "mojo_probabilities",
-    "save_to_path", "save_to_store", "spark_errors", "to_engine", "to_pandas",
+    "ANY", "FRAME", "MODEL", "DataError", "EmberflowError", "EngineUnavailable", "FrameBatches", "Model",
+    "ModelNotFound", "Node", "Param", "ParamProblem", "Sessions", "StepContext", "UserError", "check_name",
+    "choose_format", "format_names", "frame_engine", "h2o_estimator", "load_from_path", "load_from_store",
+    "mojo_probabilities", "save_to_path", "save_to_store", "spark_errors", "to_engine", "to_pandas",
 ]

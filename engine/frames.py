@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .batches import FrameBatches
 from .context import Sessions
 
 
 def frame_engine(value: Any) -> str | None:
-    """The engine a frame belongs to, or None if ``value`` is not a frame."""
+    """The engine a frame belongs to, or None if ``value`` is not a frame (batches are pandas frames)."""
+    if isinstance(value, FrameBatches):
+        return "sklearn"
     module = type(value).__module__
     name = type(value).__name__
     if module.startswith("pandas") and name == "DataFrame":
@@ -25,9 +28,13 @@ def frame_engine(value: Any) -> str | None:
 
 
 def to_pandas(value: Any) -> Any:
+    if isinstance(value, FrameBatches):
+        return value.collect()
     engine = frame_engine(value)
     if engine == "spark":
-        return value.toPandas()
+        from .engines.spark import spark_to_pandas
+
+        return spark_to_pandas(value)
     if engine == "h2o":
         from .engines.h2o import frame_to_pandas
 
@@ -42,7 +49,9 @@ def to_engine(value: Any, engine: str, sessions: Sessions) -> Any:
         return value
     frame = to_pandas(value)
     if engine == "spark":
-        return sessions.get("spark").createDataFrame(frame)
+        from .engines.spark import pandas_to_spark
+
+        return pandas_to_spark(sessions.get("spark"), frame)
     if engine == "h2o":
         from .engines.h2o import pandas_to_frame
 
@@ -51,9 +60,9 @@ def to_engine(value: Any, engine: str, sessions: Sessions) -> Any:
 
 
 def row_count(value: Any) -> int | None:
-    """Rows of a frame when they are known without running a job (None for a lazy Spark frame)."""
+    """Rows of a frame when they are known without running a job (None for a lazy Spark frame or batches)."""
     engine = frame_engine(value)
-    if engine == "sklearn":
+    if engine == "sklearn" and not isinstance(value, FrameBatches):
         return len(value)
     if engine == "h2o":
         return int(value.nrows)

@@ -33,6 +33,9 @@ class Node:
     inputs: ClassVar[dict[str, str]] = {}
     outputs: ClassVar[dict[str, str]] = {}
     params: ClassVar[tuple[Param, ...]] = ()
+    # True for a node that works batch by batch on the sklearn engine: it is handed FrameBatches as they come
+    # (ReadCSV's batch_rows) instead of being refused them.
+    takes_batches: ClassVar[bool] = False
 
     @classmethod
     def node_name(cls) -> str:

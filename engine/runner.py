@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from .batches import FrameBatches
 from .context import RunState, Sessions, StepContext
 from .errors import EmberflowError, StepFailed, UserError
 from .frames import row_count, to_engine
@@ -131,6 +132,8 @@ def _run_step(step: Step, state: RunState, outputs: dict[str, dict[str, Any]]) -
     for port, ref in step.inputs.items():
         produced = outputs[ref.step]
         value = produced[ref.port] if ref.port else next(iter(produced.values()))
+        if isinstance(value, FrameBatches):
+            _check_takes_batches(step, ref.step)
         inputs[port] = to_engine(value, step.engine, state.sessions)
     node = step.node_class()
     ctx = StepContext(step_id=step.id, engine=step.engine, run=state)
@@ -139,6 +142,16 @@ def _run_step(step: Step, state: RunState, outputs: dict[str, dict[str, Any]]) -
     if isinstance(result, dict) and result and set(result) <= set(outputs):
         return result
     return {step.node_class.default_output(): result} if outputs else {}
+
+
+def _check_takes_batches(step: Step, producer: str) -> None:
+    """Batches (ReadCSV's batch_rows) go only to nodes that work batch by batch, on the sklearn engine."""
+    if step.engine == "sklearn" and step.node_class.takes_batches:
+        return
+    where = f"on engine {step.engine}" if step.node_class.takes_batches else "at once"
+    raise UserError(f"{step.node} needs all its rows {where}, but step '{producer}' passes them in batches "
+                    f"(ReadCSV batch_rows); remove batch_rows, or use batches only for Score and WriteCSV on "
+                    f"the sklearn engine")
 
 
 def _rows(result: dict[str, Any], step: Step) -> int | None:

@@ -8,6 +8,7 @@ from typing import Any
 from emberflow.engine.api import (
     FRAME,
     DataError,
+    FrameBatches,
     Node,
     Param,
     ParamProblem,
@@ -45,6 +46,8 @@ class ReadCSV(Node):
         Param("encoding", "string", "utf-8", "the file's text encoding"),
         Param("quote", "string", '"', "the quote character"),
         Param("escape", "string", None, "the escape character inside quoted values"),
+        Param("batch_rows", "integer", None, "read about this many rows at a time: the rows flow in batches through "
+              "Score to WriteCSV, so a file larger than memory can be scored", minimum=1, engines=("sklearn",)),
         Param("infer_schema", "boolean", True, "Spark: infer the types of the columns without a dtype (one "
               "extra pass over the file); false reads them as strings", aliases=("inferSchema",),
               engines=("spark",)),
@@ -55,6 +58,8 @@ class ReadCSV(Node):
         for key in ("separator", "quote", "escape"):
             if params.get(key) is not None and len(params[key]) != 1:
                 raise ParamProblem(f"parameter '{key}' of ReadCSV must be one character, got {params[key]!r}", key)
+        if params.get("batch_rows") and params.get("mode") == "PERMISSIVE":
+            raise ParamProblem("batch_rows reads with mode FAILFAST or DROPMALFORMED, not PERMISSIVE", "batch_rows")
         for column, dtype in (params.get("dtypes") or {}).items():
             if dtype not in DTYPES:
                 raise ParamProblem(f"dtype {dtype!r} of column '{column}' is not one of: {', '.join(DTYPES)}",
@@ -64,6 +69,8 @@ class ReadCSV(Node):
         path = check_file(params["path"])
         if params["mode"] == "PERMISSIVE":
             return read_permissive(path, params)
+        if params.get("batch_rows"):
+            return read_arrow_batches(path, params)
         return read_arrow(path, params)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
@@ -96,12 +103,9 @@ def _arrow_type(dtype: str):
     return {"int": pa.int64(), "float": pa.float64(), "string": pa.string(), "bool": pa.bool_()}[dtype]
 
 
-def read_arrow(path: Path, params: dict[str, Any]):
-    """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader."""
-    import pyarrow as pa
+def _arrow_options(params: dict[str, Any], bad_rows: list[str], block_size: int | None = None):
+    """Arrow's read, parse and convert options for ``params``; malformed rows are noted in ``bad_rows``."""
     import pyarrow.csv as pcsv
-
-    bad_rows: list[str] = []
 
     def on_invalid(row) -> str:
         if params["mode"] == "DROPMALFORMED":
@@ -112,18 +116,34 @@ def read_arrow(path: Path, params: dict[str, Any]):
     names = params["columns"]
     read = pcsv.ReadOptions(encoding=params["encoding"], column_names=names or None,
                             autogenerate_column_names=not params["header"] and not names,
-                            skip_rows=1 if params["header"] and names else 0)
+                            skip_rows=1 if params["header"] and names else 0,
+                            **({"block_size": block_size} if block_size else {}))
     parse = pcsv.ParseOptions(delimiter=params["separator"], quote_char=params["quote"],
                               escape_char=params["escape"] or False, invalid_row_handler=on_invalid)
-    dtypes = params["dtypes"] or {}
     lenient = params["mode"] == "DROPMALFORMED"  # typed columns are read as text, then bad values dropped
-    types = {c: _arrow_type("string" if lenient else t) for c, t in dtypes.items()}
-    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+    types = {c: _arrow_type("string" if lenient else t) for c, t in (params["dtypes"] or {}).items()}
+    return read, parse, pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+
+
+def read_arrow(path: Path, params: dict[str, Any]):
+    """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    bad_rows: list[str] = []
+    read, parse, convert = _arrow_options(params, bad_rows)
     try:
         table = pcsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
         raise DataError(_explain(path, params, exc, bad_rows)) from None
-    if not params["header"] and not names:
+    return _arrow_frame(path, table, params)
+
+
+def _arrow_frame(path: Path, table, params: dict[str, Any]):
+    """An Arrow table read from ``path`` as the pandas frame ReadCSV returns."""
+    import pyarrow as pa
+
+    if not params["header"] and not params["columns"]:
         table = table.rename_columns([f"_c{i}" for i in range(table.num_columns)])
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type)]
     if undecodable:
@@ -131,7 +151,40 @@ def read_arrow(path: Path, params: dict[str, Any]):
                         "encoding: to the file's encoding, such as latin-1")
     _check_columns(path, table.column_names, params)
     frame = table.to_pandas()
-    return _drop_unconvertible(frame, dtypes) if lenient and dtypes else frame
+    dtypes = params["dtypes"] or {}
+    return _drop_unconvertible(frame, dtypes) if params["mode"] == "DROPMALFORMED" and dtypes else frame
+
+
+def read_arrow_batches(path: Path, params: dict[str, Any]) -> FrameBatches:
+    """``batch_rows``: the file through Arrow's streaming reader, about ``batch_rows`` rows at a time, read when
+    a later step consumes the batches. The header is checked now; the column types are inferred from the first
+    batch (a later value that does not fit is an error asking for a dtype)."""
+    next(iter(_arrow_batches(path, params, 1 << 16)), None)
+    block_size = _block_size(path, params["batch_rows"])
+    return FrameBatches(lambda: _arrow_batches(path, params, block_size), f"batches of {path}")
+
+
+def _arrow_batches(path: Path, params: dict[str, Any], block_size: int):
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    bad_rows: list[str] = []
+    read, parse, convert = _arrow_options(params, bad_rows, block_size)
+    try:
+        with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
+            for batch in reader:
+                if batch.num_rows:
+                    yield _arrow_frame(path, pa.Table.from_batches([batch]), params)
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+        raise DataError(_explain(path, params, exc, bad_rows)) from None
+
+
+def _block_size(path: Path, rows: int) -> int:
+    """Bytes that hold about ``rows`` rows of the file, judged from its first MiB."""
+    with open(path, "rb") as handle:
+        sample = handle.read(1 << 20)
+    per_row = len(sample) / max(sample.count(b"\n"), 1)
+    return int(min(max(per_row * rows, 1 << 16), (1 << 31) - 1))
 
 
 def _drop_unconvertible(frame, dtypes: dict[str, str]):
@@ -266,8 +319,23 @@ def spark_reader(spark, params: dict[str, Any]):
     RFC 4180 and on the sklearn engine, unless ``escape`` says otherwise."""
     return spark.read.options(
         header=params["header"], sep=params["separator"], quote=params["quote"],
-        escape=params["escape"] or params["quote"], encoding=params["encoding"], mode=params["mode"],
+        escape=params["escape"] or params["quote"], encoding=java_charset(params["encoding"]), mode=params["mode"],
     )
+
+
+# Python's names of the encodings Spark's CSV reader takes, and Spark's (Java's) names for them.
+JAVA_CHARSETS = {"utf-8": "utf-8", "iso8859-1": "iso-8859-1", "ascii": "us-ascii", "utf-16": "utf-16",
+                 "utf-16-be": "utf-16be", "utf-16-le": "utf-16le", "utf-32": "utf-32"}
+
+
+def java_charset(encoding: str) -> str:
+    """``encoding`` as Spark names it (latin-1 is iso-8859-1); other names go to Spark as written."""
+    import codecs
+
+    try:
+        return JAVA_CHARSETS.get(codecs.lookup(encoding).name, encoding)
+    except LookupError:
+        return encoding
 
 
 def read_spark(spark, location: str, params: dict[str, Any]):

@@ -8,6 +8,7 @@ from emberflow.engine.api import (
     FRAME,
     MODEL,
     DataError,
+    FrameBatches,
     Model,
     Node,
     Param,
@@ -37,11 +38,16 @@ class Score(Node):
     model's MOJO with the h2o-genmodel classes in a JVM of its own (heap: the ``h2o:`` section's
     ``max_mem_size``, default 1G), without any H2O cluster, and returns a pandas frame: on the sklearn engine,
     a run that only loads and scores an H2O model this way starts no H2O at all.
+
+    Given batches (ReadCSV's ``batch_rows``), the step scores each batch as the next step consumes it; its
+    metrics are then summed over the batches and recorded after the last one: accuracy, log loss and the
+    confusion matrix, equal to those of the whole data, but no ROC AUC (which needs every score at once).
     """
 
     kind = "ml-predict"
     inputs = {"model": MODEL, "data": FRAME}
     outputs = {"data": FRAME}
+    takes_batches = True
     params = (
         Param("label", "string", None, "the label column, for metrics (default: the model's label, if present)"),
         Param("prediction_col", "string", "prediction", "the name of the prediction column"),
@@ -53,12 +59,11 @@ class Score(Node):
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         model: Model = inputs["model"]
         frame = inputs["data"]
+        if isinstance(frame, FrameBatches):
+            return score_batches(ctx, model, frame, params)
         if params["mode"] == "mojo":
             return score_mojo(ctx, model, frame, params)
-        if model.engine not in ("sklearn", "portable"):
-            hint = " (or set mode: mojo to score its MOJO here)" if model.engine == "h2o" else ""
-            raise DataError(f"Score on engine sklearn cannot use a {model.engine} model; run the step with "
-                            f"engine: {model.engine}{hint}")
+        check_sklearn_model(model)
         X = model_inputs(model, frame)
         proba = model.obj.predict_proba(X)
         classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
@@ -104,6 +109,71 @@ class Score(Node):
             ctx.record_metrics(classification_metrics(local.iloc[:, 0].to_numpy(), local.iloc[:, 1:].to_numpy(),
                                                       classes, threshold))
         return scored
+
+
+def check_sklearn_model(model: Model) -> None:
+    if model.engine not in ("sklearn", "portable"):
+        hint = " (or set mode: mojo to score its MOJO here)" if model.engine == "h2o" else ""
+        raise DataError(f"Score on engine sklearn cannot use a {model.engine} model; run the step with "
+                        f"engine: {model.engine}{hint}")
+
+
+def score_batches(ctx: StepContext, model: Model, batches: FrameBatches, params: dict[str, Any]) -> FrameBatches:
+    """The batches scored one by one as they are consumed; metrics summed over them, recorded at the end."""
+    if params["mode"] == "mojo":
+        raise DataError("mode: mojo scores a whole frame, not batches; remove batch_rows from the ReadCSV step")
+    check_sklearn_model(model)
+    classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
+    threshold = model.params.get("threshold", 0.5)
+
+    def scored():
+        label, totals = None, BatchMetrics(classes, threshold)
+        for number, frame in enumerate(batches):
+            if number == 0:
+                label = metrics_label(model, frame.columns, params)
+            proba = model.obj.predict_proba(model_inputs(model, frame))
+            if label:
+                totals.add(frame[label].to_numpy(), proba)
+            yield add_predictions(frame, proba, classes, params, threshold)
+        if label:
+            ctx.record_metrics(totals.result())
+
+    return FrameBatches(scored, f"{batches.description}, scored")
+
+
+class BatchMetrics:
+    """Accuracy, log loss and the confusion matrix summed batch by batch: equal to those of all the rows at once
+    (ROC AUC is left out, as it needs every score at once)."""
+
+    def __init__(self, classes: list[Any], threshold: float):
+        self.classes, self.threshold = classes, threshold
+        self.rows, self.correct, self.loss = 0, 0, 0.0
+        self.present: set[Any] = set()
+        self.matrix = None
+
+    def add(self, y_true, proba) -> None:
+        import numpy as np
+        from sklearn.metrics import confusion_matrix, log_loss
+
+        labels = np.asarray(self.classes)
+        predicted = predicted_labels(proba, self.classes, self.threshold)
+        self.rows += len(y_true)
+        self.correct += int((y_true == predicted).sum())
+        self.present |= set(np.unique(y_true).tolist())
+        if self.present <= set(labels.tolist()):
+            self.loss += float(log_loss(y_true, proba, labels=labels, normalize=False))
+        matrix = confusion_matrix(y_true, predicted, labels=labels)
+        self.matrix = matrix if self.matrix is None else self.matrix + matrix
+
+    def result(self) -> dict[str, Any]:
+        metrics: dict[str, Any] = {"rows": self.rows, "accuracy": self.correct / max(self.rows, 1)}
+        if len(self.present) > 1 and self.present <= set(self.classes):
+            metrics["log_loss"] = self.loss / self.rows
+        metrics["confusion_matrix"] = {
+            "labels": [c.item() if hasattr(c, "item") else c for c in self.classes],
+            "matrix": self.matrix.tolist() if self.matrix is not None else [],
+        }
+        return metrics
 
 
 def finish_pandas(ctx: StepContext, model: Model, frame, proba, classes: list[Any], params: dict[str, Any]):

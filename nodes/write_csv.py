@@ -8,7 +8,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, StepContext, spark_errors, to_pandas
+from emberflow.engine.api import (
+    FRAME,
+    DataError,
+    FrameBatches,
+    Node,
+    Param,
+    ParamProblem,
+    StepContext,
+    spark_errors,
+    to_pandas,
+)
+from emberflow.nodes.arrow_csv import write_frames
 
 
 class WriteCSV(Node):
@@ -22,10 +33,14 @@ class WriteCSV(Node):
 
     On H2O the rows come through pandas (H2O's own export refuses paths with hidden folders, and a remote
     cluster would write on its own machine), so the file is written as on the sklearn engine.
+
+    On the sklearn engine the rows go through Arrow's CSV writer (pandas' for columns Arrow should not write,
+    such as dates); batches (ReadCSV's ``batch_rows``) are written one after the other as they come.
     """
 
     kind = "dataset-save"
     inputs = {"data": FRAME}
+    takes_batches = True
     params = (
         Param("path", "string", doc="the CSV file to write (its folder is created)"),
         Param("header", "boolean", True, "write the column names first"),
@@ -43,8 +58,14 @@ class WriteCSV(Node):
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
         target = prepare_target(params)
-        write_atomic(target, lambda tmp: inputs["data"].to_csv(
-            tmp, index=False, header=params["header"], sep=params["separator"]))
+        data = inputs["data"]
+        frames = data if isinstance(data, FrameBatches) else [data]
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                write_frames(frames, handle, params["header"], params["separator"])
+
+        write_atomic(target, write)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
         frame = inputs["data"]

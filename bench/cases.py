@@ -1,0 +1,260 @@
+"""The benchmarks, one function per target of the suite. Each runs emberflow and its baseline alternately and
+adds rows (ratio emberflow / baseline, with absolute figures) to the bench's results."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data import csv_file
+from .harness import BIN, ROOT, Sample, Series, alternate, run_command
+
+HERE = Path(__file__).resolve().parent
+WORKFLOWS = HERE / "workflows"
+BASELINES = HERE / "baselines"
+GIB = 2**30
+
+
+@dataclass
+class Sizes:
+    train_rows: int = 100_000
+    score_rows: int = 1_000_000
+    stream_rows: int = 10_000_000
+    batch_rows: int = 500_000
+    knn_rows: int = 1_000_000
+    engine_rows: int = 1_000_000  # Spark and H2O train and score
+    mojo_rows: int = 1_000_000
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(train_rows=2_000, score_rows=5_000, stream_rows=20_000, batch_rows=4_000, knn_rows=5_000,
+                   engine_rows=2_000, mojo_rows=2_000)
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    name: str
+    target: float | None  # the highest ratio that meets the target (None: reported only)
+    ratio: float | None
+    emberflow: str
+    baseline: str
+    note: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None or self.ratio is None:
+            return None
+        return self.ratio <= self.target
+
+
+@dataclass
+class Bench:
+    """Where a benchmark run keeps things, how many repetitions, and the rows found so far."""
+
+    results: Path
+    data: Path
+    work: Path
+    sizes: Sizes
+    reps: int
+    env: dict[str, str]
+    log: Callable[[str], None] = print
+    rows: list[Row] = field(default_factory=list)
+    series: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Path:
+        return self.work / "store"
+
+    def run(self, *cmd: Any, cwd: Path | None = None) -> Sample:
+        return run_command([str(c) for c in cmd], cwd=cwd or self.work, env=self.env)
+
+    def emberflow(self, *args: Any) -> list[str]:
+        return [str(BIN / "emberflow"), *map(str, args)]
+
+    def workflow(self, name: str, record: bool = False, **variables: Any) -> list[str]:
+        """``emberflow run`` of a benchmark workflow; with ``record``, it prints its run record as JSON."""
+        vars_ = [part for k, v in variables.items() for part in ("--var", f"{k}={v}")]
+        return self.emberflow("run", WORKFLOWS / name, *vars_, "--store", self.store,
+                              "--json" if record else "--quiet")
+
+    def python(self, *args: Any) -> list[str]:
+        return [str(BIN / "python"), *map(str, args)]
+
+    def compare(self, case: str, sides: dict[str, Callable[[], Sample]], reps: int | None = None) -> dict[str, Series]:
+        self.log(f"  {case}")
+        found = alternate(sides, reps or self.reps, log=self.log)
+        self.series[case] = {name: s.as_dict() for name, s in found.items()}
+        return found
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        verdict = {True: "met", False: "NOT met", None: ""}[row.met]
+        ratio = f"{row.ratio:.2f}" if row.ratio is not None else "-"
+        self.log(f"  => {row.name}: {row.emberflow} vs {row.baseline}: ratio {ratio} {verdict}")
+
+
+def seconds(value: float) -> str:
+    return f"{value:.3f} s"
+
+
+def ratio_row(name: str, target: float | None, ours: float, theirs: float, baseline: str, note: str = "") -> Row:
+    return Row(name, target, ours / theirs, seconds(ours), f"{seconds(theirs)} ({baseline})", note)
+
+
+# ----- 1. start-up -----
+def startup(b: Bench) -> None:
+    train = ROOT / "workflows" / "train.yaml"
+    sides = {
+        "python -c 'import yaml'": lambda: b.run(*b.python("-c", "import yaml"), cwd=ROOT),
+        "emberflow --help": lambda: b.run(*b.emberflow("--help"), cwd=ROOT),
+        "emberflow validate": lambda: b.run(*b.emberflow("validate", train), cwd=ROOT),
+    }
+    found = b.compare("start-up", sides, reps=max(3 * b.reps, 3))
+    base = found["python -c 'import yaml'"].median
+    for name in ("emberflow --help", "emberflow validate"):
+        label = name if name.endswith("help") else "emberflow validate workflows/train.yaml"
+        b.add(ratio_row(label, 1.5, found[name].median, base, "python -c 'import yaml'"))
+
+
+# ----- 2. train on pandas + scikit-learn -----
+def train_sklearn(b: Bench) -> None:
+    data = csv_file(b.data, b.sizes.train_rows, seed=1)
+    out = b.work / "train"
+    out.mkdir(parents=True, exist_ok=True)
+    sides = {
+        "emberflow train workflow": lambda: b.run(*b.workflow(
+            "train_sklearn.yaml", data=data, model="bench-lr", out=out / "ef_scored.csv")),
+        "baselines/train_sklearn.py": lambda: b.run(*b.python(
+            BASELINES / "train_sklearn.py", data, out / "model.joblib", out / "bl_scored.csv", out / "metrics.json")),
+    }
+    found = b.compare("train", sides)
+    b.add(ratio_row(f"train workflow, sklearn, {b.sizes.train_rows:,} rows", 1.10,
+                    found["emberflow train workflow"].median, found["baselines/train_sklearn.py"].median,
+                    "pandas + scikit-learn + joblib script"))
+
+
+def _latest_model_file(b: Bench, name: str) -> Path:
+    folder = b.store / name
+    version = max(int(p.name) for p in folder.iterdir() if p.name.isdigit())
+    manifest = json.loads((folder / str(version) / "manifest.json").read_text())
+    return folder / str(version) / manifest["artifact"]
+
+
+# ----- 3. save and load of a large model -----
+def model_io(b: Bench) -> None:
+    rows = b.sizes.knn_rows
+    plain = b.work / "knn"
+    made = json.loads(b.run(*b.python("-m", "bench.make_knn", rows, b.store, plain), cwd=ROOT).stdout)
+    b.log(f"  stored formats: {made}")
+
+    def ours(model: str, mmap: bool) -> Callable[[], Sample]:
+        def side() -> Sample:
+            sample = b.run(*b.workflow("model_io.yaml", record=True, model=model, copy="bench-knn-copy",
+                                       mmap=str(mmap).lower()))
+            record = json.loads(sample.stdout)
+            sample.parts = {step["id"]: step["seconds"] for step in record["steps"]}
+            shutil.rmtree(b.store / "bench-knn-copy", ignore_errors=True)
+            return sample
+        return side
+
+    def theirs(kind: str) -> Callable[[], Sample]:
+        source = plain / ("knn.pkl" if kind == "pickle" else "knn.joblib")
+        def side() -> Sample:
+            sample = b.run(*b.python(BASELINES / "model_io.py", kind, source, plain / f"copy-{kind}"))
+            sample.parts = json.loads(sample.stdout)
+            return sample
+        return side
+
+    sides = {
+        f"emberflow ({made['bench-knn']}, auto)": ours("bench-knn", False),
+        "emberflow (joblib)": ours("bench-knn-joblib", False),
+        "emberflow (joblib, mmap: true)": ours("bench-knn-joblib", True),
+        "joblib": theirs("joblib"),
+        "pickle protocol 5": theirs("pickle"),
+        "joblib mmap_mode='r'": theirs("joblib-mmap"),
+    }
+    found = b.compare("model save/load", sides)
+    auto = found[f"emberflow ({made['bench-knn']}, auto)"]
+    size = f"{rows:,} x 8"
+    for op in ("save", "load"):
+        pairs = {"joblib": found["joblib"].part(op), "pickle 5": found["pickle protocol 5"].part(op)}
+        best = min(pairs, key=pairs.get)
+        row = ratio_row(f"{op} KNN {size} via {'SaveModel' if op == 'save' else 'LoadModel'} (checksums)", 1.3,
+                        auto.part(op), pairs[best], best)
+        row.detail = {"baselines_s": pairs, "format": made["bench-knn"],
+                      "emberflow_joblib_s": found["emberflow (joblib)"].part(op)}
+        b.add(row)
+    mmap = found["emberflow (joblib, mmap: true)"].part("load")
+    b.add(ratio_row(f"load KNN {size}, joblib, mmap: true (checksums)", None, mmap,
+                    found["joblib mmap_mode='r'"].part("load"), "joblib mmap_mode='r'"))
+
+
+# ----- 4. score 1M rows in memory -----
+def _scoring_model(b: Bench) -> Path:
+    """A logistic regression in the store (trained by the train workflow), and its file for the baselines."""
+    if not (b.store / "bench-lr").is_dir():
+        data = csv_file(b.data, b.sizes.train_rows, seed=1)
+        b.run(*b.workflow("train_sklearn.yaml", data=data, model="bench-lr", out=b.work / "seed_scored.csv"))
+    return _latest_model_file(b, "bench-lr")
+
+
+def score_sklearn(b: Bench) -> None:
+    model_file = _scoring_model(b)
+    data = csv_file(b.data, b.sizes.score_rows, seed=2, with_label=False)
+    out = b.work / "score"
+    out.mkdir(parents=True, exist_ok=True)
+    sides = {
+        "emberflow score workflow": lambda: b.run(*b.workflow(
+            "score_sklearn.yaml", data=data, model="bench-lr", out=out / "ef_scored.csv")),
+        "baselines/score_sklearn.py": lambda: b.run(*b.python(
+            BASELINES / "score_sklearn.py", model_file, data, out / "bl_scored.csv")),
+    }
+    found = b.compare("score", sides)
+    ours = found["emberflow score workflow"]
+    b.shared["in_memory_per_row"] = ours.median / b.sizes.score_rows
+    b.shared["in_memory_rss"] = ours.peak_rss
+    b.add(ratio_row(f"score {b.sizes.score_rows:,} rows CSV to CSV, sklearn", 1.0, ours.median,
+                    found["baselines/score_sklearn.py"].median, "pandas read_csv + predict_proba + to_csv"))
+    for name in ("ef_scored.csv", "bl_scored.csv"):
+        (out / name).unlink(missing_ok=True)
+
+
+# ----- 5. score a large CSV in batches -----
+def score_stream(b: Bench) -> None:
+    if "in_memory_per_row" not in b.shared:
+        score_sklearn(b)
+    _scoring_model(b)
+    rows = b.sizes.stream_rows
+    data = csv_file(b.data, rows, seed=3, with_label=False)
+    out = b.work / "stream"
+    out.mkdir(parents=True, exist_ok=True)
+    sides = {"emberflow score workflow, batch_rows": lambda: b.run(*b.workflow(
+        "score_stream.yaml", data=data, model="bench-lr", out=out / "scored.csv", batch_rows=b.sizes.batch_rows))}
+    found = b.compare("stream", sides, reps=max(1, min(b.reps, 2)))
+    ours = found["emberflow score workflow, batch_rows"]
+    size_gb = data.stat().st_size / 1e9
+    b.add(Row(f"streaming score {rows:,} rows ({size_gb:.1f} GB): peak RSS", 1.0, ours.peak_rss / GIB,
+              f"{ours.peak_rss / 2**20:.0f} MiB", "limit 1024 MiB",
+              note=f"in-memory {b.sizes.score_rows:,} rows: {b.shared['in_memory_rss'] / 2**20:.0f} MiB"))
+    per_row = ours.median / rows
+    b.add(Row(f"streaming score {rows:,} rows: time per row vs in-memory", 1.2,
+              per_row / b.shared["in_memory_per_row"], f"{per_row * 1e6:.2f} us/row ({seconds(ours.median)})",
+              f"{b.shared['in_memory_per_row'] * 1e6:.2f} us/row (in-memory, {b.sizes.score_rows:,} rows)"))
+    (out / "scored.csv").unlink(missing_ok=True)
+
+
+SKLEARN_CASES = {
+    "startup": startup,
+    "train": train_sklearn,
+    "model-io": model_io,
+    "score": score_sklearn,
+    "stream": score_stream,
+}

@@ -1,0 +1,104 @@
+"""CSV writing through Arrow's CSV writer: many times faster than pandas' ``to_csv``, and equal in content.
+
+Numbers, text and booleans go through Arrow; a frame holding anything else (dates, mixed objects ...) is written
+by pandas. The header is written as pandas writes it (quoted only where needed), text values are quoted only
+when some value of the batch needs it, a whole float keeps its ``.0`` (so it reads back as a float), and a
+missing value is an empty field. Booleans are written ``true``/``false`` (pandas writes ``True``/``False``;
+readers take both).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+WRITABLE_TYPES = ("integer", "floating", "boolean", "string", "large_string", "null")
+
+
+def write_frames(frames: Iterable[Any], handle: BinaryIO, header: bool, separator: str) -> int:
+    """Write pandas frames one after the other to ``handle`` as one CSV (the header from the first one).
+
+    Returns the number of rows written.
+    """
+    rows = 0
+    columns: list[str] | None = None
+    for frame in frames:
+        names = [str(c) for c in frame.columns]
+        if columns is None:
+            columns = names
+            if header:
+                handle.write(header_line(names, separator).encode("utf-8"))
+        elif names != columns:
+            raise ValueError(f"a batch has columns {names}, the first one had {columns}")
+        write_frame(frame, handle, separator)
+        rows += len(frame)
+    return rows
+
+
+def header_line(names: list[str], separator: str) -> str:
+    import csv
+
+    text = io.StringIO()
+    csv.writer(text, delimiter=separator, lineterminator="\n").writerow(names)
+    return text.getvalue()
+
+
+def write_frame(frame, handle: BinaryIO, separator: str) -> None:
+    """One frame's rows, without header: through Arrow when its columns allow, else through pandas."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    table = arrow_table(frame)
+    if table is None:
+        frame.to_csv(handle, index=False, header=False, sep=separator, lineterminator="\n")
+        return
+    table = pa.table([keep_float_point(column) for column in table.columns], names=table.column_names)
+    quoting = "needed" if needs_quotes(table, separator) else "none"
+    pcsv.write_csv(table, handle, pcsv.WriteOptions(include_header=False, delimiter=separator,
+                                                    quoting_style=quoting))
+
+
+def arrow_table(frame):
+    """``frame`` as an Arrow table, or None if a column is of a type Arrow should not write for us."""
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    for field in table.schema:
+        kind = field.type
+        if not any(getattr(pa.types, f"is_{name}")(kind) for name in WRITABLE_TYPES):
+            return None
+    return table
+
+
+def keep_float_point(column):
+    """A float column whose whole values (``3.0``) would be written ``3`` turned into text ``3.0``, so that the
+    file reads back with the column as floats, as it does from pandas' output."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_floating(column.type) or column.null_count == len(column):
+        return column
+    whole = pc.and_(pc.is_finite(column), pc.equal(pc.floor(column), column))
+    if not pc.any(whole).as_py():
+        return column
+    text = pc.cast(column, pa.string())
+    plain = pc.and_(whole, pc.invert(pc.match_substring(text, "e")))
+    return pc.if_else(plain, pc.binary_join_element_wise(text, ".0", ""), text)
+
+
+def needs_quotes(table, separator: str) -> bool:
+    """Whether any text value holds the separator, a quote or a line break (and so must be quoted)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pattern = f"[{re.escape(separator)}\"\r\n]"
+    for column in table.columns:
+        if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and \
+                pc.any(pc.match_substring_regex(column, pattern)).as_py():
+            return True
+    return False
