@@ -175,6 +175,6 @@ def resolve_params(params: tuple[Param, ...], given: dict[str, Any], engine: str
 def _unknown_message(key: str, params: tuple[Param, ...], node: str) -> str:
     names = [p.name for p in params]
     every = names + [alias for p in params for alias in p.aliases]
-    close = difflib.get_close_matches(key, every, n=1)
+    close = difflib.get_close_matches(str(key), every, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown parameter '{key}' for {node}{hint}; valid parameters: {', '.join(names)}"
