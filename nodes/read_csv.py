@@ -66,7 +66,7 @@ class ReadCSV(Node):
                                    "dtypes")
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
-        path = check_file(params["path"])
+        path = check_file(params["path"], params["encoding"])
         if params["mode"] == "PERMISSIVE":
             return read_permissive(path, params)
         if params.get("batch_rows"):
@@ -86,7 +86,7 @@ class ReadCSV(Node):
         return to_engine(self.run_sklearn(ctx, inputs, params), "h2o", ctx.sessions)
 
 
-def check_file(path: str) -> Path:
+def check_file(path: str, encoding: str = "utf-8") -> Path:
     file = Path(path)
     if not file.exists():
         raise DataError(f"ReadCSV: no such file {path}; check the path (or pass --var with the right one)")
@@ -94,7 +94,26 @@ def check_file(path: str) -> Path:
         raise DataError(f"ReadCSV: {path} is a folder; expected a CSV file")
     if file.stat().st_size == 0:
         raise DataError(f"ReadCSV: {path} is empty; expected a CSV file with a header and rows")
+    _refuse_non_text(file, encoding)
     return file
+
+
+def _refuse_non_text(file: Path, encoding: str) -> None:
+    """Refuse what is plainly not CSV text in ``encoding`` before a parser makes a confusing error of it."""
+    with open(file, "rb") as handle:
+        head = handle.read(65536)
+    if not head.strip() and file.stat().st_size == len(head):
+        raise DataError(f"ReadCSV: {file} holds only blank lines; expected a header and rows")
+    if any(width in encoding for width in ("16", "32")):
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"ReadCSV: {file} is UTF-16 text (it starts with a UTF-16 byte order mark), not "
+                        f"{encoding}; set encoding: utf-16")
+    if head.startswith(b"\x1f\x8b"):
+        raise DataError(f"ReadCSV: {file} is gzip-compressed; decompress it first")
+    if b"\x00" in head:
+        line = head[:head.index(b"\x00")].count(b"\n") + 1
+        raise DataError(f"ReadCSV: {file}:{line}: a NUL byte: this is binary data, not CSV text")
 
 
 def _arrow_type(dtype: str):
@@ -237,7 +256,7 @@ def _line_of(path: Path, message: str, params: dict[str, Any]) -> int | None:
     start = message.find(": '")
     if start < 0:
         return None
-    snippet = message[start + 3: -1]
+    snippet = message[start + 3: -1].split("\\n")[0]  # a quoted field can span lines: match the first
     try:
         with open(path, encoding=params["encoding"], errors="replace") as handle:
             for number, line in enumerate(handle, 1):
@@ -392,7 +411,7 @@ def read_h2o(h2o, file: Path, params: dict[str, Any]):
     else ``upload_file`` (also for a path with a hidden folder in it, which H2O refuses to import)."""
     hidden = any(part.startswith(".") for part in file.resolve().parts)
     reader = h2o.import_file if h2o.connection().local_server is not None and not hidden else h2o.upload_file
-    types = {c: H2O_TYPES[t] for c, t in (params["dtypes"] or {}).items()}
+    types = {h2o_name(c, params): H2O_TYPES[t] for c, t in (params["dtypes"] or {}).items()}
     try:
         frame = reader(str(file.resolve()), header=1 if params["header"] else -1, sep=params["separator"],
                        col_names=params["columns"], col_types=types or None, quotechar=params["quote"],
@@ -404,3 +423,11 @@ def read_h2o(h2o, file: Path, params: dict[str, Any]):
         frame.set_names([f"_c{i}" for i in range(frame.ncol)])
     _check_columns(file, list(frame.columns), params)
     return frame
+
+
+def h2o_name(column: str, params: dict[str, Any]) -> str:
+    """The name H2O's parser gives a column: C1, C2 ... in a headerless file read without names (emberflow
+    then renames them _c0, _c1 ... as on the other engines)."""
+    if params["header"] or params["columns"] or not column.startswith("_c") or not column[2:].isdigit():
+        return column
+    return f"C{int(column[2:]) + 1}"

@@ -9,8 +9,9 @@ and its ice_root, logs and temporary files in one temporary folder. At the end o
 removed once the JVM is gone.
 
 The ``h2o`` client keeps one connection per process. A cluster it is already connected to (a notebook's, an
-application's, a test fixture's) is used as it is and left running; the instance emberflow started is shared
-by the runs of this process that overlap, and shut down when the last of them ends.
+application's, a test fixture's) is used as it is and left running. What emberflow opened (the instance it
+started, or its connection to a cluster given by url) is shared by the runs of this process that overlap, and
+shut down (the instance) or closed (the connection) when the last of them ends.
 """
 
 from __future__ import annotations
@@ -70,11 +71,23 @@ class LocalH2O:
             shutil.rmtree(self.temp, ignore_errors=True)
 
 
-class _Launched:
-    """The instance emberflow launched in this process, and how many runs use it now."""
+class JoinedCluster:
+    """A connection emberflow opened to a cluster it did not start: closed at the end, the cluster left up."""
+
+    def __init__(self, connection: Any):
+        self.connection = connection
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
+class _Opened:
+    """What emberflow opened in this process (the H2O it launched, or its connection to an existing cluster),
+    and how many runs use it now; the last one to stop closes it."""
 
     lock = threading.Lock()
-    instance: LocalH2O | None = None
+    owner: LocalH2O | JoinedCluster | None = None
     users = 0
 
 
@@ -83,40 +96,53 @@ class Engine(EngineSession):
 
     def __init__(self, settings: dict[str, Any]):
         super().__init__(settings)
-        self._shared = False  # counts as a user of _Launched.instance
+        self._owner: LocalH2O | JoinedCluster | None = None  # what this engine uses of what emberflow opened
 
     def start(self) -> Any:
         import h2o
 
-        with _Launched.lock:
+        with _Opened.lock:
             url = self.settings.get("url")
-            if url:
-                connect_existing(url)
-            elif _Launched.instance is not None and is_up(_Launched.instance.connection):
-                _Launched.users += 1
-                self._shared = True
+            opened = _Opened.owner
+            if opened is not None and is_up(opened.connection) and h2o.connection() is opened.connection and (
+                    not url or same_url(url, opened.connection.base_url)):
+                _Opened.users += 1
+                self._owner = opened
+            elif url:
+                if connect_existing(url):
+                    self._open(JoinedCluster(h2o.connection()))
             elif not is_up(h2o.connection()):
-                _Launched.instance = launch_local(self.settings)
-                _Launched.users = 1
-                self._shared = True
+                self._open(launch_local(self.settings))
         h2o.no_progress()
         return h2o
+
+    def _open(self, owner: LocalH2O | JoinedCluster) -> None:
+        if _Opened.owner is not None:  # gone meanwhile (its JVM killed, say): clear what is left of it
+            _Opened.owner.shutdown()
+        _Opened.owner, _Opened.users = owner, 1
+        self._owner = owner
 
     @property
     def launched(self) -> LocalH2O | None:
         """The H2O instance emberflow launched that this engine uses; None for a cluster it only joined."""
-        return _Launched.instance if self._shared else None
+        return self._owner if isinstance(self._owner, LocalH2O) else None
 
     def stop(self) -> None:
-        if not self._shared:
-            return  # a cluster emberflow did not start stays up
-        self._shared = False
-        with _Launched.lock:
-            _Launched.users -= 1
-            if _Launched.users > 0 or _Launched.instance is None:
+        owner, self._owner = self._owner, None
+        if owner is None:
+            return  # a connection emberflow did not open stays as it is
+        with _Opened.lock:
+            if _Opened.owner is not owner:
                 return
-            instance, _Launched.instance = _Launched.instance, None
-        instance.shutdown()
+            _Opened.users -= 1
+            if _Opened.users > 0:
+                return
+            _Opened.owner = None
+        owner.shutdown()
+
+
+def same_url(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
 
 
 def is_up(connection: Any) -> bool:
@@ -129,14 +155,15 @@ def is_up(connection: Any) -> bool:
         return False
 
 
-def connect_existing(url: str) -> None:
-    """Join the H2O cluster at ``url`` (already joined: nothing to do); its version must be the client's."""
+def connect_existing(url: str) -> bool:
+    """Join the H2O cluster at ``url``; its version must be the client's. False when this process is already
+    connected to it (through someone else's connection, used as it is)."""
     import h2o
 
     current = h2o.connection()
     if is_up(current):
-        if current.base_url.rstrip("/") == url.rstrip("/"):
-            return
+        if same_url(current.base_url, url):
+            return False
         raise EngineUnavailable(
             f"this process is already connected to H2O at {current.base_url}, and the h2o client holds one "
             f"connection per process; run the workflow in a new process to use {url}")
@@ -152,6 +179,7 @@ def connect_existing(url: str) -> None:
         raise EngineUnavailable(
             f"the H2O cluster at {url} runs H2O {server}, but the h2o client here is {client}; install the "
             f"matching client (pip install h2o=={server}) or leave out url to start a local H2O")
+    return True
 
 
 def probe(url: str) -> None:
