@@ -118,12 +118,12 @@ def _check_member(info: zipfile.ZipInfo, source: Path) -> None:
     """Refuse a member that could land outside the target folder or is not a plain file or folder."""
     name = info.filename
     path = PurePosixPath(name)
-    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip was not made on Unix
     bad = (
         "an absolute path" if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":")
         else "a '..' part" if ".." in path.parts or "\\" in name
-        else "a symbolic link" if stat.S_ISLNK(mode)
-        else "not a plain file" if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+        else "a symbolic link" if kind == stat.S_IFLNK
+        else "not a plain file" if kind not in (0, stat.S_IFREG, stat.S_IFDIR)
         else None
     )
     if bad:

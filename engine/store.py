@@ -146,11 +146,13 @@ class ModelStore:
             raise IntegrityError(f"{ref}: {MANIFEST} does not hold a manifest; refusing to use it")
         return manifest
 
-    def problems(self, ref: VersionRef, manifest: dict[str, Any] | None = None) -> list[str]:
+    def problems(self, ref: VersionRef, manifest: dict[str, Any] | None = None,
+                 deferred: frozenset[str] = frozenset()) -> list[str]:
         """What is wrong with a stored version: its signature (when a signing key is set), then every changed,
-        missing or extra file. Empty when the version is whole and, with a key, signed by it."""
+        missing or extra file. Empty when the version is whole and, with a key, signed by it. The SHA-256 of the
+        files in ``deferred`` is left to the caller (see ``integrity.read_verified``)."""
         manifest = self.manifest(ref) if manifest is None else manifest
-        problems = signature_problems(manifest) + find_problems(ref.path, manifest)
+        problems = signature_problems(manifest) + find_problems(ref.path, manifest, deferred=deferred)
         if not manifest.get("files"):
             problems.append("the manifest lists no files")
         return problems
@@ -325,10 +327,13 @@ class ModelStore:
         return self.root / RUNS
 
     def run_ids(self) -> list[str]:
-        """Every recorded run, newest first (run ids start with their UTC start time)."""
+        """Every recorded run, newest first: by the UTC start second that begins a run id, then, within one
+        second, by when the record was written."""
         if not self.runs_dir.is_dir():
             return []
-        return sorted((p.stem for p in self.runs_dir.glob("*.json") if RUN_ID.match(p.stem)), reverse=True)
+        records = [p for p in self.runs_dir.glob("*.json") if RUN_ID.match(p.stem)]
+        records.sort(key=lambda p: (p.stem.partition("-")[0], _mtime_ns(p), p.stem), reverse=True)
+        return [p.stem for p in records]
 
     def read_run(self, run_id: str) -> dict[str, Any]:
         """A run record by id, or by a prefix that only one run id starts with."""
@@ -348,6 +353,13 @@ class ModelStore:
         path = self.runs_dir / f"{record['run_id']}.json"
         write_json_atomic(path, record)
         return path
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:  # removed meanwhile
+        return 0
 
 
 def _write_text_atomic(path: Path, text: str) -> None:

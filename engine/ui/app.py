@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import EmberflowError, IntegrityError, UserError
-from ..store import ModelStore, VersionRef, check_name
+from ..store import MANIFEST, ModelStore, VersionRef, check_name
 from . import views
 from .graph import run_graph
 
@@ -75,9 +75,12 @@ def _number(value: Any, digits: int = 4) -> str:
 
 
 def resolve_version(store: ModelStore, name: str, which: str) -> VersionRef:
-    """``name`` and a version number, alias or ``latest`` from a URL, to a stored version."""
+    """``name`` and a version number, alias or ``latest`` from a URL, to a stored version whose folder and
+    manifest really are inside the store (not symbolic links out of it)."""
     check_name(name)
-    return store.resolve(f"{name}@{which}")
+    ref = store.resolve(f"{name}@{which}")
+    store.stored_file(ref, MANIFEST)
+    return ref
 
 
 def _error_handlers(app, templates) -> None:

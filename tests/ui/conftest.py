@@ -1,0 +1,89 @@
+"""Fixtures of the web UI's tests: a store holding a trained model and its run, the app on it, and the app
+served by uvicorn on a free loopback port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass
+class TrainedStore:
+    root: Path
+    workflows: Path
+    run: dict
+
+    @property
+    def model(self) -> str:
+        return self.run["models"][0]["name"]
+
+
+def train_into(store_root: Path, out: Path) -> dict:
+    """Run workflows/train.yaml into ``store_root``; return the run record."""
+    from emberflow.engine.runner import Reporter, run_workflow
+    from emberflow.engine.store import ModelStore
+    from emberflow.engine.workflow import load_workflow
+
+    workflow = load_workflow(ROOT / "workflows" / "train.yaml", {
+        "data": str(ROOT / "workflows" / "data" / "diabetes.csv"), "out": str(out)})
+    result = run_workflow(workflow, ModelStore(store_root), reporter=Reporter(None))
+    assert result.ok, result.error
+    return result.record
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedStore:
+    """A store with diabetes-lr@1 and @2 (alias prod -> 1) and their runs, shared by a module's tests."""
+    from emberflow.engine.store import ModelStore
+
+    base = tmp_path_factory.mktemp("ui-store")
+    train_into(base / "models", base / "out")
+    record = train_into(base / "models", base / "out")
+    ModelStore(base / "models").set_alias("diabetes-lr", 1, "prod")
+    return TrainedStore(base / "models", ROOT / "workflows", record)
+
+
+@pytest.fixture(scope="module")
+def client(trained: TrainedStore):
+    from emberflow.engine.ui.app import create_app
+    from fastapi.testclient import TestClient
+
+    return TestClient(create_app(trained.root, [trained.workflows]))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def serve():
+    """Start the UI (the same server ``emberflow ui`` runs) in a thread; returns its base URL."""
+    from emberflow.engine.ui.server import make_server
+
+    servers = []
+
+    def start(store_root: Path, workflows: list[Path]) -> str:
+        port = free_port()
+        server = make_server(store_root, "127.0.0.1", port, [str(w) for w in workflows])
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the UI server did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=30)
