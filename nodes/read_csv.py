@@ -166,12 +166,27 @@ def _arrow_frame(path: Path, table, params: dict[str, Any]):
         table = table.rename_columns([f"_c{i}" for i in range(table.num_columns)])
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type)]
     if undecodable:
-        raise DataError(f"ReadCSV: {path} is not valid {params['encoding']} text (in columns {undecodable}); set "
-                        "encoding: to the file's encoding, such as latin-1")
+        line = _first_undecodable_line(path, params["encoding"])
+        raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
+                        f"columns {undecodable}); set encoding: to the file's encoding, such as latin-1")
     _check_columns(path, table.column_names, params)
     frame = table.to_pandas()
     dtypes = params["dtypes"] or {}
     return _drop_unconvertible(frame, dtypes) if params["mode"] == "DROPMALFORMED" and dtypes else frame
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    """The line of the first byte that ``encoding`` cannot decode, reading line by line."""
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError:
+                    return number
+    except (OSError, LookupError):
+        return None
+    return None
 
 
 def read_arrow_batches(path: Path, params: dict[str, Any]) -> FrameBatches:
@@ -245,6 +260,9 @@ def _explain(path: Path, params: dict[str, Any], exc: Exception, bad_rows: list[
         return f"ReadCSV: unknown encoding {params['encoding']!r}; use a Python codec name such as utf-8 or latin-1"
     if "Empty CSV file" in text:
         return f"ReadCSV: {path} holds no rows; expected a header and at least one row"
+    if "straddles two block boundaries" in text:
+        return (f"ReadCSV: {path} has a row longer than the reader's 1 MB block (a huge field, or a quote that is "
+                "never closed?); check the file's quotes")
     if "conversion error" in text:
         return (f"ReadCSV: {path}: {text.replace('In CSV column', 'in column')}; fix the value or change the "
                 "column's dtype")

@@ -159,8 +159,27 @@ def quiet_python_side() -> None:
     from pyspark.logger import PySparkLogger
 
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pyspark\.")
     for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def spark_to_pandas(frame: Any) -> Any:
+    """A Spark frame collected to pandas through Arrow (the session enables it)."""
+    from ..spark_errors import spark_errors
+
+    with spark_errors():
+        return frame.toPandas()
+
+
+def pandas_to_spark(session: Any, frame: Any) -> Any:
+    """A pandas frame as a Spark frame through Arrow; its index is dropped, column names become text."""
+    from ..spark_errors import spark_errors
+
+    if any(not isinstance(c, str) for c in frame.columns):
+        frame = frame.rename(columns=str)
+    with spark_errors():
+        return session.createDataFrame(frame)
 
 
 def running_session() -> Any:

@@ -1,0 +1,91 @@
+"""A model trained on Spark and saved as ``params`` scores the same rows in pandas, without Spark, within 1e-6
+of Spark's own probabilities."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import write_three_classes
+
+pytestmark = pytest.mark.spark
+
+DATA = Path(__file__).resolve().parents[2] / "workflows" / "data"
+
+TRAIN_ON_SPARK = """
+name: train-portable
+engine: spark
+steps:
+  - {id: read, node: ReadCSV, params: {path: "${train}"}}
+  - {id: new, node: ReadCSV, params: {path: "${new}"}}
+  - {id: train, node: TrainLR, inputs: {data: read}, params: {label: "${label}", regParam: 0.01, family: "${family}"}}
+  - {id: save, node: SaveModel, inputs: {model: train}, params: {name: portable, format: params}}
+  - {id: score, node: Score, inputs: {model: train, data: new}}
+  - {id: write, node: WriteCSV, inputs: {data: score}, params: {path: spark.csv}}
+"""
+
+SCORE_IN_PANDAS = """
+name: score-portable
+steps:
+  - {id: load, node: LoadModel, params: {name: portable}}
+  - {id: read, node: ReadCSV, params: {path: NEW}}
+  - {id: score, node: Score, inputs: {model: load, data: read}}
+  - {id: write, node: WriteCSV, inputs: {data: score}, params: {path: pandas.csv}}
+"""
+
+# Runs the pandas workflow in a fresh interpreter and reports whether anything imported pyspark.
+NO_SPARK_RUN = """
+import sys
+from emberflow.engine.cli import main
+code = main(["run", "score.yaml", "--quiet"])
+print("pyspark imported:", "pyspark" in sys.modules)
+sys.exit(code)
+"""
+
+
+def columns(path: Path, prefix: str) -> dict[str, list[float]]:
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {name: [float(r[name]) for r in rows] for name in rows[0] if name.startswith(prefix)}
+
+
+def score_without_spark(folder: Path, new: Path) -> subprocess.CompletedProcess:
+    (folder / "score.yaml").write_text(SCORE_IN_PANDAS.replace("NEW", str(new)))
+    return subprocess.run([sys.executable, "-c", NO_SPARK_RUN], cwd=folder, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("family", ["binomial", "auto"])
+def test_binary_spark_model_scores_in_pandas_within_1e6(run_spark_text, tmp_path: Path, family: str):
+    new = DATA / "diabetes_new.csv"
+    result = run_spark_text(TRAIN_ON_SPARK, train=str(DATA / "diabetes.csv"), new=str(new), label="class",
+                            family=family)
+    assert result.ok, result.error
+    pandas_run = score_without_spark(tmp_path, new)
+    assert pandas_run.returncode == 0, pandas_run.stderr
+    assert "pyspark imported: False" in pandas_run.stdout
+    on_spark, in_pandas = columns(tmp_path / "spark.csv", "p"), columns(tmp_path / "pandas.csv", "p")
+    assert list(on_spark) == list(in_pandas) == ["preg", "plas", "pres", "pedi", "prediction", "probability"]
+    assert len(in_pandas["probability"]) == 67
+    assert max(abs(a - b) for a, b in zip(on_spark["probability"], in_pandas["probability"], strict=True)) < 1e-6
+    assert on_spark["prediction"] == in_pandas["prediction"]
+
+
+def test_multinomial_spark_model_scores_in_pandas_within_1e6(run_spark_text, tmp_path: Path):
+    train = write_three_classes(tmp_path / "train.csv", rows=150, seed=1)
+    new = write_three_classes(tmp_path / "new.csv", rows=40, seed=2)
+    result = run_spark_text(TRAIN_ON_SPARK, train=str(train), new=str(new), label="species", family="multinomial")
+    assert result.ok, result.error
+    pandas_run = score_without_spark(tmp_path, new)
+    assert pandas_run.returncode == 0, pandas_run.stderr
+    on_spark, in_pandas = columns(tmp_path / "spark.csv", "prob"), columns(tmp_path / "pandas.csv", "prob")
+    assert list(on_spark) == list(in_pandas) == [
+        "probability_setosa", "probability_versicolor", "probability_virginica"]
+    for name in on_spark:
+        assert max(abs(a - b) for a, b in zip(on_spark[name], in_pandas[name], strict=True)) < 1e-6
+    with open(tmp_path / "spark.csv") as s, open(tmp_path / "pandas.csv") as p:
+        assert [r["prediction"] for r in csv.DictReader(s)] == [r["prediction"] for r in csv.DictReader(p)]
