@@ -202,7 +202,9 @@ def feature_columns(columns, params: dict[str, Any]) -> list[str]:
     columns = [str(c) for c in columns]
     label = params["label"]
     if label not in columns:
-        raise DataError(f"no label column '{label}' in the data; columns: {', '.join(columns)}")
+        hint = next((f" (one column holding {sep!r}: is the file's separator {sep!r}? set ReadCSV's separator)"
+                     for sep in (";", "\t", "|") if len(columns) == 1 and sep in columns[0]), "")
+        raise DataError(f"no label column '{label}' in the data; columns: {', '.join(columns)}{hint}")
     features = params["features"] or [c for c in columns if c != label]
     missing = [f for f in features if f not in columns]
     if missing:
@@ -218,6 +220,8 @@ def numeric_features(frame, features: list[str]):
     """The feature columns as float64, with a clear error for text or missing values."""
     import pandas as pd
 
+    if len(frame) == 0:
+        raise DataError("the data has no rows to train on (is the CSV file only a header?)")
     X = frame[features]
     for name in features:
         if not pd.api.types.is_numeric_dtype(X[name]) or pd.api.types.is_bool_dtype(X[name]):
@@ -227,7 +231,11 @@ def numeric_features(frame, features: list[str]):
     if X.isna().any().any():
         bad = [c for c in features if X[c].isna().any()]
         raise DataError(f"features {bad} have missing values; fill or drop those rows before TrainLR")
-    return X.astype("float64")
+    X = X.astype("float64")
+    infinite = [c for c in features if X[c].abs().eq(float("inf")).any()]
+    if infinite:
+        raise DataError(f"features {infinite} have infinite values; replace or drop those rows before TrainLR")
+    return X
 
 
 def label_column(frame, label: str):
@@ -235,7 +243,8 @@ def label_column(frame, label: str):
     if y.isna().any():
         raise DataError(f"the label '{label}' has {int(y.isna().sum())} missing values; drop those rows first")
     if y.nunique() < 2:
-        raise DataError(f"the label '{label}' has only one class ({y.iloc[0]!r}); a classifier needs two or more")
+        only = y.iloc[0].item() if hasattr(y.iloc[0], "item") else y.iloc[0]
+        raise DataError(f"the label '{label}' has only one class ({only!r}); a classifier needs two or more")
     return y
 
 
