@@ -161,6 +161,9 @@ def cmd_models_show(args: argparse.Namespace) -> int:
         print(json.dumps({"path": str(ref.path), "manifest": manifest}, indent=2, default=str))
         return 0
     print(f"{ref} at {ref.path}")
+    here = sorted(a for a, v in store.aliases(ref.name).items() if v == ref.version)
+    print(f"  versions of {ref.name}: {', '.join(map(str, store.versions(ref.name)))}; aliases of this version: "
+          f"{', '.join(here) or 'none'}")
     for key in ("format", "engine", "model_class", "created", "python", "label"):
         print(f"  {key}: {manifest.get(key)}")
     print(f"  libraries: {', '.join(f'{k} {v}' for k, v in (manifest.get('libraries') or {}).items())}")
@@ -170,6 +173,9 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     wf = manifest.get("workflow") or {}
     print(f"  made by: workflow {wf.get('name')} ({wf.get('path')}), step {manifest.get('step')}, "
           f"run {manifest.get('run_id')}")
+    if manifest.get("imported_from"):
+        origin = manifest["imported_from"]
+        print(f"  imported from: {origin.get('name')}@{origin.get('version')} of another store")
     print("  files:")
     file_tree(manifest.get("files") or {}, indent="    ")
     return 0

@@ -63,6 +63,9 @@ def test_download_then_import_gives_a_version_that_verifies_and_scores(cli, proj
     assert copy["imported_from"] == {"name": "diabetes-lr", "version": 1}
     assert copy["metrics"] == original["metrics"] and copy["format"] == original["format"]
 
+    shown = cli("models", "show", "diabetes-lr@2", "--store", second)
+    assert "imported from: diabetes-lr@1 of another store" in shown.out
+
     verified = cli("models", "verify", "--store", second)
     assert verified.code == 0, verified.out
     assert "diabetes-lr@2: ok (1 files)" in verified.out
@@ -255,6 +258,7 @@ def test_models_list_files_and_show(cli, tmp_path: Path):
     for rel, meta in manifest["files"].items():
         assert any(line.split() == [rel, f"{meta['size']:,}", meta["sha256"]] for line in files.out.splitlines())
     shown = cli("models", "show", "m@1", "--store", store.root).out
+    assert "versions of m: 1, 2; aliases of this version: prod" in shown
     assert "├── features.json  (10 bytes)" in shown and "└── model/" in shown
     assert "└── part-00000.parquet  (2,048 bytes)" in shown
 
