@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,12 @@ from .errors import IntegrityError
 
 CHUNK = 4 * 1024 * 1024
 MANIFEST = "manifest.json"
+OVERLAP_CHUNK = 8 * 1024 * 1024  # pieces hashed in a second thread while the next one is read or written
+
+# Digests of files this process wrote through a HashingWriter, by absolute path, with the file's identity and
+# times when it was closed: file_digests takes the digest instead of reading the file back if nothing changed.
+_written: dict[str, tuple[tuple[int, ...], str]] = {}
+_written_lock = threading.Lock()
 
 
 def sha256_file(path: Path) -> str:
@@ -28,16 +36,122 @@ def _files(folder: Path) -> list[Path]:
 
 
 def file_digests(folder: Path) -> dict[str, dict[str, Any]]:
-    """Every file under ``folder`` (the manifest aside) by POSIX relative path: its SHA-256 and size."""
+    """Every file under ``folder`` (the manifest aside) by POSIX relative path: its SHA-256 and size.
+
+    A file written by a ``HashingWriter`` and unchanged since (same inode, size, modification and change
+    times) is not read again: its digest was computed from the bytes as they were written.
+    """
     return {
-        p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
+        p.relative_to(folder).as_posix(): {"sha256": _written_digest(p) or sha256_file(p), "size": p.stat().st_size}
         for p in _files(folder)
     }
 
 
-def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True) -> list[str]:
+def _identity(path: str | Path) -> tuple[int, ...]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _written_digest(path: Path) -> str | None:
+    with _written_lock:
+        known = _written.pop(os.path.abspath(path), None)
+    return known[1] if known and known[0] == _identity(path) else None
+
+
+class HashingWriter:
+    """A file opened for writing that computes its SHA-256 from the bytes written, so that saving a model
+    writes it once and never reads it back to checksum it.
+
+    A large write is hashed in a second thread while it is written (both release the GIL). Use it as a context
+    manager; on success the digest is remembered for ``file_digests``.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = os.path.abspath(path)
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close() / __exit__
+        self._digest = hashlib.sha256()
+        self._pool = None
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        if view.ndim != 1 or view.itemsize != 1:
+            view = view.cast("B")
+        if len(view) < OVERLAP_CHUNK:
+            self._digest.update(view)
+            self._file.write(view)
+            return len(view)
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="emberflow-hash")
+        for start in range(0, len(view), OVERLAP_CHUNK):
+            piece = view[start:start + OVERLAP_CHUNK]
+            hashed = self._pool.submit(self._digest.update, piece)
+            self._file.write(piece)
+            hashed.result()
+        return len(view)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self, keep_digest: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        if self._file.closed:
+            return
+        self._file.close()
+        if keep_digest:
+            with _written_lock:
+                _written[self.path] = (_identity(self.path), self._digest.hexdigest())
+
+    def __enter__(self) -> HashingWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.close(keep_digest=kind is None)
+
+
+def read_verified(path: Path, meta: dict[str, Any], what: str) -> bytearray:
+    """The bytes of ``path``, read once and checked against ``meta``'s size and SHA-256 before they are
+    returned: a loader deserializes these very bytes, so the file is not read twice and cannot change between
+    the check and the load. Hashing runs in a second thread, one piece behind the reading. ``what`` starts the
+    error message (which ends with the problem found)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size != meta.get("size"):
+            raise IntegrityError(f"{what}: size {size} differs from the manifest's {meta.get('size')}")
+        data = bytearray(size)
+        view = memoryview(data)
+        digest = hashlib.sha256()
+        with ThreadPoolExecutor(1, thread_name_prefix="emberflow-hash") as pool:
+            hashing = None
+            for start in range(0, size, OVERLAP_CHUNK):
+                piece = view[start:start + OVERLAP_CHUNK]
+                if handle.readinto(piece) != len(piece):
+                    raise IntegrityError(f"{what}: the file shrank while being read")
+                if hashing is not None:
+                    hashing.result()
+                hashing = pool.submit(digest.update, piece)
+            if hashing is not None:
+                hashing.result()
+        if handle.read(1):
+            raise IntegrityError(f"{what}: the file grew while being read")
+    if digest.hexdigest() != meta.get("sha256"):
+        raise IntegrityError(f"{what}: SHA-256 differs from the manifest")
+    return data
+
+
+def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True,
+                  deferred: frozenset[str] = frozenset()) -> list[str]:
     """What differs between ``folder`` and the files its manifest lists: changed, missing and (with ``extras``)
-    files the manifest does not list."""
+    files the manifest does not list. The SHA-256 of a file in ``deferred`` is left to the caller, who reads it
+    with ``read_verified`` (its presence and size are checked here)."""
     expected: dict[str, dict[str, Any]] = manifest.get("files") or {}
     problems: list[str] = []
     if extras:
@@ -53,7 +167,7 @@ def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True) -
             problems.append(f"{rel}: is a symbolic link, not a stored file")
         elif path.stat().st_size != meta.get("size"):
             problems.append(f"{rel}: size {path.stat().st_size} differs from the manifest's {meta.get('size')}")
-        elif sha256_file(path) != meta.get("sha256"):
+        elif rel not in deferred and sha256_file(path) != meta.get("sha256"):
             problems.append(f"{rel}: SHA-256 differs from the manifest")
     if extras:
         problems += [f"{rel}: not listed in the manifest" for rel in sorted(set(present) - set(expected))]

@@ -15,7 +15,7 @@ from typing import Any
 from .context import Sessions
 from .errors import IntegrityError, UserError, VersionMismatch
 from .formats import ModelFormat, all_formats, choose_format, get_format
-from .integrity import file_digests, find_problems
+from .integrity import file_digests, find_problems, read_verified
 from .model import Model
 from .signing import signature_problems, signed
 from .store import ModelStore, VersionRef, write_json_atomic
@@ -129,12 +129,15 @@ def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *,
                     warn=print) -> tuple[Model, VersionRef, dict]:
     ref = store.resolve(reference)
     manifest = store.manifest(ref)
-    problems = store.problems(ref, manifest)
+    fmt = get_format(manifest["format"])
+    options = {"warn": warn, **(options or {})}
+    in_memory = fmt.in_memory_artifact(manifest, options)
+    problems = store.problems(ref, manifest, deferred=frozenset([in_memory] if in_memory else []))
     if problems:
         raise IntegrityError(f"model {ref} does not match its manifest, refusing to load it: {'; '.join(problems)}")
-    fmt = get_format(manifest["format"])
     check_versions(manifest, fmt, strict_versions, warn)
-    obj = fmt.load(ref.path, manifest, sessions, {"warn": warn, **(options or {})})
+    obj = _load(fmt, ref.path, manifest, sessions, options, in_memory,
+                f"model {ref} does not match its manifest, refusing to load it")
     model = _model_from_manifest(obj, manifest, fmt)
     model.origin = {"name": ref.name, "version": ref.version, "path": str(ref.path)}
     return model, ref, manifest
@@ -152,10 +155,14 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
         raise UserError(
             f"{path} is a {fmt.name} file, and loading one can run code; load it from the model store, or mark "
             "the LoadModel step trust: true if you trust where the file came from")
+    options = {"warn": warn, **(options or {})}
+    in_memory = fmt.in_memory_artifact(manifest, options) if manifest else None
     if manifest:
         # A plain file shares its folder with other files: only a folder must hold exactly what is listed.
         folder = path if path.is_dir() else path.parent
-        problems = signature_problems(manifest) + find_problems(folder, manifest, extras=path.is_dir())
+        deferred = frozenset([in_memory] if in_memory else [])
+        problems = signature_problems(manifest) + find_problems(folder, manifest, extras=path.is_dir(),
+                                                                deferred=deferred)
         if problems:
             raise IntegrityError(f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it: "
                                  f"{'; '.join(problems)}")
@@ -163,10 +170,21 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
     artifact_dir = path if path.is_dir() else path.parent
     meta = dict(manifest or {})
     meta.setdefault("artifact", path.name)
-    obj = fmt.load(artifact_dir, meta, sessions, {"warn": warn, **(options or {})})
+    obj = _load(fmt, artifact_dir, meta, sessions, options, in_memory,
+                f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it")
     model = _model_from_manifest(obj, meta, fmt)
     model.origin = {"path": str(path)}
     return model
+
+
+def _load(fmt: ModelFormat, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any],
+          in_memory: str | None, what: str) -> Any:
+    """The model object, from the checked folder, or from the bytes of its one ``in_memory`` artifact, read once
+    and checked here (its SHA-256 was left out of the folder's check)."""
+    if in_memory is not None:
+        data = read_verified(folder / in_memory, manifest["files"][in_memory], f"{what}: {in_memory}")
+        options = {**options, "checked_bytes": data}
+    return fmt.load(folder, manifest, sessions, options)
 
 
 def _sidecar(path: Path) -> dict[str, Any] | None:

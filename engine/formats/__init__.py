@@ -42,6 +42,16 @@ class ModelFormat:
         """Read the artifact back (its files already verified) and return the engine's model object."""
         raise NotImplementedError
 
+    def in_memory_artifact(self, manifest: dict[str, Any], options: dict[str, Any]) -> str | None:
+        """The one listed file this format deserializes from memory, or None to read its files itself. The
+        loader then reads that file once, checks it, and hands ``load`` the checked bytes as
+        ``options["checked_bytes"]``: the file is not read twice, and cannot change between check and load."""
+        return None
+
+    def chosen_by_auto(self, model: Model) -> bool:
+        """Whether ``format: auto`` takes this format for ``model`` (the formats are asked in order)."""
+        return self.auto and self.applies_to(model)
+
     def libraries(self) -> dict[str, str]:
         return installed_versions(self.library_names)
 
@@ -98,7 +108,7 @@ def choose_format(model: Model, requested: str = "auto") -> ModelFormat:
     """The format ``requested`` for ``model``, or the model's own with ``auto``; a clear error if it cannot."""
     if requested == "auto":
         for fmt in all_formats():
-            if fmt.auto and fmt.applies_to(model):
+            if fmt.chosen_by_auto(model):
                 return fmt
         raise UserError(f"no model format applies to a {model.model_class}; formats: {', '.join(format_names())}")
     fmt = get_format(requested)

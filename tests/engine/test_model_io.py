@@ -1,0 +1,123 @@
+"""Saving writes each model file once (checksummed as it is written); loading reads it once (checked, then
+deserialized from the same bytes); large scikit-learn models are saved with pickle protocol 5."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from emberflow.engine import integrity
+from emberflow.engine.context import Sessions
+from emberflow.engine.errors import IntegrityError
+from emberflow.engine.formats import choose_format
+from emberflow.engine.formats.sklearn import LARGE_ARRAYS
+from emberflow.engine.integrity import HashingWriter, file_digests, read_verified
+from emberflow.engine.model import Model
+from emberflow.engine.models import load_from_store, save_to_store
+from emberflow.engine.store import ModelStore
+from sklearn.neighbors import KNeighborsClassifier
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_hashing_writer_digest_is_the_file_digest_and_is_not_read_back(tmp_path, monkeypatch):
+    payload = os.urandom(3 * integrity.OVERLAP_CHUNK + 12345)  # several pieces hashed beside the writing
+    with HashingWriter(tmp_path / "big.bin") as handle:
+        handle.write(b"head")
+        handle.write(memoryview(payload))
+        handle.write(np.arange(10, dtype="float64"))  # a buffer of 8-byte items
+    (tmp_path / "other.bin").write_bytes(b"not written through a HashingWriter")
+    expected = b"head" + payload + np.arange(10, dtype="float64").tobytes()
+    read_back: list[str] = []
+    original = integrity.sha256_file
+    monkeypatch.setattr(integrity, "sha256_file", lambda path: read_back.append(Path(path).name) or original(path))
+    digests = file_digests(tmp_path)
+    assert digests["big.bin"] == {"sha256": sha256(expected), "size": len(expected)}
+    assert read_back == ["other.bin"]
+
+
+def test_a_file_changed_after_writing_is_read_again(tmp_path, monkeypatch):
+    with HashingWriter(tmp_path / "m.bin") as handle:
+        handle.write(b"original")
+    with open(tmp_path / "m.bin", "ab") as handle:
+        handle.write(b"+appended")
+    assert file_digests(tmp_path)["m.bin"]["sha256"] == sha256(b"original+appended")
+
+
+def test_a_failed_write_leaves_no_digest_behind(tmp_path):
+    with pytest.raises(RuntimeError), HashingWriter(tmp_path / "m.bin") as handle:
+        handle.write(b"half")
+        raise RuntimeError("serializer failed")
+    (tmp_path / "m.bin").write_bytes(b"half")  # same size and bytes, rewritten: must still be hashed
+    assert file_digests(tmp_path)["m.bin"]["sha256"] == sha256(b"half")
+
+
+def test_read_verified_returns_the_checked_bytes_or_refuses(tmp_path):
+    data = os.urandom(8 * 2**20 + 999)
+    path = tmp_path / "m.bin"
+    path.write_bytes(data)
+    meta = {"sha256": sha256(data), "size": len(data)}
+    assert bytes(read_verified(path, meta, "m")) == data
+    with pytest.raises(IntegrityError, match="m: size 8389607 differs from the manifest's 5"):
+        read_verified(path, {"sha256": meta["sha256"], "size": 5}, "m")
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(IntegrityError, match="m: SHA-256 differs from the manifest"):
+        read_verified(path, meta, "m")
+
+
+def knn_model(rows: int) -> Model:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 8))
+    knn = KNeighborsClassifier(n_neighbors=3).fit(X, (X[:, 0] > 0).astype(int))
+    return Model(obj=knn, engine="sklearn", features=[f"x{i}" for i in range(8)], label="y", classes=[0, 1])
+
+
+@pytest.fixture(scope="module")
+def large() -> Model:
+    model = knn_model(LARGE_ARRAYS // 64 + 1000)  # 8 float64 columns: just over LARGE_ARRAYS of fitted data
+    assert model.obj._fit_X.nbytes >= LARGE_ARRAYS
+    return model
+
+
+def test_auto_saves_a_large_model_with_pickle_and_a_small_one_with_joblib(large: Model):
+    assert choose_format(large).name == "pickle"
+    assert choose_format(knn_model(500)).name == "joblib"
+
+
+def test_a_large_model_round_trips_through_the_store(tmp_path, large: Model):
+    store = ModelStore(tmp_path)
+    ref, manifest = save_to_store(store, large, "big", "auto", {})
+    assert manifest["format"] == "pickle" and list(manifest["files"]) == ["model.pkl"]
+    assert manifest["files"]["model.pkl"]["sha256"] == integrity.sha256_file(ref.path / "model.pkl")
+    loaded, _ref, _manifest = load_from_store(store, "big", Sessions())
+    probe = np.random.default_rng(1).normal(size=(50, 8))
+    np.testing.assert_array_equal(loaded.obj.predict_proba(probe), large.obj.predict_proba(probe))
+
+
+def test_mmap_loads_a_checked_joblib_model_with_mapped_arrays(tmp_path):
+    store = ModelStore(tmp_path)
+    model = knn_model(2000)
+    ref, _manifest = save_to_store(store, model, "m", "joblib", {})
+    loaded, _ref, _manifest = load_from_store(store, "m", Sessions(), options={"mmap": True})
+    assert isinstance(loaded.obj._fit_X, np.memmap)
+    np.testing.assert_array_equal(loaded.obj._fit_X, model.obj._fit_X)
+    artifact = ref.path / "model.joblib"
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    artifact.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="model.joblib: SHA-256 differs from the manifest"):
+        load_from_store(store, "m", Sessions(), options={"mmap": True})
+
+
+def test_mmap_on_a_pickle_model_warns_and_loads_it(tmp_path):
+    store = ModelStore(tmp_path)
+    save_to_store(store, knn_model(500), "m", "pickle", {})
+    warnings: list[str] = []
+    loaded, _ref, _manifest = load_from_store(store, "m", Sessions(), options={"mmap": True}, warn=warnings.append)
+    assert loaded.obj.n_samples_fit_ == 500
+    assert warnings == ["mmap applies to joblib models; this pickle model is read into memory"]
