@@ -30,7 +30,8 @@ def test_models_page_lists_and_searches(client: TestClient, trained: TrainedStor
     assert page.status_code == 200
     assert 'href="/models/diabetes-lr"' in page.text
     assert "prod → 1" in text_of(page.text)
-    assert 'data-model="diabetes-lr"' in client.get("/models", params={"q": "diabetes joblib"}).text
+    stored_format = ModelStore(trained.root).manifest(ModelStore(trained.root).resolve("diabetes-lr"))["format"]
+    assert 'data-model="diabetes-lr"' in client.get("/models", params={"q": f"diabetes {stored_format}"}).text
     missed = client.get("/models", params={"q": "no-such-model"})
     assert 'data-model="diabetes-lr"' not in missed.text and "No model matches" in missed.text
     assert client.get("/").url.path == "/models"
@@ -152,3 +153,10 @@ def test_the_loopback_server_refuses_foreign_host_names(trained: TrainedStore):
     assert client.get("/api/models", headers={"host": "localhost"}).status_code == 200
     assert client.get("/api/models", headers={"host": "attacker.example"}).status_code == 400
     assert allowed_hosts("0.0.0.0") is None
+
+
+def test_every_route_only_reads(client: TestClient):
+    methods = {m for route in client.app.routes for m in getattr(route, "methods", None) or ()}
+    assert methods <= {"GET", "HEAD"}, methods
+    assert client.post("/models").status_code == 405
+    assert client.delete("/models/diabetes-lr/versions/1/files/model.joblib").status_code == 405
