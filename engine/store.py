@@ -218,7 +218,10 @@ class ModelStore:
     def _next_version(self, name: str) -> int:
         """One more than any version the model ever had: a deleted number is never given out again."""
         path = self.root / name / LAST_VERSION
-        deleted = int(path.read_text(encoding="utf-8").strip() or 0) if path.is_file() else 0
+        try:
+            deleted = int(path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):  # nothing deleted yet (or an unreadable mark: the versions still count)
+            deleted = 0
         return max([deleted, *self.versions(name)]) + 1
 
     def import_version(self, name: str, manifest: dict[str, Any], fill: Callable[[Path], None]) -> VersionRef:
