@@ -47,3 +47,26 @@ def lr_model() -> Model:
     y = np.where(X["a"] > 0, "yes", "no")
     return Model(obj=LogisticRegression().fit(X, y), engine="sklearn", features=["a", "b"], label="c",
                  classes=["no", "yes"])
+
+
+DIABETES = Path(__file__).resolve().parents[2] / "workflows" / "data" / "diabetes.csv"
+
+
+def train_and_save(engine: str, store_root: Path, name: str = "m", format_name: str = "auto",
+                   rows: Path = DIABETES) -> dict:
+    """Train a logistic regression on ``engine`` in this process and save it as ``name``; the run record."""
+    from emberflow.engine.runner import Reporter, run_workflow
+    from emberflow.engine.store import ModelStore
+    from emberflow.engine.workflow import parse_workflow
+
+    text = f"""\
+name: train-{engine}
+engine: {engine}
+steps:
+  - {{id: read, node: ReadCSV, params: {{path: "{rows}"}}}}
+  - {{id: train, node: TrainLR, inputs: {{data: read}}, params: {{label: class, max_iter: 50}}}}
+  - {{id: save, node: SaveModel, inputs: {{model: train}}, params: {{name: {name}, format: {format_name}}}}}
+"""
+    result = run_workflow(parse_workflow(text, "train.yaml"), ModelStore(store_root), reporter=Reporter(None))
+    assert result.error is None, result.error
+    return result.record

@@ -90,9 +90,7 @@ def save_tree(args: argparse.Namespace) -> None:
     store = ModelStore(args.store)
 
     def write(folder: Path) -> dict:
-        for item in source.iterdir():
-            copy = shutil.copytree if item.is_dir() else shutil.copy2
-            copy(item, folder / item.name)
+        shutil.copytree(source, folder / source.name)
         return {k: v for k, v in manifest.items() if k not in ("name", "version", "files", "signature")}
 
     wait_for(args.go)
