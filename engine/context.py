@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .engines import EngineSession, engine_class
-from .store import ModelStore, VersionRef
-from .workflow import Workflow
+
+if TYPE_CHECKING:  # annotations only: a node module importing StepContext does not load the store
+    from .store import ModelStore, VersionRef
+    from .workflow import Workflow
 
 
 class Sessions:

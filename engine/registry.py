@@ -6,8 +6,7 @@ breaks only the workflows that use it, with an error that names the plugin.
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
-
+from .entry_points import EntryPoint, entry_points
 from .errors import EmberflowError
 from .node import Node
 
@@ -51,7 +50,7 @@ class Registry:
         try:
             node_class = point.load()
         except Exception as exc:  # a broken plugin must not look like an emberflow bug
-            dist = point.dist.name if point.dist else "unknown distribution"
+            dist = point.dist_name or "unknown distribution"
             raise PluginError(f"node plugin '{name}' ({point.value}, from {dist}) failed to load: {exc}") from exc
         if not (isinstance(node_class, type) and issubclass(node_class, Node)):
             raise PluginError(f"entry point '{name}' ({point.value}) is not a subclass of emberflow's Node")

@@ -9,11 +9,11 @@ the ``emberflow.formats`` entry-point group.
 
 from __future__ import annotations
 
-from importlib import metadata
-from importlib.metadata import entry_points
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..entry_points import entry_points
 from ..errors import EmberflowError, UserError
 
 if TYPE_CHECKING:
@@ -58,13 +58,17 @@ class ModelFormat:
 
 def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
     """Installed distribution versions, read from metadata without importing the libraries."""
-    found = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return {name: installed_version(name) for name in names}
+
+
+@cache  # the libraries a process has imported do not change under it; metadata is slow to read
+def installed_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def _builtin() -> list[ModelFormat]:
