@@ -206,6 +206,9 @@ def launch_local(settings: dict[str, Any]) -> LocalH2O:
     options = {**DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
     memory = check_memory(options["max_mem_size"])
     switches = extension_switches(options.get("extensions") or [])
+    if options.get("port") and not (port_free(options["port"]) and port_free(options["port"] + 1)):
+        raise EngineUnavailable(f"h2o: port {options['port']} or {options['port'] + 1} is in use on {LOOPBACK} (H2O "
+                                "takes both); choose another port, or leave out port to get a free one")
     temp = Path(tempfile.mkdtemp(prefix=f"emberflow-h2o-{os.getpid()}-"))
     try:
         for attempt in range(1, PORT_ATTEMPTS + 1):

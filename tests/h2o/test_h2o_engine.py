@@ -116,6 +116,21 @@ def test_bad_settings_are_refused_before_a_jvm_starts(settings: dict, message: s
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_busy_port_is_refused_before_a_jvm_starts(tmp_path: Path, monkeypatch):
+    import tempfile
+
+    from emberflow.engine.engines.h2o import free_port_pair, launch_local
+    from emberflow.engine.errors import EngineUnavailable
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    port = free_port_pair()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        with pytest.raises(EngineUnavailable, match=f"port {port} or {port + 1} is in use"):
+            launch_local({"port": port})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_extensions_asked_for_stay_on():
     from emberflow.engine.engines.h2o import extension_switches
 
