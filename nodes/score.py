@@ -36,8 +36,8 @@ class Score(Node):
 
     On H2O the model scores on the cluster, and the step returns an H2OFrame. ``mode: mojo`` scores an H2O
     model's MOJO with the h2o-genmodel classes in a JVM of its own (heap: the ``h2o:`` section's
-    ``max_mem_size``, default 1G), without any H2O cluster, and returns a pandas frame: on the sklearn engine,
-    a run that only loads and scores an H2O model this way starts no H2O at all.
+    ``max_mem_size``; 1G without that section), without any H2O cluster, and returns a pandas frame: on the
+    sklearn engine, a run that only loads and scores an H2O model this way starts no H2O at all.
 
     Given batches (ReadCSV's ``batch_rows``), the step scores each batch as the next step consumes it; its
     metrics are then summed over the batches and recorded after the last one: accuracy, log loss and the

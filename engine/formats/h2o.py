@@ -255,7 +255,8 @@ def genmodel_jar() -> Path:
 
 def mojo_probabilities(model: Model, frame: Any, sessions: Sessions) -> Any:
     """Class probabilities of ``frame`` (pandas) from the model's MOJO, scored by h2o-genmodel's PredictCsv in a
-    JVM of its own with a bounded heap (the ``h2o:`` section's ``max_mem_size``, default 1G): no H2O cluster.
+    JVM of its own with a bounded heap (the ``h2o:`` section's ``max_mem_size``; 1G without that section): no
+    H2O cluster.
     Its input, output and temporary files live in one folder, removed afterwards."""
     import pandas as pd
 
