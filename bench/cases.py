@@ -168,7 +168,8 @@ def model_io(b: Bench) -> None:
     def theirs(kind: str) -> Callable[[], Sample]:
         source = plain / ("knn.pkl" if kind == "pickle" else "knn.joblib")
         def side() -> Sample:
-            sample = b.run(*b.python(BASELINES / "model_io.py", kind, source, plain / f"copy-{kind}"))
+            sample = b.run(*b.python(BASELINES / "model_io.py", kind, plain / "small.pkl", source,
+                                     plain / f"copy-{kind}"))
             sample.parts = json.loads(sample.stdout)
             return sample
         return side

@@ -27,6 +27,7 @@ class Sample:
     max_rss: int = 0  # bytes, of the child process (and the children it waited for)
     parts: dict[str, float] = field(default_factory=dict)  # timings reported from inside the process
     stdout: str = field(default="", repr=False)
+    stderr: str = field(default="", repr=False)
 
 
 @dataclass
@@ -84,7 +85,8 @@ def run_command(cmd: Sequence[str], cwd: Path, env: dict[str, str], timeout: flo
         if code != 0:
             tail = (out.read() + err.read()).decode(errors="replace")[-3000:]
             raise BenchError(f"{' '.join(map(str, cmd))} exited with {code}:\n{tail}")
-        return Sample(seconds, usage.ru_maxrss * 1024, stdout=out.read().decode(errors="replace"))
+        return Sample(seconds, usage.ru_maxrss * 1024, stdout=out.read().decode(errors="replace"),
+                      stderr=err.read().decode(errors="replace"))
 
 
 def alternate(sides: dict[str, Callable[[], Sample]], reps: int, warmup: bool = True,
