@@ -1,0 +1,187 @@
+"""The Spark session of a run: started lazily, once, quiet and on loopback; stopped at the end of the run (also
+after a failure) unless it was already running; a clear, fast error for a master that cannot be reached."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from emberflow.engine.engines.spark import (
+    LOG_CONFIG,
+    Engine,
+    is_loopback,
+    launch_conf,
+    local_threads,
+    master_addresses,
+    probe_master,
+)
+from emberflow.engine.errors import EngineUnavailable
+
+from .helpers import run_text
+
+RAGGED_WORKFLOW = """
+name: fails-on-spark
+engine: spark
+steps:
+  - {id: read, node: ReadCSV, params: {path: ragged.csv}}
+  - {id: write, node: WriteCSV, inputs: {data: read}, params: {path: out.csv}}
+"""
+
+# Runs workflows in this fresh interpreter, watching its child processes for JVMs while each run lasts.
+WATCH_RUNS = """
+import json, sys, threading, time
+import psutil
+from emberflow.engine.cli import main
+
+me = psutil.Process()
+
+def jvms(drivers_only=False):
+    # drivers_only: Spark's driver, not the short-lived JVM that Spark's launcher script runs first
+    found = set()
+    for child in me.children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+            driver = "deploy.SparkSubmit" in command and "launcher.Main" not in command
+            if child.name() == "java" and (driver or not drivers_only):
+                found.add(child.pid)
+        except psutil.Error:
+            pass
+    return found
+
+report = []
+for workflow in sys.argv[1:]:
+    seen, done = set(), threading.Event()
+    def watch():
+        while not done.is_set():
+            seen.update(jvms(drivers_only=True))
+            time.sleep(0.05)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    code = main(["run", workflow, "--quiet"])
+    done.set()
+    watcher.join()
+    from pyspark import SparkContext
+    report.append({"workflow": workflow, "code": code, "jvms": len(seen), "left": sorted(jvms()),
+                   "context": SparkContext._active_spark_context is not None})
+print(json.dumps(report))
+"""
+
+# Runs a pandas-only workflow, and validates a Spark one, and says whether pyspark was imported.
+IMPORTS = """
+import sys
+from emberflow.engine.cli import main
+codes = [main(["validate", "workflows/train_spark.yaml"]), main(["run", "workflows/train.yaml", "--quiet"])]
+print(codes, "pyspark" in sys.modules, "py4j" in sys.modules)
+"""
+
+
+def python(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_quiet_loopback_defaults_and_the_users_settings_on_top():
+    conf = launch_conf("local[3]", {"conf": {"spark.sql.shuffle.partitions": 8, "spark.driver.extraJavaOptions":
+                                             "-Dx=1", "spark.eventLog.enabled": True}})
+    assert conf["spark.ui.enabled"] == "false" and conf["spark.ui.showConsoleProgress"] == "false"
+    assert conf["spark.driver.host"] == conf["spark.driver.bindAddress"] == "127.0.0.1"
+    assert conf["spark.sql.execution.arrow.pyspark.enabled"] == "true"
+    assert conf["spark.sql.shuffle.partitions"] == "8" and conf["spark.eventLog.enabled"] == "true"
+    java = conf["spark.driver.extraJavaOptions"]
+    assert f"-Dlog4j2.configurationFile={LOG_CONFIG}" in java and LOG_CONFIG.is_file()
+    assert "-Ddev.ludovic.netlib.blas.allowNative=false" in java and java.endswith("-Dx=1")
+    assert launch_conf("local[3]", {})["spark.sql.shuffle.partitions"] == "3"
+    remote = launch_conf("spark://10.1.2.3:7077", {"ui": True})
+    assert remote["spark.ui.enabled"] == "true" and "spark.driver.host" not in remote
+    assert "spark.sql.shuffle.partitions" not in remote
+    assert "spark.driver.host" in launch_conf("spark://127.0.0.1:7077", {})
+
+
+def test_master_urls():
+    assert [local_threads(m) for m in ("local", "local[4]", "local[2,3]")] == [1, 4, 2]
+    assert master_addresses("spark://a:7077,b:7078") == [("a", 7077), ("b", 7078)]
+    assert is_loopback("spark://localhost:7077") and not is_loopback("spark://10.0.0.1:7077")
+    assert not is_loopback("yarn")
+    with pytest.raises(EngineUnavailable, match="expected spark://host:port"):
+        master_addresses("spark://nohost")
+
+
+def test_probe_passes_a_listening_master_and_refuses_a_closed_port():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        probe_master(f"spark://127.0.0.1:{server.getsockname()[1]}")
+    port = closed_port()
+    with pytest.raises(EngineUnavailable, match=rf"cannot reach the Spark master spark://127.0.0.1:{port} "):
+        probe_master(f"spark://127.0.0.1:{port}")
+
+
+@pytest.mark.spark
+def test_a_running_session_is_joined_its_settings_restored_and_left_running(spark):
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    warnings: list[str] = []
+    engine = Engine({"conf": {"spark.sql.shuffle.partitions": "7", "spark.executor.memory": "3g"}})
+    engine.warn = warnings.append
+    assert engine.start() is spark
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "7"
+    assert any("spark.executor.memory=3g cannot be applied" in w for w in warnings)
+    engine.stop()
+    assert spark.conf.get("spark.sql.shuffle.partitions") == before
+    assert spark.range(2).count() == 2
+
+
+@pytest.mark.spark
+def test_another_master_while_a_session_runs(spark, tmp_path: Path):
+    engine = Engine({"master": "spark://127.0.0.1:7077"})
+    with pytest.raises(EngineUnavailable, match=r"already runs a SparkSession on master local\[2\].*cannot switch"):
+        engine.start()
+    local = Engine({"master": "local[*]"})
+    local.warn = (seen := []).append
+    assert local.start() is spark and "using the SparkSession already running on local[2]" in seen[0]
+    local.stop()
+    (tmp_path / "ragged.csv").write_text("a\n1\n")
+    result = run_text(RAGGED_WORKFLOW.replace("ragged.csv", str(tmp_path / "ragged.csv")), tmp_path / "models",
+                      settings={"spark": {"master": "spark://127.0.0.1:7077"}})
+    assert not result.ok and result.exit_code == 2 and "cannot switch" in str(result.error)
+    assert spark.range(2).count() == 2
+
+
+@pytest.mark.spark
+def test_one_jvm_per_run_and_none_left_after_success_or_failure(project: Path):
+    (project / "ragged.csv").write_text("a,b\n1,2\n3\n")
+    (project / "fails.yaml").write_text(RAGGED_WORKFLOW)
+    done = python(WATCH_RUNS, "workflows/train_spark.yaml", "fails.yaml", cwd=project)
+    assert done.returncode == 0, done.stderr
+    ok, failed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert ok == {"workflow": "workflows/train_spark.yaml", "code": 0, "jvms": 1, "left": [], "context": False}
+    assert failed == {"workflow": "fails.yaml", "code": 2, "jvms": 1, "left": [], "context": False}
+    assert "malformed CSV row '3'" in done.stderr
+    assert "WARNING: Using incubator modules" not in done.stderr and "INFO" not in done.stderr
+    assert "at org.apache" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_pandas_workflows_and_validation_never_import_pyspark(project: Path):
+    done = python(IMPORTS, cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[0, 0] False False"
+
+
+def test_an_unreachable_master_is_a_clear_error_not_a_wait(project: Path, emberflow_subprocess):
+    port = closed_port()
+    result = emberflow_subprocess("run", "workflows/train_spark.yaml", "--spark-master",
+                                  f"spark://127.0.0.1:{port}", cwd=project, timeout=120)
+    assert result.code == 2
+    assert f"cannot reach the Spark master spark://127.0.0.1:{port}" in result.err
+    assert "start the master" in result.err and "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "step 'read'" in errors[0]
