@@ -28,9 +28,17 @@ browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
+# The Spark standalone-cluster test runs in a pytest invocation of its own (a process cannot switch its Spark
+# master); the first invocation leaves it out, so it runs once.
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not cluster"
+	$(BIN)/python -m pytest -m cluster tests/spark_cluster
+
+# Every benchmark against its hand-written baseline (bench/README.md): prints the ratios, writes bench/results/.
+bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) models output .pytest_cache .ruff_cache
