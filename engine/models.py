@@ -201,9 +201,9 @@ def _format_for_path(path: Path, requested: str) -> ModelFormat:
     if requested != "auto":
         return get_format(requested)
     for fmt in all_formats():
-        if path.suffix.lower() in fmt.suffixes:
+        if fmt.recognizes(path):
             return fmt
-    known = ", ".join(f"{f.name} ({' '.join(f.suffixes)})" for f in all_formats() if f.suffixes)
+    known = ", ".join(f"{f.name} ({' '.join(f.suffixes)})" if f.suffixes else f.name for f in all_formats())
     raise UserError(f"cannot tell the format of {path} from its name; set format: to one of: {known}")
 
 

@@ -48,6 +48,11 @@ class ModelFormat:
         ``options["checked_bytes"]``: the file is not read twice, and cannot change between check and load."""
         return None
 
+    def recognizes(self, path: Path) -> bool:
+        """Whether ``path``, a file or folder with no manifest beside it, is of this format (by default: by its
+        suffix)."""
+        return path.suffix.lower() in self.suffixes
+
     def chosen_by_auto(self, model: Model) -> bool:
         """Whether ``format: auto`` takes this format for ``model`` (the formats are asked in order)."""
         return self.auto and self.applies_to(model)

@@ -38,6 +38,9 @@ class SparkMLFormat(ModelFormat):
         module = type(model.obj).__module__
         return module.startswith("pyspark.ml") and callable(getattr(model.obj, "write", None))
 
+    def recognizes(self, path: Path) -> bool:
+        return path.is_dir() and any((path / "metadata").glob("part-*"))
+
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         target = folder / self.artifact
         model.obj.write().save(target.resolve().as_uri())
