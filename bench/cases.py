@@ -64,6 +64,7 @@ class Bench:
     sizes: Sizes
     reps: int
     env: dict[str, str]
+    warmup: bool = True
     log: Callable[[str], None] = print
     rows: list[Row] = field(default_factory=list)
     series: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -90,7 +91,7 @@ class Bench:
 
     def compare(self, case: str, sides: dict[str, Callable[[], Sample]], reps: int | None = None) -> dict[str, Series]:
         self.log(f"  {case}")
-        found = alternate(sides, reps or self.reps, log=self.log)
+        found = alternate(sides, reps or self.reps, warmup=self.warmup, log=self.log)
         self.series[case] = {name: s.as_dict() for name, s in found.items()}
         return found
 

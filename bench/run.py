@@ -21,7 +21,7 @@ CASES = {**SKLEARN_CASES, **ENGINE_CASES}
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition, no warm-up (a smoke run)")
     parser.add_argument("--only", help=f"comma-separated cases among: {', '.join(CASES)}")
     parser.add_argument("--skip", help="comma-separated cases to leave out")
     parser.add_argument("--reps", type=int, help="repetitions of each side (default 5, quick 1)")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     reps = args.reps or (1 if args.quick else 5)
     work = Path(tempfile.mkdtemp(prefix="emberflow-bench-"))
     bench = Bench(results=args.results, data=args.data or args.results / "data", work=work, sizes=sizes,
-                  reps=reps, env=child_env({"EMBERFLOW_STORE": str(work / "store")}),
+                  reps=reps, env=child_env({"EMBERFLOW_STORE": str(work / "store")}), warmup=not args.quick,
                   log=lambda text: print(text, flush=True))
     start = time.perf_counter()
     try:
