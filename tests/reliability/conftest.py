@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from .helpers import spy_on_loads
+
 
 @pytest.fixture
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every format's ``load`` records its name here when called: the deserializers that ran."""
-    calls: list[str] = []
-    from emberflow.engine.formats import all_formats
-
-    for fmt in all_formats():
-        original = type(fmt).load
-
-        def spy(self, *args, _original=original, **kwargs):
-            calls.append(self.name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(type(fmt), "load", spy)
-    return calls
-
-
-@pytest.fixture(scope="session")
-def spark_session():
-    """A SparkSession through emberflow's own engine, with the Spark tests' settings: it joins the session the
-    Spark tests' fixture started if that runs already, and otherwise starts the one both then use."""
-    from emberflow.engine.engines.spark import Engine
-
-    engine = Engine({"master": "local[2]", "app_name": "emberflow-tests",
-                     "conf": {"spark.driver.memory": "1g"}})
-    yield engine.start()
-    engine.stop()
+    """The names of the formats whose ``load`` ran during the test: the deserializers that ran."""
+    return spy_on_loads(monkeypatch)
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +22,13 @@ def h2o_session():
     engine = Engine({"max_mem_size": "1G", "nthreads": 2})
     yield engine.start()
     engine.stop()
+
+
+@pytest.fixture
+def sessions():
+    """Engine sessions for loading models in a test, stopped after it as a run stops its own."""
+    from emberflow.engine.context import Sessions
+
+    opened = Sessions()
+    yield opened
+    assert opened.stop_all() == []

@@ -1,5 +1,6 @@
-"""The store's promises for Spark ML directories (many files per version): tamper evidence naming each file,
-the Spark major-version gate, signing, and eight processes saving directory-shaped versions at once."""
+"""The store's promises (tests/reliability) for Spark ML directories, many files per version: tampering with
+each file refused by name, the Spark major-version gate, signing, and eight processes saving directory-shaped
+versions at once. Here, beside the Spark tests, to share their one SparkSession."""
 
 from __future__ import annotations
 
@@ -14,15 +15,26 @@ from emberflow.engine.errors import IntegrityError, VersionMismatch
 from emberflow.engine.models import load_from_store
 from emberflow.engine.signing import KEY_ENV
 from emberflow.engine.store import ModelStore
-
-from .helpers import train_and_save
-from .test_concurrent_writers import WRITERS, check_distinct_complete, run_together
+from reliability.helpers import spy_on_loads, train_and_save
+from reliability.test_concurrent_writers import WRITERS, check_distinct_complete, run_together
 
 pytestmark = pytest.mark.spark
 
 
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return spy_on_loads(monkeypatch)
+
+
+@pytest.fixture
+def sessions():
+    opened = Sessions()
+    yield opened
+    assert opened.stop_all() == []
+
+
 @pytest.fixture(scope="module")
-def pristine(spark_session, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pristine(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding one Spark ML version, saved once for the module; tests work on copies of it."""
     root = tmp_path_factory.mktemp("spark-store")
     train_and_save("spark", root)
@@ -46,11 +58,11 @@ def refused(store: ModelStore, loads: list[str], match: str) -> None:
     assert loads == [], "Spark read the model before the refusal"
 
 
-def test_a_spark_version_holds_many_files_and_loads(store: ModelStore, loads: list[str]):
+def test_a_spark_version_holds_many_files_and_loads(store: ModelStore, loads: list[str], sessions):
     folder, manifest = version(store)
     assert manifest["format"] == "spark-ml" and len(manifest["files"]) >= 10
     assert any(rel.endswith(".parquet") for rel in manifest["files"])
-    model, _ref, _ = load_from_store(store, "m", Sessions())
+    model, _ref, _ = load_from_store(store, "m", sessions)
     assert loads == ["spark-ml"] and type(model.obj).__name__ == "PipelineModel"
 
 
@@ -82,7 +94,7 @@ def test_manifest_edits_are_refused(store: ModelStore, loads: list[str], monkeyp
     refused(store, loads, rf"{metadata_file}: SHA-256 differs from the manifest")
 
 
-def test_a_signed_spark_version_refuses_a_manifest_edit(spark_session, tmp_path: Path, loads: list[str],
+def test_a_signed_spark_version_refuses_a_manifest_edit(spark, tmp_path: Path, loads: list[str],
                                                         monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(KEY_ENV, "team key")
     store = ModelStore(tmp_path / "signed")
@@ -102,34 +114,34 @@ def edit_pyspark(store: ModelStore, version_text: str) -> None:
 
 
 def test_a_spark_model_of_another_major_version_is_refused_unless_strict_is_false(store: ModelStore,
-                                                                                   loads: list[str]):
+                                                                                   loads: list[str], sessions):
     running = metadata.version("pyspark")
     edit_pyspark(store, "3.5.1")
     with pytest.raises(VersionMismatch, match=rf"model saved with pyspark 3.5.1, running pyspark {running}: "
                                               "Spark ML models do not cross major versions"):
-        load_from_store(store, "m", Sessions())
+        load_from_store(store, "m", sessions)
     with pytest.raises(VersionMismatch, match="strict_versions is on"):
-        load_from_store(store, "m", Sessions(), strict_versions=True)
+        load_from_store(store, "m", sessions, strict_versions=True)
     assert loads == []
     warnings: list[str] = []
-    model, _ref, _ = load_from_store(store, "m", Sessions(), strict_versions=False, warn=warnings.append)
+    model, _ref, _ = load_from_store(store, "m", sessions, strict_versions=False, warn=warnings.append)
     assert loads == ["spark-ml"] and type(model.obj).__name__ == "PipelineModel"
     assert warnings == [f"model saved with pyspark 3.5.1, running pyspark {running}; it may not load or may "
                         "behave differently"]
 
 
-def test_a_minor_spark_difference_warns(store: ModelStore, loads: list[str]):
+def test_a_minor_spark_difference_warns(store: ModelStore, loads: list[str], sessions):
     running = metadata.version("pyspark")
     older = f"{running.split('.')[0]}.0.0"
     edit_pyspark(store, older)
     warnings: list[str] = []
-    load_from_store(store, "m", Sessions(), warn=warnings.append)
+    load_from_store(store, "m", sessions, warn=warnings.append)
     assert loads == ["spark-ml"]
     assert warnings == [f"model saved with pyspark {older}, running pyspark {running}; it may not load or may "
                         "behave differently"]
 
 
-def test_eight_processes_save_spark_ml_directories_at_once(store: ModelStore, tmp_path: Path, loads: list[str]):
+def test_eight_processes_save_spark_ml_directories_at_once(store: ModelStore, tmp_path: Path, sessions):
     folder, manifest = version(store)
     root = tmp_path / "concurrent"
     commands = [["save-tree", str(root), "spark-m", str(folder / "model")] for _ in range(WRITERS)]
@@ -139,5 +151,5 @@ def test_eight_processes_save_spark_ml_directories_at_once(store: ModelStore, tm
     for number in concurrent.versions("spark-m"):
         copy = concurrent.manifest(concurrent.resolve(f"spark-m@{number}"))
         assert copy["files"] == manifest["files"] and copy["format"] == "spark-ml"
-    model, ref, _ = load_from_store(concurrent, "spark-m@5", Sessions())
+    model, ref, _ = load_from_store(concurrent, "spark-m@5", sessions)
     assert ref.version == 5 and type(model.obj).__name__ == "PipelineModel"
