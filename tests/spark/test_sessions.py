@@ -23,6 +23,18 @@ from emberflow.engine.errors import EngineUnavailable
 
 from .helpers import run_text
 
+MANY_SPARK_STEPS = """
+name: many-spark-steps
+engine: spark
+steps:
+  - {id: read, node: ReadCSV, params: {path: rows.csv}}
+  - {id: split, node: SplitData, inputs: {data: read}, params: {test_size: 0.5}}
+  - {id: again, node: SplitData, inputs: {data: split.train}, params: {test_size: 0.5}}
+  - {id: write_test, node: WriteCSV, inputs: {data: split.test}, params: {path: test.csv}}
+  - {id: write_rest, node: WriteCSV, inputs: {data: again.train}, params: {path: rest.csv, parts: true}}
+  - {id: to_pandas, node: WriteCSV, engine: sklearn, inputs: {data: again.test}, params: {path: last.csv}}
+"""
+
 RAGGED_WORKFLOW = """
 name: fails-on-spark
 engine: spark
@@ -158,12 +170,15 @@ def test_another_master_while_a_session_runs(spark, tmp_path: Path):
 
 @pytest.mark.spark
 def test_one_jvm_per_run_and_none_left_after_success_or_failure(project: Path):
+    (project / "rows.csv").write_text("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(40)))
+    (project / "many.yaml").write_text(MANY_SPARK_STEPS)
     (project / "ragged.csv").write_text("a,b\n1,2\n3\n")
     (project / "fails.yaml").write_text(RAGGED_WORKFLOW)
-    done = python(WATCH_RUNS, "workflows/train_spark.yaml", "fails.yaml", cwd=project)
+    done = python(WATCH_RUNS, "many.yaml", "fails.yaml", cwd=project)
     assert done.returncode == 0, done.stderr
     ok, failed = json.loads(done.stdout.strip().splitlines()[-1])
-    assert ok == {"workflow": "workflows/train_spark.yaml", "code": 0, "jvms": 1, "left": [], "context": False}
+    assert ok == {"workflow": "many.yaml", "code": 0, "jvms": 1, "left": [], "context": False}
+    assert (project / "last.csv").is_file() and (project / "rest.csv" / "_SUCCESS").is_file()
     assert failed == {"workflow": "fails.yaml", "code": 2, "jvms": 1, "left": [], "context": False}
     assert "malformed CSV row '3'" in done.stderr
     assert "WARNING: Using incubator modules" not in done.stderr and "INFO" not in done.stderr
