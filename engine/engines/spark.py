@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,19 +132,17 @@ class Engine(EngineSession):
 
         if master.startswith("spark://"):
             probe_master(master)
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        if is_loopback(master):
-            os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
         conf = {"spark.master": master, "spark.app.name": self.settings.get("app_name") or DEFAULT_APP_NAME,
                 **launch_conf(master, self.settings)}
         launched_jvm = False
         try:
-            if SparkContext._gateway is None:
-                launched_jvm = launch_jvm(conf)
-            builder = SparkSession.builder
-            for key, value in conf.items():
-                builder = builder.config(key, value)
-            session = builder.getOrCreate()
+            with launch_environment(master):
+                if SparkContext._gateway is None:
+                    launched_jvm = launch_jvm(conf)
+                builder = SparkSession.builder
+                for key, value in conf.items():
+                    builder = builder.config(key, value)
+                session = builder.getOrCreate()
         except Exception as exc:
             if launched_jvm:
                 end_jvm()
@@ -193,6 +192,23 @@ def running_session() -> Any:
         return SparkSession.active()
     except Exception:  # a bare SparkContext: give it a session
         return SparkSession.builder.getOrCreate()
+
+
+@contextlib.contextmanager
+def launch_environment(master: str) -> Iterator[None]:
+    """While Spark starts: Python workers run this interpreter (unless PYSPARK_PYTHON says otherwise), and a
+    driver for a local master binds to loopback (unless SPARK_LOCAL_IP says otherwise). Restored afterwards, so
+    that a later run of this process on another master starts clean."""
+    wanted = {"PYSPARK_PYTHON": sys.executable}
+    if is_loopback(master):
+        wanted["SPARK_LOCAL_IP"] = LOOPBACK
+    added = [key for key in wanted if key not in os.environ]
+    os.environ.update({key: wanted[key] for key in added})
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 def launch_conf(master: str, settings: dict[str, Any]) -> dict[str, str]:
