@@ -1,0 +1,123 @@
+"""The store's promises for H2O versions (a binary and a MOJO, or a MOJO alone): tampering with each file is
+refused by name before H2O sees it, and a binary written by another H2O version is never opened: its MOJO is
+used instead, saying so."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from emberflow.engine.context import Sessions
+from emberflow.engine.errors import IntegrityError, VersionMismatch
+from emberflow.engine.models import load_from_store
+from emberflow.engine.signing import KEY_ENV
+from emberflow.engine.store import ModelStore
+
+from .helpers import train_and_save
+
+pytestmark = pytest.mark.h2o
+OLDER = "3.44.0.3"
+
+
+@pytest.fixture(scope="module")
+def pristine(h2o_session, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with ``m`` saved as format h2o (binary and MOJO) and ``mojo`` as a MOJO alone."""
+    root = tmp_path_factory.mktemp("h2o-store")
+    train_and_save("h2o", root, "m", "h2o")
+    train_and_save("h2o", root, "mojo", "mojo")
+    return root
+
+
+@pytest.fixture
+def store(pristine: Path, tmp_path: Path) -> ModelStore:
+    shutil.copytree(pristine, tmp_path / "store")
+    return ModelStore(tmp_path / "store")
+
+
+@pytest.fixture
+def uploads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What was put into the H2O cluster: ``binary`` (h2o.upload_model) or ``mojo`` (h2o.upload_mojo)."""
+    import h2o
+
+    seen: list[str] = []
+    for function, kind in (("upload_model", "binary"), ("upload_mojo", "mojo")):
+        original = getattr(h2o, function)
+
+        def spy(*args, _original=original, _kind=kind, **kwargs):
+            seen.append(_kind)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(h2o, function, spy)
+    return seen
+
+
+def edit(store: ModelStore, name: str, change) -> None:
+    path = store.resolve(name).path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("name, files", [("m", {"model.h2o", "model.zip"}), ("mojo", {"model.zip"})])
+def test_each_changed_missing_or_added_file_is_refused_before_h2o_sees_it(store: ModelStore, loads: list[str],
+                                                                          uploads: list[str], name: str,
+                                                                          files: set[str]):
+    folder = store.resolve(name).path
+    assert set(store.manifest(store.resolve(name))["files"]) == files
+
+    def refused(match: str) -> None:
+        with pytest.raises(IntegrityError, match=match):
+            load_from_store(store, name, Sessions())
+        assert loads == [] and uploads == []
+
+    for rel in sorted(files):
+        original = (folder / rel).read_bytes()
+        changed = bytearray(original)
+        changed[len(changed) // 3] ^= 0x04
+        (folder / rel).write_bytes(bytes(changed))
+        refused(rf"{rel}: SHA-256 differs from the manifest")
+        (folder / rel).unlink()
+        refused(rf"{rel}: missing")
+        (folder / rel).write_bytes(original)
+    (folder / "model.h2o.bak").write_bytes(b"\0")
+    refused(r"model.h2o.bak: not listed in the manifest")
+    (folder / "model.h2o.bak").unlink()
+    edit(store, name, lambda m: m["files"]["model.zip"].update(size=1))
+    refused(r"model.zip: size \d+ differs from the manifest's 1")
+
+
+def test_a_signed_h2o_version_refuses_an_edited_preference(h2o_session, tmp_path: Path, loads: list[str],
+                                                           monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, "team key")
+    store = ModelStore(tmp_path / "signed")
+    train_and_save("h2o", store.root, "m", "h2o")
+    edit(store, "m", lambda m: m["h2o"].update(prefer="mojo"))
+    with pytest.raises(IntegrityError, match="signature does not match"):
+        load_from_store(store, "m", Sessions())
+    assert loads == []
+
+
+def test_a_binary_from_an_older_h2o_is_never_opened_its_mojo_is(store: ModelStore, uploads: list[str],
+                                                                sessions: Sessions):
+    import h2o
+
+    edit(store, "m", lambda m: m["h2o"].update(version=OLDER))
+    warnings: list[str] = []
+    model, _ref, _ = load_from_store(store, "m", sessions, warn=warnings.append)
+    assert model.obj.use == "mojo"
+    assert len(warnings) == 1 and f"written by H2O {OLDER}" in warnings[0]
+    assert f"running {h2o.__version__}" in warnings[0] and "using its MOJO instead" in warnings[0]
+    assert model.obj.estimator().algo == "generic"
+    assert uploads == ["mojo"], "the binary was put into H2O"
+
+
+def test_an_older_binary_alone_is_refused_before_h2o_opens_it(h2o_session, tmp_path: Path, uploads: list[str],
+                                                              sessions: Sessions):
+    store = ModelStore(tmp_path / "store")
+    train_and_save("h2o", store.root, "bin", "h2o-binary")
+    edit(store, "bin", lambda m: m["h2o"].update(version=OLDER))
+    with pytest.raises(VersionMismatch, match=rf"written by H2O {OLDER}.*no MOJO beside it"):
+        load_from_store(store, "bin", sessions).obj.estimator()
+    assert uploads == []
