@@ -74,8 +74,8 @@ class Engine(EngineSession):
         if session is None:
             return
         with _Started.lock:
+            self._restore_conf(session)
             if not self._shared:
-                self._restore_conf(session)
                 return
             self._shared = False
             _Started.users -= 1
