@@ -122,7 +122,7 @@ def _arrow_type(dtype: str):
     return {"int": pa.int64(), "float": pa.float64(), "string": pa.string(), "bool": pa.bool_()}[dtype]
 
 
-def _arrow_options(params: dict[str, Any], bad_rows: list[str], block_size: int | None = None):
+def _arrow_options(params: dict[str, Any], bad_rows: list[str]):
     """Arrow's read, parse and convert options for ``params``; malformed rows are noted in ``bad_rows``."""
     import pyarrow.csv as pcsv
 
@@ -135,8 +135,7 @@ def _arrow_options(params: dict[str, Any], bad_rows: list[str], block_size: int 
     names = params["columns"]
     read = pcsv.ReadOptions(encoding=params["encoding"], column_names=names or None,
                             autogenerate_column_names=not params["header"] and not names,
-                            skip_rows=1 if params["header"] and names else 0,
-                            **({"block_size": block_size} if block_size else {}))
+                            skip_rows=1 if params["header"] and names else 0)
     parse = pcsv.ParseOptions(delimiter=params["separator"], quote_char=params["quote"],
                               escape_char=params["escape"] or False, invalid_row_handler=on_invalid)
     lenient = params["mode"] == "DROPMALFORMED"  # typed columns are read as text, then bad values dropped
@@ -190,35 +189,34 @@ def _first_undecodable_line(path: Path, encoding: str) -> int | None:
 
 
 def read_arrow_batches(path: Path, params: dict[str, Any]) -> FrameBatches:
-    """``batch_rows``: the file through Arrow's streaming reader, about ``batch_rows`` rows at a time, read when
-    a later step consumes the batches. The header is checked now; the column types are inferred from the first
-    batch (a later value that does not fit is an error asking for a dtype)."""
-    next(iter(_arrow_batches(path, params, 1 << 16)), None)
-    block_size = _block_size(path, params["batch_rows"])
-    return FrameBatches(lambda: _arrow_batches(path, params, block_size), f"batches of {path}")
+    """``batch_rows``: the file through Arrow's streaming reader, ``batch_rows`` rows (or the rest) at a time,
+    read when a later step consumes the batches. The header is checked now; column types are inferred from the
+    file's first block, as when the whole file is read (a later value that does not fit asks for a dtype)."""
+    next(iter(_arrow_batches(path, params, 1)), None)
+    return FrameBatches(lambda: _arrow_batches(path, params, params["batch_rows"]), f"batches of {path}")
 
 
-def _arrow_batches(path: Path, params: dict[str, Any], block_size: int):
+def _arrow_batches(path: Path, params: dict[str, Any], rows: int):
+    """Frames of ``rows`` rows. Arrow reads small blocks (its default size) ahead in parallel, and they are
+    gathered into batches here: larger blocks would make its read-ahead hold many times a batch in memory."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     bad_rows: list[str] = []
-    read, parse, convert = _arrow_options(params, bad_rows, block_size)
+    read, parse, convert = _arrow_options(params, bad_rows)
+    pending, have = [], 0
     try:
         with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
-            for batch in reader:
-                if batch.num_rows:
-                    yield _arrow_frame(path, pa.Table.from_batches([batch]), params)
+            for block in reader:
+                pending.append(block)
+                have += block.num_rows
+                if have >= rows:
+                    yield _arrow_frame(path, pa.Table.from_batches(pending), params)
+                    pending, have = [], 0
+        if have:
+            yield _arrow_frame(path, pa.Table.from_batches(pending), params)
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
         raise DataError(_explain(path, params, exc, bad_rows)) from None
-
-
-def _block_size(path: Path, rows: int) -> int:
-    """Bytes that hold about ``rows`` rows of the file, judged from its first MiB."""
-    with open(path, "rb") as handle:
-        sample = handle.read(1 << 20)
-    per_row = len(sample) / max(sample.count(b"\n"), 1)
-    return int(min(max(per_row * rows, 1 << 16), (1 << 31) - 1))
 
 
 def _drop_unconvertible(frame, dtypes: dict[str, str]):
