@@ -169,8 +169,9 @@ def model_io(b: Bench) -> None:
     def theirs(kind: str) -> Callable[[], Sample]:
         source = plain / ("knn.pkl" if kind == "pickle" else "knn.joblib")
         def side() -> Sample:
-            sample = b.run(*b.python(BASELINES / "model_io.py", kind, plain / "small.pkl", source,
-                                     plain / f"copy-{kind}"))
+            copy = plain / f"copy-{kind}"
+            copy.unlink(missing_ok=True)  # a new file each time, as SaveModel writes a new version
+            sample = b.run(*b.python(BASELINES / "model_io.py", kind, plain / "small.pkl", source, copy))
             sample.parts = json.loads(sample.stdout)
             return sample
         return side

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
+import sys
 import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +65,9 @@ class HashingWriter:
     """A file opened for writing that computes its SHA-256 from the bytes written, so that saving a model
     writes it once and never reads it back to checksum it.
 
-    A large write is hashed in a second thread while it is written (both release the GIL). Use it as a context
-    manager; on success the digest is remembered for ``file_digests``.
+    A large write is hashed in a second thread while it is written (both release the GIL), and on Linux the
+    kernel is asked to start writing it to disk at once, so that the store's fsync that follows has little left
+    to wait for. Use it as a context manager; on success the digest is remembered for ``file_digests``.
     """
 
     def __init__(self, path: str | Path):
@@ -71,6 +75,7 @@ class HashingWriter:
         self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close() / __exit__
         self._digest = hashlib.sha256()
         self._pool = None
+        self._written_back = 0  # bytes whose write to disk has been started
 
     def write(self, data) -> int:
         view = memoryview(data)
@@ -88,8 +93,18 @@ class HashingWriter:
             piece = view[start:start + OVERLAP_CHUNK]
             hashed = self._pool.submit(self._digest.update, piece)
             self._file.write(piece)
+            self._start_write_back()
             hashed.result()
         return len(view)
+
+    def _start_write_back(self) -> None:
+        sync_range = _sync_file_range()
+        if sync_range is None:
+            return
+        self._file.flush()
+        end = self._file.tell()
+        sync_range(self._file.fileno(), self._written_back, end - self._written_back, SYNC_FILE_RANGE_WRITE)
+        self._written_back = end
 
     def flush(self) -> None:
         self._file.flush()
@@ -115,25 +130,49 @@ class HashingWriter:
         self.close(keep_digest=kind is None)
 
 
-def read_verified(path: Path, meta: dict[str, Any], what: str) -> bytearray:
+SYNC_FILE_RANGE_WRITE = 2  # Linux: start writing the range's dirty pages, without waiting
+
+
+@cache
+def _sync_file_range():
+    """Linux's sync_file_range through libc, or None where there is none."""
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return function
+
+
+def read_verified(path: Path, meta: dict[str, Any], what: str) -> mmap.mmap | bytes:
     """The bytes of ``path``, read once and checked against ``meta``'s size and SHA-256 before they are
     returned: a loader deserializes these very bytes, so the file is not read twice and cannot change between
-    the check and the load. Hashing runs in a second thread, one piece behind the reading. ``what`` starts the
-    error message (which ends with the problem found)."""
+    the check and the load. Hashing runs in a second thread, one piece behind the reading. The bytes are held in
+    anonymous memory (not a mapping of the file, which could change under it), usable as a buffer or, from
+    its start, as a file (an empty file gives ``b""``). ``what`` starts the error message (which ends with the
+    problem found)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with open(path, "rb") as handle:
+    with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size != meta.get("size"):
             raise IntegrityError(f"{what}: size {size} differs from the manifest's {meta.get('size')}")
-        data = bytearray(size)
-        view = memoryview(data)
+        if size == 0:
+            data, view = b"", memoryview(b"")
+        else:
+            data = mmap.mmap(-1, size)  # pages zeroed by the kernel as they are first touched: no zero-filling
+            view = memoryview(data)
         digest = hashlib.sha256()
         with ThreadPoolExecutor(1, thread_name_prefix="emberflow-hash") as pool:
             hashing = None
             for start in range(0, size, OVERLAP_CHUNK):
                 piece = view[start:start + OVERLAP_CHUNK]
-                if handle.readinto(piece) != len(piece):
+                if not _fill(handle, piece):
                     raise IntegrityError(f"{what}: the file shrank while being read")
                 if hashing is not None:
                     hashing.result()
@@ -142,9 +181,21 @@ def read_verified(path: Path, meta: dict[str, Any], what: str) -> bytearray:
                 hashing.result()
         if handle.read(1):
             raise IntegrityError(f"{what}: the file grew while being read")
+    view.release()
     if digest.hexdigest() != meta.get("sha256"):
         raise IntegrityError(f"{what}: SHA-256 differs from the manifest")
     return data
+
+
+def _fill(handle, piece: memoryview) -> bool:
+    """Read into all of ``piece``; False if the file ends first."""
+    done = 0
+    while done < len(piece):
+        count = handle.readinto(piece[done:])
+        if not count:
+            return False
+        done += count
+    return True
 
 
 def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True,

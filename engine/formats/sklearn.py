@@ -63,8 +63,12 @@ class JoblibFormat(ModelFormat):
 
         import joblib
 
-        if options.get("checked_bytes") is not None:
-            return joblib.load(io.BytesIO(options["checked_bytes"]))
+        checked = options.get("checked_bytes")
+        if checked is not None:
+            if not hasattr(checked, "seek"):
+                checked = io.BytesIO(checked)
+            checked.seek(0)
+            return joblib.load(checked)
         return joblib.load(folder / manifest.get("artifact", self.artifact),
                            mmap_mode="r" if options.get("mmap") else None)
 
