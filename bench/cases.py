@@ -89,9 +89,11 @@ class Bench:
     def python(self, *args: Any) -> list[str]:
         return [str(BIN / "python"), *map(str, args)]
 
-    def compare(self, case: str, sides: dict[str, Callable[[], Sample]], reps: int | None = None) -> dict[str, Series]:
+    def compare(self, case: str, sides: dict[str, Callable[[], Sample]], reps: int | None = None,
+                warmup: bool = True) -> dict[str, Series]:
+        """Alternate the sides; ``warmup: False`` for long runs whose files the earlier cases have read."""
         self.log(f"  {case}")
-        found = alternate(sides, reps or self.reps, warmup=self.warmup, log=self.log)
+        found = alternate(sides, reps or self.reps, warmup=self.warmup and warmup, log=self.log)
         self.series[case] = {name: s.as_dict() for name, s in found.items()}
         return found
 
@@ -220,7 +222,7 @@ def score_sklearn(b: Bench) -> None:
         "baselines/score_sklearn.py": lambda: b.run(*b.python(
             BASELINES / "score_sklearn.py", model_file, data, out / "bl_scored.csv")),
     }
-    found = b.compare("score", sides)
+    found = b.compare("score", sides, reps=max(1, min(b.reps, 3)))
     ours = found["emberflow score workflow"]
     b.shared["in_memory_per_row"] = ours.median / b.sizes.score_rows
     b.shared["in_memory_rss"] = ours.peak_rss
@@ -241,7 +243,7 @@ def score_stream(b: Bench) -> None:
     out.mkdir(parents=True, exist_ok=True)
     sides = {"emberflow score workflow, batch_rows": lambda: b.run(*b.workflow(
         "score_stream.yaml", data=data, model="bench-lr", out=out / "scored.csv", batch_rows=b.sizes.batch_rows))}
-    found = b.compare("stream", sides, reps=max(1, min(b.reps, 2)))
+    found = b.compare("stream", sides, reps=max(1, min(b.reps, 2)), warmup=False)
     ours = found["emberflow score workflow, batch_rows"]
     size_gb = data.stat().st_size / 1e9
     b.add(Row(f"streaming score {rows:,} rows ({size_gb:.1f} GB): peak RSS", 1.0, ours.peak_rss / GIB,

@@ -54,13 +54,13 @@ def spark(b: Bench) -> None:
             "baselines/train_spark.py": lambda: b.run(*b.python(
                 BASELINES / "train_spark.py", train_data, out / "bl_model", out / "bl_scored.csv",
                 out / "bl_metrics.json")),
-        }, reps=_engine_reps(b))
+        }, reps=_engine_reps(b), warmup=False)
         score = b.compare("spark score", {
             "emberflow score workflow (spark)": ours(*b.workflow(
                 "score_spark.yaml", data=score_data, model="bench-spark-lr", out=out / "ef_scored.csv")),
             "baselines/score_spark.py": lambda: b.run(*b.python(
                 BASELINES / "score_spark.py", out / "bl_model", score_data, out / "bl_scored.csv")),
-        }, reps=_engine_reps(b))
+        }, reps=_engine_reps(b), warmup=False)
     finally:
         b.env.pop("SPARK_PRINT_LAUNCH_COMMAND", None)
     note = f"JVM launches per run: {sorted(set(launches))}"
@@ -83,14 +83,14 @@ def h2o(b: Bench) -> None:
             "train_h2o.yaml", data=train_data, model="bench-h2o-glm", out=out / "ef_scored.csv")),
         "baselines/train_h2o.py": lambda: b.run(*b.python(
             BASELINES / "train_h2o.py", train_data, models, out / "bl_scored.csv", out / "bl_metrics.json")),
-    }, reps=_engine_reps(b))
+    }, reps=_engine_reps(b), warmup=False)
     binary = next(p for p in models.iterdir() if p.suffix != ".zip")
     score = b.compare("h2o score", {
         "emberflow score workflow (h2o)": lambda: b.run(*b.workflow(
             "score_h2o.yaml", data=score_data, model="bench-h2o-glm", out=out / "ef_scored.csv")),
         "baselines/score_h2o.py": lambda: b.run(*b.python(
             BASELINES / "score_h2o.py", binary, score_data, out / "bl_scored.csv")),
-    }, reps=_engine_reps(b))
+    }, reps=_engine_reps(b), warmup=False)
     b.add(ratio_row(f"H2O train workflow (binary + MOJO), {rows:,} rows", 1.10,
                     train["emberflow train workflow (h2o)"].median, train["baselines/train_h2o.py"].median,
                     "h2o script"))
@@ -121,7 +121,7 @@ def mojo(b: Bench, out: Path) -> None:
         return sample
 
     found = b.compare("mojo score", {"emberflow Score mode: mojo": ours, "h2o.mojo_predict_csv": theirs},
-                      reps=_engine_reps(b))
+                      reps=_engine_reps(b), warmup=False)
     ours_s, theirs_s = found["emberflow Score mode: mojo"].part("score"), found["h2o.mojo_predict_csv"].part("score")
     b.add(Row(f"MOJO scoring without a cluster, {rows:,} rows (Score step)", None, ours_s / theirs_s,
               f"{rows / ours_s:,.0f} rows/s ({seconds(ours_s)})",
