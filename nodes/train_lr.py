@@ -124,6 +124,8 @@ class TrainLR(Node):
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
         frame = inputs["data"]
         features = feature_columns(frame.columns, params)
+        if params["features"] is None:  # the row weights are not a feature
+            features = [f for f in features if f != params["weight_col"]]
         check_spark_columns(frame, features, params["weight_col"])
         with spark_errors():
             counts = spark_label_counts(frame, params["label"])
