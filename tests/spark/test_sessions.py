@@ -200,3 +200,25 @@ def test_an_unreachable_master_is_a_clear_error_not_a_wait(project: Path, emberf
     assert "start the master" in result.err and "Traceback" not in result.err
     errors = [line for line in result.err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "step 'read'" in errors[0]
+
+
+@pytest.mark.spark
+def test_the_command_lines_master_and_settings_win_over_the_workflows(spark, cli, project: Path):
+    (project / "rows.csv").write_text("a,b\n1,2\n")
+    (project / "wf.yaml").write_text("""
+name: settings
+engine: spark
+spark:
+  master: spark://127.0.0.1:9
+  conf: {spark.executor.memory: 3g, spark.executor.cores: 1}
+steps:
+  - {id: read, node: ReadCSV, params: {path: rows.csv}}
+  - {id: write, node: WriteCSV, inputs: {data: read}, params: {path: out.csv}}
+""")
+    refused = cli("run", "wf.yaml")
+    assert refused.code == 2 and "cannot switch to spark://127.0.0.1:9" in refused.err
+    result = cli("run", "wf.yaml", "--spark-master", "local[2]", "--spark-conf", "spark.executor.memory=4g")
+    assert result.code == 0, result.err
+    assert "spark.executor.memory=4g cannot be applied" in result.err
+    assert "spark.executor.cores=1 cannot be applied" in result.err
+    assert (project / "out.csv").read_text().splitlines() == ["a,b", "1,2"]
