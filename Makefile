@@ -11,11 +11,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# The main job: train on the shipped data (model version N), then score new rows in a second workflow
-# that loads the saved model by name.
+# The main job: the example workflows on the shipped data. Each engine trains and saves a new model version,
+# then a second workflow loads it by name and scores new rows (the last one with H2O's MOJO and no H2O running).
 run: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/train.yaml
 	$(BIN)/emberflow run workflows/score.yaml
+	$(BIN)/emberflow run workflows/train_spark.yaml
+	$(BIN)/emberflow run workflows/score_spark.yaml
+	$(BIN)/emberflow run workflows/train_h2o.yaml
+	$(BIN)/emberflow run workflows/score_h2o.yaml
+	$(BIN)/emberflow run workflows/score_mojo.yaml
 	$(BIN)/emberflow models list
 
 lint: $(BIN)/.installed
