@@ -14,15 +14,28 @@ from emberflow.engine.errors import IntegrityError, VersionMismatch
 from emberflow.engine.models import load_from_store
 from emberflow.engine.signing import KEY_ENV
 from emberflow.engine.store import ModelStore
-
-from .helpers import train_and_save
+from reliability.helpers import spy_on_loads, train_and_save
 
 pytestmark = pytest.mark.h2o
 OLDER = "3.44.0.3"
 
 
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the formats whose ``load`` ran during the test: the deserializers that ran."""
+    return spy_on_loads(monkeypatch)
+
+
+@pytest.fixture
+def sessions():
+    """Engine sessions for loading models in a test, stopped after it as a run stops its own."""
+    opened = Sessions()
+    yield opened
+    assert opened.stop_all() == []
+
+
 @pytest.fixture(scope="module")
-def pristine(h2o_session, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pristine(h2o_engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with ``m`` saved as format h2o (binary and MOJO) and ``mojo`` as a MOJO alone."""
     root = tmp_path_factory.mktemp("h2o-store")
     train_and_save("h2o", root, "m", "h2o")
@@ -88,7 +101,7 @@ def test_each_changed_missing_or_added_file_is_refused_before_h2o_sees_it(store:
     refused(r"model.zip: size \d+ differs from the manifest's 1")
 
 
-def test_a_signed_h2o_version_refuses_an_edited_preference(h2o_session, tmp_path: Path, loads: list[str],
+def test_a_signed_h2o_version_refuses_an_edited_preference(h2o_engine, tmp_path: Path, loads: list[str],
                                                            monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(KEY_ENV, "team key")
     store = ModelStore(tmp_path / "signed")
@@ -113,7 +126,7 @@ def test_a_binary_from_an_older_h2o_is_never_opened_its_mojo_is(store: ModelStor
     assert uploads == ["mojo"], "the binary was put into H2O"
 
 
-def test_an_older_binary_alone_is_refused_before_h2o_opens_it(h2o_session, tmp_path: Path, uploads: list[str],
+def test_an_older_binary_alone_is_refused_before_h2o_opens_it(h2o_engine, tmp_path: Path, uploads: list[str],
                                                               sessions: Sessions):
     store = ModelStore(tmp_path / "store")
     train_and_save("h2o", store.root, "bin", "h2o-binary")
