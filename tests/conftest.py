@@ -62,3 +62,30 @@ def run_subprocess(*args: str, cwd: Path | None = None, env: dict | None = None,
 @pytest.fixture
 def emberflow_subprocess():
     return run_subprocess
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the formats whose ``load`` ran during the test: the deserializers that ran."""
+    from emberflow.engine.formats import all_formats
+
+    calls: list[str] = []
+    for fmt in all_formats():
+        original = type(fmt).load
+
+        def spy(self, *args, _original=original, **kwargs):
+            calls.append(self.name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(fmt), "load", spy)
+    return calls
+
+
+@pytest.fixture
+def sessions():
+    """Engine sessions for loading models in a test, stopped after it as a run stops its own."""
+    from emberflow.engine.context import Sessions
+
+    opened = Sessions()
+    yield opened
+    assert opened.stop_all() == []

@@ -14,24 +14,10 @@ from emberflow.engine.errors import IntegrityError, VersionMismatch
 from emberflow.engine.models import load_from_store
 from emberflow.engine.signing import KEY_ENV
 from emberflow.engine.store import ModelStore
-from reliability.helpers import spy_on_loads, train_and_save
+from reliability.helpers import train_and_save
 
 pytestmark = pytest.mark.h2o
 OLDER = "3.44.0.3"
-
-
-@pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the formats whose ``load`` ran during the test: the deserializers that ran."""
-    return spy_on_loads(monkeypatch)
-
-
-@pytest.fixture
-def sessions():
-    """Engine sessions for loading models in a test, stopped after it as a run stops its own."""
-    opened = Sessions()
-    yield opened
-    assert opened.stop_all() == []
 
 
 @pytest.fixture(scope="module")

@@ -70,19 +70,3 @@ steps:
     result = run_workflow(parse_workflow(text, "train.yaml"), ModelStore(store_root), reporter=Reporter(None))
     assert result.error is None, result.error
     return result.record
-
-
-def spy_on_loads(monkeypatch) -> list[str]:
-    """Make every format's ``load`` record its name in the returned list when called."""
-    from emberflow.engine.formats import all_formats
-
-    calls: list[str] = []
-    for fmt in all_formats():
-        original = type(fmt).load
-
-        def spy(self, *args, _original=original, **kwargs):
-            calls.append(self.name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(type(fmt), "load", spy)
-    return calls

@@ -15,22 +15,10 @@ from emberflow.engine.errors import IntegrityError, VersionMismatch
 from emberflow.engine.models import load_from_store
 from emberflow.engine.signing import KEY_ENV
 from emberflow.engine.store import ModelStore
-from reliability.helpers import spy_on_loads, train_and_save
+from reliability.helpers import train_and_save
 from reliability.test_concurrent_writers import WRITERS, check_distinct_complete, run_together
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    return spy_on_loads(monkeypatch)
-
-
-@pytest.fixture
-def sessions():
-    opened = Sessions()
-    yield opened
-    assert opened.stop_all() == []
 
 
 @pytest.fixture(scope="module")
