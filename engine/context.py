@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -19,6 +20,7 @@ class Sessions:
     def __init__(self, settings: dict[str, dict[str, Any]] | None = None, warn=None):
         self.settings = settings or {}
         self._open: dict[str, tuple[EngineSession, Any]] = {}
+        self._on_stop: list[Callable[[], Any]] = []
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
 
     def get(self, engine: str) -> Any:
@@ -34,9 +36,20 @@ class Sessions:
     def started(self) -> list[str]:
         return list(self._open)
 
+    def on_stop(self, release: Callable[[], Any]) -> None:
+        """Call ``release`` when the run ends, before its sessions stop: for what a step keeps for the steps
+        after it, such as a cached Spark frame."""
+        self._on_stop.append(release)
+
     def stop_all(self) -> list[str]:
         """Stop every started session; return the problems met (stopping goes on past one that fails)."""
         problems = []
+        for release in reversed(self._on_stop):
+            try:
+                release()
+            except Exception as exc:  # releasing a cache must not hide the run's outcome either
+                problems.append(f"releasing {getattr(release, '__qualname__', release)} failed: {exc}")
+        self._on_stop.clear()
         for name, (session, _handle) in reversed(list(self._open.items())):
             try:
                 session.stop()

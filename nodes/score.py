@@ -85,6 +85,7 @@ class Score(Node):
                 raise DataError(f"Score on engine spark cannot use a {model.engine} model; run the step with "
                                 f"engine: {model.engine}")
             if label and label in frame.columns:
+                scored = kept_for_the_run(ctx, scored)
                 ctx.record_metrics(spark_metrics(scored, label, classes, params))
         return scored
 
@@ -360,6 +361,14 @@ def spark_type(classes: list[Any]):
     if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
         return types.DoubleType()
     return types.StringType()
+
+
+def kept_for_the_run(ctx: StepContext, scored):
+    """The scored Spark frame, cached until the run ends: the metrics' jobs and the step that writes the rows
+    then read the scores from memory, instead of each reading and scoring the data again."""
+    scored = scored.persist()
+    ctx.sessions.on_stop(scored.unpersist)
+    return scored
 
 
 def spark_metrics(scored, label: str, classes: list[Any], params: dict[str, Any]) -> dict[str, Any]:
