@@ -121,3 +121,17 @@ def test_mmap_on_a_pickle_model_warns_and_loads_it(tmp_path):
     loaded, _ref, _manifest = load_from_store(store, "m", Sessions(), options={"mmap": True}, warn=warnings.append)
     assert loaded.obj.n_samples_fit_ == 500
     assert warnings == ["mmap applies to joblib models; this pickle model is read into memory"]
+
+
+def test_mojo_input_is_written_by_arrow_and_reads_as_pandas_would_write_it(tmp_path):
+    import pandas as pd
+    from emberflow.engine.formats.h2o import write_mojo_input
+
+    numbers = pd.DataFrame({"a": [1.0, np.nan, 0.1, 2.5e-7], "b": pd.array([1, None, 3, 4], dtype="Int64")})
+    text = pd.DataFrame({"a": [1.0, 2.0], "colour": ["red", "a, b"]})
+    for name, frame in (("numbers.csv", numbers), ("text.csv", text)):
+        write_mojo_input(frame, tmp_path / name)
+        frame.to_csv(tmp_path / f"pandas-{name}", index=False, na_rep="")
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / name), pd.read_csv(tmp_path / f"pandas-{name}"))
+    assert (tmp_path / "numbers.csv").read_text().splitlines()[:2] == ["a,b", "1,1"]
+    assert (tmp_path / "text.csv").read_bytes() == (tmp_path / "pandas-text.csv").read_bytes()
