@@ -223,12 +223,3 @@ def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True,
     if extras:
         problems += [f"{rel}: not listed in the manifest" for rel in sorted(set(present) - set(expected))]
     return problems
-
-
-def verify_folder(folder: Path, manifest: dict[str, Any], what: str) -> None:
-    """Raise ``IntegrityError`` naming every file of ``folder`` that does not match ``manifest``."""
-    if not manifest.get("files"):
-        raise IntegrityError(f"{what}: the manifest lists no files; refusing to load it")
-    problems = find_problems(folder, manifest)
-    if problems:
-        raise IntegrityError(f"{what} does not match its manifest, refusing to load it: {'; '.join(problems)}")
