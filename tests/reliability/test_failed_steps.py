@@ -86,20 +86,13 @@ def leftover_processes(marker: str) -> list[int]:
     return found
 
 
-@pytest.mark.spark
-def test_a_failed_spark_step_stops_the_session_it_started(tmp_path: Path):
-    failing = FAILING
-    record = run_in_fresh_process(workflow("spark", failing), tmp_path)
-    assert record["engines"] == ["spark"]
+@pytest.mark.parametrize("engine, saved_format", [
+    pytest.param("spark", "spark-ml", marks=pytest.mark.spark),
+    pytest.param("h2o", "h2o", marks=pytest.mark.h2o),
+])
+def test_a_failed_engine_step_stops_the_session_it_started(engine: str, saved_format: str, tmp_path: Path):
+    record = run_in_fresh_process(workflow(engine, FAILING), tmp_path)
+    assert record["engines"] == [engine]
     check_record_and_model(record, tmp_path / "store", "broken", "nope")
-    assert ModelStore(tmp_path / "store").manifest(ModelStore(tmp_path / "store").resolve("kept"))["format"] == \
-        "spark-ml"
-
-
-@pytest.mark.h2o
-def test_a_failed_h2o_step_stops_the_instance_it_started(tmp_path: Path):
-    failing = FAILING
-    record = run_in_fresh_process(workflow("h2o", failing), tmp_path)
-    assert record["engines"] == ["h2o"]
-    check_record_and_model(record, tmp_path / "store", "broken", "nope")
-    assert ModelStore(tmp_path / "store").manifest(ModelStore(tmp_path / "store").resolve("kept"))["format"] == "h2o"
+    store = ModelStore(tmp_path / "store")
+    assert store.manifest(store.resolve("kept"))["format"] == saved_format
