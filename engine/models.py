@@ -132,12 +132,12 @@ def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *,
     fmt = get_format(manifest["format"])
     options = {"warn": warn, **(options or {})}
     in_memory = fmt.in_memory_artifact(manifest, options)
+    refusal = f"model {ref} does not match its manifest, refusing to load it"
     problems = store.problems(ref, manifest, deferred=frozenset([in_memory] if in_memory else []))
     if problems:
-        raise IntegrityError(f"model {ref} does not match its manifest, refusing to load it: {'; '.join(problems)}")
+        raise IntegrityError(f"{refusal}: {'; '.join(problems)}")
     check_versions(manifest, fmt, strict_versions, warn)
-    obj = _load(fmt, ref.path, manifest, sessions, options, in_memory,
-                f"model {ref} does not match its manifest, refusing to load it")
+    obj = _load(fmt, ref.path, manifest, sessions, options, in_memory, refusal)
     model = _model_from_manifest(obj, manifest, fmt)
     model.origin = {"name": ref.name, "version": ref.version, "path": str(ref.path)}
     return model, ref, manifest
@@ -157,21 +157,19 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
             "the LoadModel step trust: true if you trust where the file came from")
     options = {"warn": warn, **(options or {})}
     in_memory = fmt.in_memory_artifact(manifest, options) if manifest else None
+    folder = path if path.is_dir() else path.parent
+    refusal = f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it"
     if manifest:
         # A plain file shares its folder with other files: only a folder must hold exactly what is listed.
-        folder = path if path.is_dir() else path.parent
         deferred = frozenset([in_memory] if in_memory else [])
         problems = signature_problems(manifest) + find_problems(folder, manifest, extras=path.is_dir(),
                                                                 deferred=deferred)
         if problems:
-            raise IntegrityError(f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it: "
-                                 f"{'; '.join(problems)}")
+            raise IntegrityError(f"{refusal}: {'; '.join(problems)}")
         check_versions(manifest, fmt, strict_versions, warn)
-    artifact_dir = path if path.is_dir() else path.parent
     meta = dict(manifest or {})
     meta.setdefault("artifact", path.name)
-    obj = _load(fmt, artifact_dir, meta, sessions, options, in_memory,
-                f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it")
+    obj = _load(fmt, folder, meta, sessions, options, in_memory, refusal)
     model = _model_from_manifest(obj, meta, fmt)
     model.origin = {"path": str(path)}
     return model
