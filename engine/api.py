@@ -1,21 +1,51 @@
 """The engine's public API: everything a node (built-in or plugin) may use.
 
 Nodes import from here and nowhere else in the engine, so the engine's insides can change freely.
+
+The node interface (``Node``, ``Param``, port types) and the errors are imported with this module; the rest is
+imported on first use (PEP 562 ``__getattr__``), so importing node modules to validate a workflow loads neither
+the model store, the formats nor the frame helpers. ``from emberflow.engine.api import save_to_store`` works as
+for any other name.
 """
 
-from .batches import FrameBatches
-from .context import Sessions, StepContext
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import DataError, EmberflowError, EngineUnavailable, ModelNotFound, UserError
-from .formats import choose_format, format_names
-from .formats.h2o import estimator_of as h2o_estimator
-from .formats.h2o import mojo_probabilities
-from .frames import frame_engine, to_engine, to_pandas
-from .model import Model
-from .models import load_from_path, load_from_store, save_to_path, save_to_store
+from .names import check_name
 from .node import ANY, FRAME, MODEL, Node
 from .params import Param, ParamProblem
-from .spark_errors import spark_errors
-from .store import check_name
+
+if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and editors
+    from .batches import FrameBatches
+    from .context import Sessions, StepContext
+    from .formats import choose_format, format_names
+    from .formats.h2o import estimator_of as h2o_estimator
+    from .formats.h2o import mojo_probabilities
+    from .frames import frame_engine, to_engine, to_pandas
+    from .model import Model
+    from .models import load_from_path, load_from_store, save_to_path, save_to_store
+    from .spark_errors import spark_errors
+
+# name: (module under emberflow.engine, attribute there)
+_LAZY = {
+    "FrameBatches": ("batches", "FrameBatches"),
+    "Sessions": ("context", "Sessions"),
+    "StepContext": ("context", "StepContext"),
+    "choose_format": ("formats", "choose_format"),
+    "format_names": ("formats", "format_names"),
+    "h2o_estimator": ("formats.h2o", "estimator_of"),
+    "mojo_probabilities": ("formats.h2o", "mojo_probabilities"),
+    "frame_engine": ("frames", "frame_engine"),
+    "to_engine": ("frames", "to_engine"),
+    "to_pandas": ("frames", "to_pandas"),
+    "Model": ("model", "Model"),
+    "load_from_path": ("models", "load_from_path"),
+    "load_from_store": ("models", "load_from_store"),
+    "save_to_path": ("models", "save_to_path"),
+    "save_to_store": ("models", "save_to_store"),
+    "spark_errors": ("spark_errors", "spark_errors"),
+}
 
 __all__ = [
     "ANY", "FRAME", "MODEL", "DataError", "EmberflowError", "EngineUnavailable", "FrameBatches", "Model",
@@ -23,3 +53,16 @@ __all__ = [
     "choose_format", "format_names", "frame_engine", "h2o_estimator", "load_from_path", "load_from_store",
     "mojo_probabilities", "save_to_path", "save_to_store", "spark_errors", "to_engine", "to_pandas",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(import_module(f"{__package__}.{module}"), attribute)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

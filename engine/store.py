@@ -29,6 +29,7 @@ from typing import Any
 
 from .errors import IntegrityError, ModelNotFound, UserError
 from .integrity import file_digests, find_problems
+from .names import check_name
 from .signing import signature_problems, signed
 
 MANIFEST = "manifest.json"
@@ -37,20 +38,9 @@ LAST_VERSION = ".last-version"
 RUNS = "runs"
 TEMP_PREFIX = ".tmp-"
 GC_GRACE_SECONDS = 600.0  # how old an unlocked temporary must be before gc removes it
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 RESERVED_NAMES = {RUNS, "latest"}
 RESERVED_ALIASES = {"latest"}
-
-
-def check_name(name: Any, what: str = "model name") -> str:
-    """A model name or alias: letters, digits and ``._-``, not starting with a dot, at most 128 characters."""
-    if not isinstance(name, str) or not NAME.match(name) or name in {".", ".."}:
-        raise UserError(
-            f"invalid {what} {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit, "
-            "at most 128 characters"
-        )
-    return name
 
 
 class AliasedVersion(UserError):

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import (
-    MODEL,
-    Model,
-    Node,
-    Param,
-    ParamProblem,
-    StepContext,
-    UserError,
-    check_name,
-    load_from_path,
-    load_from_store,
-)
+from emberflow.engine.api import MODEL, Node, Param, ParamProblem, UserError, check_name
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import Model, StepContext
 
 
 class LoadModel(Node):
@@ -55,6 +47,8 @@ class LoadModel(Node):
                 raise ParamProblem(str(exc), "name") from None
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
+        from emberflow.engine.api import load_from_path, load_from_store
+
         options = {"mmap": params["mmap"]}
         if params["path"]:
             return load_from_path(Path(params["path"]), ctx.sessions, trust=params["trust"],

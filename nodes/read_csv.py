@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import (
-    FRAME,
-    DataError,
-    FrameBatches,
-    Node,
-    Param,
-    ParamProblem,
-    StepContext,
-    spark_errors,
-    to_engine,
-)
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import FrameBatches, StepContext
 
 MODES = ("FAILFAST", "DROPMALFORMED", "PERMISSIVE")
 DTYPES = ("int", "float", "string", "bool")
@@ -75,11 +68,15 @@ class ReadCSV(Node):
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows."""
+        from emberflow.engine.api import spark_errors
+
         location = spark_location(params)
         with spark_errors():
             return read_spark(ctx.session(), location, params)
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        from emberflow.engine.api import to_engine
+
         h2o = ctx.session()
         if params["mode"] == "PERMISSIVE" and h2o_can_parse(params):
             return read_h2o(h2o, check_file(params["path"]), params)
@@ -192,6 +189,8 @@ def read_arrow_batches(path: Path, params: dict[str, Any]) -> FrameBatches:
     """``batch_rows``: the file through Arrow's streaming reader, ``batch_rows`` rows (or the rest) at a time,
     read when a later step consumes the batches. The header is checked now; column types are inferred from the
     file's first block, as when the whole file is read (a later value that does not fit asks for a dtype)."""
+    from emberflow.engine.api import FrameBatches
+
     next(iter(_arrow_batches(path, params, 1)), None)
     return FrameBatches(lambda: _arrow_batches(path, params, params["batch_rows"]), f"batches of {path}")
 

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import (
-    MODEL,
-    Model,
-    Node,
-    Param,
-    ParamProblem,
-    StepContext,
-    UserError,
-    check_name,
-    save_to_path,
-    save_to_store,
-)
+from emberflow.engine.api import MODEL, Node, Param, ParamProblem, UserError, check_name
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import Model, StepContext
 
 
 class SaveModel(Node):
@@ -53,6 +45,8 @@ class SaveModel(Node):
             raise ParamProblem("alias applies to models saved by name into the store, not to a path", "alias")
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
+        from emberflow.engine.api import save_to_path, save_to_store
+
         model: Model = inputs["model"]
         provenance = {
             "workflow": {"name": ctx.workflow.name, "path": ctx.workflow.path, "sha256": ctx.workflow.sha256},

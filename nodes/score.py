@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import (
-    FRAME,
-    MODEL,
-    DataError,
-    FrameBatches,
-    Model,
-    Node,
-    Param,
-    StepContext,
-    h2o_estimator,
-    mojo_probabilities,
-    spark_errors,
-    to_pandas,
-)
+from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import FrameBatches, Model, StepContext
 
 MODES = ("engine", "mojo")
 
@@ -57,6 +47,8 @@ class Score(Node):
     )
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        from emberflow.engine.api import FrameBatches
+
         model: Model = inputs["model"]
         frame = inputs["data"]
         if isinstance(frame, FrameBatches):
@@ -70,6 +62,8 @@ class Score(Node):
         return finish_pandas(ctx, model, frame, proba, classes, params)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        from emberflow.engine.api import spark_errors
+
         model: Model = inputs["model"]
         frame = inputs["data"]
         label = params["label"] or model.label
@@ -92,6 +86,8 @@ class Score(Node):
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         """H2O's predict gives the probabilities; the prediction compares them with the model's threshold, as on
         the other engines (H2O's own predict column uses the threshold that maximizes F1)."""
+        from emberflow.engine.api import h2o_estimator, to_pandas
+
         model: Model = inputs["model"]
         frame = inputs["data"]
         if params["mode"] == "mojo":
@@ -121,6 +117,8 @@ def check_sklearn_model(model: Model) -> None:
 
 def score_batches(ctx: StepContext, model: Model, batches: FrameBatches, params: dict[str, Any]) -> FrameBatches:
     """The batches scored one by one as they are consumed; metrics summed over them, recorded at the end."""
+    from emberflow.engine.api import FrameBatches
+
     if params["mode"] == "mojo":
         raise DataError("mode: mojo scores a whole frame, not batches; remove batch_rows from the ReadCSV step")
     check_sklearn_model(model)
@@ -199,6 +197,8 @@ def metrics_label(model: Model, columns, params: dict[str, Any]) -> str | None:
 
 def score_mojo(ctx: StepContext, model: Model, frame, params: dict[str, Any]):
     """An H2O model's MOJO scored by h2o-genmodel on a pandas frame: no H2O cluster."""
+    from emberflow.engine.api import mojo_probabilities
+
     if model.engine != "h2o":
         raise DataError(f"mode: mojo scores H2O models, and this is a {model.engine} model; leave out mode")
     check_features(model, [str(c) for c in frame.columns])

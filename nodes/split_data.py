@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, StepContext
+from emberflow.engine.api import FRAME, DataError, Node, Param
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import StepContext
 
 
 class SplitData(Node):

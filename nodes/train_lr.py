@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import (
-    FRAME,
-    MODEL,
-    DataError,
-    Model,
-    Node,
-    Param,
-    ParamProblem,
-    StepContext,
-    spark_errors,
-)
+from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param, ParamProblem
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import Model, StepContext
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 PENALTIES = ("l2", "l1", "elasticnet", "none")
@@ -99,6 +92,7 @@ class TrainLR(Node):
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
         import warnings
 
+        from emberflow.engine.api import Model
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
@@ -122,6 +116,8 @@ class TrainLR(Node):
         )
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
+        from emberflow.engine.api import Model, spark_errors
+
         frame = inputs["data"]
         features = feature_columns(frame.columns, params)
         if params["features"] is None:  # the row weights are not a feature
@@ -151,6 +147,7 @@ class TrainLR(Node):
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
         import warnings
 
+        from emberflow.engine.api import Model
         from h2o.estimators import H2OGeneralizedLinearEstimator
 
         frame = inputs["data"]

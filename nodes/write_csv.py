@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import (
-    FRAME,
-    DataError,
-    FrameBatches,
-    Node,
-    Param,
-    ParamProblem,
-    StepContext,
-    spark_errors,
-    to_pandas,
-)
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem
 from emberflow.nodes.arrow_csv import write_frames
+
+if TYPE_CHECKING:
+    from emberflow.engine.api import StepContext
 
 
 class WriteCSV(Node):
@@ -57,6 +49,8 @@ class WriteCSV(Node):
                                f"{params['separator']!r}", "separator")
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
+        from emberflow.engine.api import FrameBatches
+
         target = prepare_target(params)
         data = inputs["data"]
         frames = data if isinstance(data, FrameBatches) else [data]
@@ -68,6 +62,8 @@ class WriteCSV(Node):
         write_atomic(target, write)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
+        from emberflow.engine.api import spark_errors
+
         frame = inputs["data"]
         target = Path(params["path"])
         if params["parts"]:
@@ -84,6 +80,8 @@ class WriteCSV(Node):
             write_atomic(target, lambda tmp: write_single_csv(frame, tmp, params))
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
+        from emberflow.engine.api import to_pandas
+
         self.run_sklearn(ctx, {"data": to_pandas(inputs["data"])}, params)
 
 
@@ -99,7 +97,7 @@ def prepare_target(params: dict[str, Any]) -> Path:
 
 def write_atomic(target: Path, write) -> None:
     """Call ``write(tmp_path)`` then rename the finished file over ``target``; remove it on failure."""
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp = target.with_name(f".{target.name}.{os.urandom(16).hex()}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb") as handle:
@@ -132,8 +130,8 @@ def write_single_csv(frame, target: Path, params: dict[str, Any]) -> None:
 
 def write_folder_atomic(target: Path, write) -> None:
     """Call ``write(tmp_folder)`` then put the finished folder at ``target`` (replacing one that is there)."""
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
+    tmp = target.with_name(f".{target.name}.{os.urandom(16).hex()}.tmp")
+    old = target.with_name(f".{target.name}.{os.urandom(16).hex()}.old")
     try:
         write(tmp)
         if target.exists():
