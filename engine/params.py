@@ -7,8 +7,6 @@ values under their canonical names, defaults filled in. ``Param.json_schema`` fe
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
 from typing import Any
 
 
@@ -29,26 +27,30 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-@dataclass(frozen=True)
 class Param:
     """One parameter of a node.
 
     ``type`` is a JSON Schema type name (string, integer, number, boolean, array, object) or ``any``; ``items``
     the type of an array's elements; ``aliases`` other accepted names (Spark, Fire Insights or H2O spellings);
     ``engines`` the engines it applies to (None: every engine the node runs on).
+
+    A plain class rather than a dataclass: importing dataclasses would cost ``emberflow validate`` more than the
+    whole validation.
     """
 
-    name: str
-    type: str
-    default: Any = REQUIRED
-    doc: str = ""
-    choices: tuple[Any, ...] | None = None
-    aliases: tuple[str, ...] = ()
-    engines: tuple[str, ...] | None = None
-    items: str | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    nullable: bool = False
+    __slots__ = ("name", "type", "default", "doc", "choices", "aliases", "engines", "items", "minimum", "maximum",
+                 "nullable")
+
+    def __init__(self, name: str, type: str, default: Any = REQUIRED, doc: str = "",
+                 choices: tuple[Any, ...] | None = None, aliases: tuple[str, ...] = (),
+                 engines: tuple[str, ...] | None = None, items: str | None = None, minimum: float | None = None,
+                 maximum: float | None = None, nullable: bool = False):
+        self.name, self.type, self.default, self.doc = name, type, default, doc
+        self.choices, self.aliases, self.engines, self.items = choices, aliases, engines, items
+        self.minimum, self.maximum, self.nullable = minimum, maximum, nullable
+
+    def __repr__(self) -> str:
+        return f"Param({', '.join(f'{field}={getattr(self, field)!r}' for field in self.__slots__)})"
 
     @property
     def required(self) -> bool:
@@ -175,6 +177,8 @@ def resolve_params(params: tuple[Param, ...], given: dict[str, Any], engine: str
 def _unknown_message(key: str, params: tuple[Param, ...], node: str) -> str:
     names = [p.name for p in params]
     every = names + [alias for p in params for alias in p.aliases]
+    import difflib  # only for this message
+
     close = difflib.get_close_matches(str(key), every, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown parameter '{key}' for {node}{hint}; valid parameters: {', '.join(names)}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,13 @@ MAX_FLOW_DEPTH = 1_000  # nested [ and {
 PathKey = tuple[Any, ...]
 
 
-@dataclass
 class Source:
     """A loaded document's origin: its name and the position of each value (and mapping key) by path."""
 
-    name: str
-    text: str = ""
-    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, name: str, text: str = ""):
+        self.name, self.text = name, text
+        self.values: dict[PathKey, tuple[int, int]] = {}
+        self.keys: dict[PathKey, tuple[int, int]] = {}
 
     def where(self, path: PathKey = (), *, key: bool = False) -> str:
         """``name:line:col`` of the value at ``path`` (or of its key), else of its nearest known parent."""

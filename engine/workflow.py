@@ -8,9 +8,7 @@ parameters, resolved references and a topological order; any problem is a ``Work
 from __future__ import annotations
 
 import graphlib
-import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,43 +39,65 @@ H2O_CONFIG = (
 )
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: importing dataclasses (with inspect, ast, dis...) would cost ``emberflow validate``
+# more than the whole validation.
+
+
 class InputRef:
-    step: str
-    port: str | None = None
+    """Where a step's input comes from: a step, and its output port (None: that step's first output)."""
+
+    __slots__ = ("step", "port")
+
+    def __init__(self, step: str, port: str | None = None):
+        self.step, self.port = step, port
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InputRef) and (self.step, self.port) == (other.step, other.port)
+
+    def __hash__(self) -> int:
+        return hash((self.step, self.port))
 
     def __str__(self) -> str:
         return f"{self.step}.{self.port}" if self.port else self.step
 
+    def __repr__(self) -> str:
+        return f"InputRef({self.step!r}, {self.port!r})"
 
-@dataclass
+
 class Step:
-    id: str
-    node: str
-    node_class: type[Node]
-    engine: str
-    inputs: dict[str, InputRef]
-    params: dict[str, Any]
-    index: int
-    location: str
-    description: str = ""
+    """A checked step: its node class, engine, parameters (defaults filled in), inputs and place in the file."""
+
+    def __init__(self, id: str, node: str, node_class: type[Node], engine: str, inputs: dict[str, InputRef],
+                 params: dict[str, Any], index: int, location: str, description: str = ""):
+        self.id, self.node, self.node_class, self.engine = id, node, node_class, engine
+        self.inputs, self.params = inputs, params
+        self.index, self.location, self.description = index, location, description
+
+    def __repr__(self) -> str:
+        return f"Step(id={self.id!r}, node={self.node!r}, engine={self.engine!r}, location={self.location!r})"
 
 
-@dataclass
 class Workflow:
-    name: str
-    steps: list[Step]
-    engine: str = "sklearn"
-    description: str = ""
-    vars: dict[str, Any] = field(default_factory=dict)
-    spark: dict[str, Any] = field(default_factory=dict)
-    h2o: dict[str, Any] = field(default_factory=dict)
-    path: str | None = None
-    text: str = ""
-    order: list[str] = field(default_factory=list)
+    """A checked workflow: its steps in the file's order, ``order`` the order they run in, and its settings."""
+
+    def __init__(self, name: str, steps: list[Step], engine: str = "sklearn", description: str = "",
+                 vars: dict[str, Any] | None = None, spark: dict[str, Any] | None = None,
+                 h2o: dict[str, Any] | None = None, path: str | None = None, text: str = "",
+                 order: list[str] | None = None):
+        self.name, self.steps, self.engine, self.description = name, steps, engine, description
+        self.vars = {} if vars is None else vars
+        self.spark = {} if spark is None else spark
+        self.h2o = {} if h2o is None else h2o
+        self.path, self.text = path, text
+        self.order = [] if order is None else order
+
+    def __repr__(self) -> str:
+        return f"Workflow(name={self.name!r}, path={self.path!r}, steps={[s.id for s in self.steps]!r})"
 
     @property
     def sha256(self) -> str:
+        import hashlib  # for a run's record only: validation need not load it
+
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def step(self, step_id: str) -> Step:
