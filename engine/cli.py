@@ -8,7 +8,6 @@ scikit-learn, pyspark nor h2o. Bad input exits with code 2 and one line on stder
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -42,6 +41,8 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
     from .runner import Reporter, run_workflow
     from .workflow import load_workflow
 
@@ -85,6 +86,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
     from .schema import workflow_schema
 
     print(json.dumps(workflow_schema(), indent=2))
@@ -92,6 +95,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_nodes_list(args: argparse.Namespace) -> int:
+    import json
+
     from .registry import default_registry
     from .render import table
 
@@ -105,6 +110,8 @@ def cmd_nodes_list(args: argparse.Namespace) -> int:
 
 
 def cmd_nodes_show(args: argparse.Namespace) -> int:
+    import json
+
     from .registry import default_registry
     from .render import table
 
@@ -128,6 +135,8 @@ def cmd_nodes_show(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    import json
+
     from .inventory import list_models
     from .render import table
 
@@ -152,6 +161,8 @@ def _size(size: int) -> str:
 
 
 def cmd_models_show(args: argparse.Namespace) -> int:
+    import json
+
     from .render import file_tree
 
     store = _store(args)
@@ -218,6 +229,8 @@ def cmd_models_alias(args: argparse.Namespace) -> int:
 
 
 def cmd_models_files(args: argparse.Namespace) -> int:
+    import json
+
     from .render import table
 
     store = _store(args)
@@ -282,6 +295,8 @@ def cmd_models_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_list(args: argparse.Namespace) -> int:
+    import json
+
     from .inventory import list_runs
     from .render import table
 
@@ -301,6 +316,8 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_show(args: argparse.Namespace) -> int:
+    import json
+
     from .render import table
 
     record = _store(args).read_run(args.run_id)
@@ -335,7 +352,83 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return serve(default_store_root(args.store), host=args.host, port=args.port, workflows=args.workflows)
 
 
-def _add_archive_commands(models, store_option) -> None:
+def _store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="DIR", help="the model store (default: $EMBERFLOW_STORE or ./models)")
+
+
+def _var_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--var", action="append", metavar="NAME=VALUE", help="set a workflow var (repeatable)")
+
+
+def _add_run_command(sub) -> None:
+    run = sub.add_parser("run", help="validate and run a workflow file")
+    run.add_argument("file")
+    _var_option(run)
+    _store_option(run)
+    run.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+    run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument("--spark-master", metavar="URL", help="Spark master (wins over the workflow's)")
+    run.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    run.add_argument("--h2o-url", metavar="URL", help="use an existing H2O cluster instead of starting one")
+    run.set_defaults(func=cmd_run)
+
+
+def _add_validate_command(sub) -> None:
+    validate = sub.add_parser("validate", help="check a workflow file without running it")
+    validate.add_argument("file")
+    _var_option(validate)
+    validate.set_defaults(func=cmd_validate)
+
+
+def _add_schema_command(sub) -> None:
+    schema = sub.add_parser("schema", help="print the JSON Schema of workflow files")
+    schema.set_defaults(func=cmd_schema)
+
+
+def _add_nodes_commands(sub) -> None:
+    nodes = sub.add_parser("nodes", help="the nodes workflows can use").add_subparsers(dest="nodes_command",
+                                                                                      metavar="SUBCOMMAND")
+    nodes_list = nodes.add_parser("list", help="list the nodes, built-in and plugins")
+    nodes_list.add_argument("--json", action="store_true")
+    nodes_list.set_defaults(func=cmd_nodes_list)
+    nodes_show = nodes.add_parser("show", help="a node's ports and parameters")
+    nodes_show.add_argument("node")
+    nodes_show.add_argument("--json", action="store_true", help="as a visual tool's node definition")
+    nodes_show.set_defaults(func=cmd_nodes_show)
+
+
+def _add_models_commands(sub) -> None:
+    models = sub.add_parser("models", help="browse the model store").add_subparsers(dest="models_command",
+                                                                                   metavar="SUBCOMMAND")
+    models_list = models.add_parser("list", help="the models, their versions and aliases")
+    models_list.add_argument("--json", action="store_true")
+    _store_option(models_list)
+    models_list.set_defaults(func=cmd_models_list)
+    models_show = models.add_parser("show", help="a version's manifest and files")
+    models_show.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
+    models_show.add_argument("--json", action="store_true")
+    _store_option(models_show)
+    models_show.set_defaults(func=cmd_models_show)
+    models_verify = models.add_parser("verify", help="check every file's SHA-256 against the manifest")
+    models_verify.add_argument("ref", nargs="?", metavar="NAME[@VERSION]")
+    _store_option(models_verify)
+    models_verify.set_defaults(func=cmd_models_verify)
+    models_alias = models.add_parser("alias", help="point an alias at a version")
+    models_alias.add_argument("name")
+    models_alias.add_argument("version", type=int)
+    models_alias.add_argument("alias")
+    _store_option(models_alias)
+    models_alias.set_defaults(func=cmd_models_alias)
+    _add_archive_commands(models)
+    models_gc = models.add_parser("gc", help="remove temporary folders that interrupted saves left behind")
+    models_gc.add_argument("--grace", type=float, default=600.0, metavar="SECONDS",
+                           help="keep temporaries changed more recently than this (default: 600)")
+    models_gc.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    _store_option(models_gc)
+    models_gc.set_defaults(func=cmd_models_gc)
+
+
+def _add_archive_commands(models) -> None:
     """``models files/download/import/delete/prune``: the store's files as zips, and retention."""
     files = models.add_parser("files", help="a version's files with sizes and SHA-256")
     files.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
@@ -360,11 +453,11 @@ def _add_archive_commands(models, store_option) -> None:
     commands = ((files, cmd_models_files), (download, cmd_models_download), (imported, cmd_models_import),
                 (delete, cmd_models_delete), (prune, cmd_models_prune))
     for parser, func in commands:
-        store_option(parser)
+        _store_option(parser)
         parser.set_defaults(func=func)
 
 
-def _add_runs_and_ui_commands(sub, store_option) -> None:
+def _add_runs_commands(sub) -> None:
     runs = sub.add_parser("runs", help="the recorded runs").add_subparsers(dest="runs_command",
                                                                           metavar="SUBCOMMAND")
     runs_list = runs.add_parser("list", help="recorded runs, newest first")
@@ -374,10 +467,13 @@ def _add_runs_and_ui_commands(sub, store_option) -> None:
     runs_show.add_argument("run_id", metavar="RUN_ID", help="a run id, or the start of one")
     runs_show.add_argument("--json", action="store_true", help="the whole run record")
     for parser, func in ((runs_list, cmd_runs_list), (runs_show, cmd_runs_show)):
-        store_option(parser)
+        _store_option(parser)
         parser.set_defaults(func=func)
+
+
+def _add_ui_command(sub) -> None:
     ui = sub.add_parser("ui", help="browse the store's models and runs in a web browser (read-only)")
-    store_option(ui)
+    _store_option(ui)
     ui.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     ui.add_argument("--port", type=int, default=8765, help="the port (default: 8765)")
     ui.add_argument("--workflows", nargs="+", metavar="DIR_OR_FILE",
@@ -385,7 +481,24 @@ def _add_runs_and_ui_commands(sub, store_option) -> None:
     ui.set_defaults(func=cmd_ui)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Each command's arguments, in the order ``emberflow --help`` lists the commands.
+COMMANDS = {
+    "run": _add_run_command,
+    "validate": _add_validate_command,
+    "schema": _add_schema_command,
+    "nodes": _add_nodes_commands,
+    "models": _add_models_commands,
+    "runs": _add_runs_commands,
+    "ui": _add_ui_command,
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; given ``command``, with that command alone.
+
+    Parsing a command needs only its own parser, and building the parsers of all ~20 commands and subcommands
+    costs more than validating a workflow (argparse looks up translations of its messages for each one).
+    """
     parser = argparse.ArgumentParser(
         prog="emberflow",
         description="Run machine-learning workflows from YAML files and keep the models they make.",
@@ -393,79 +506,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emberflow {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def store_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", metavar="DIR", help="the model store (default: $EMBERFLOW_STORE or ./models)")
-
-    def var_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--var", action="append", metavar="NAME=VALUE", help="set a workflow var (repeatable)")
-
-    run = sub.add_parser("run", help="validate and run a workflow file")
-    run.add_argument("file")
-    var_option(run)
-    store_option(run)
-    run.add_argument("--json", action="store_true", help="print the run record as one JSON object")
-    run.add_argument("--quiet", action="store_true", help="print nothing on success")
-    run.add_argument("--spark-master", metavar="URL", help="Spark master (wins over the workflow's)")
-    run.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting (repeatable)")
-    run.add_argument("--h2o-url", metavar="URL", help="use an existing H2O cluster instead of starting one")
-    run.set_defaults(func=cmd_run)
-
-    validate = sub.add_parser("validate", help="check a workflow file without running it")
-    validate.add_argument("file")
-    var_option(validate)
-    validate.set_defaults(func=cmd_validate)
-
-    schema = sub.add_parser("schema", help="print the JSON Schema of workflow files")
-    schema.set_defaults(func=cmd_schema)
-
-    nodes = sub.add_parser("nodes", help="the nodes workflows can use").add_subparsers(dest="nodes_command",
-                                                                                      metavar="SUBCOMMAND")
-    nodes_list = nodes.add_parser("list", help="list the nodes, built-in and plugins")
-    nodes_list.add_argument("--json", action="store_true")
-    nodes_list.set_defaults(func=cmd_nodes_list)
-    nodes_show = nodes.add_parser("show", help="a node's ports and parameters")
-    nodes_show.add_argument("node")
-    nodes_show.add_argument("--json", action="store_true", help="as a visual tool's node definition")
-    nodes_show.set_defaults(func=cmd_nodes_show)
-
-    models = sub.add_parser("models", help="browse the model store").add_subparsers(dest="models_command",
-                                                                                   metavar="SUBCOMMAND")
-    models_list = models.add_parser("list", help="the models, their versions and aliases")
-    models_list.add_argument("--json", action="store_true")
-    store_option(models_list)
-    models_list.set_defaults(func=cmd_models_list)
-    models_show = models.add_parser("show", help="a version's manifest and files")
-    models_show.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
-    models_show.add_argument("--json", action="store_true")
-    store_option(models_show)
-    models_show.set_defaults(func=cmd_models_show)
-    models_verify = models.add_parser("verify", help="check every file's SHA-256 against the manifest")
-    models_verify.add_argument("ref", nargs="?", metavar="NAME[@VERSION]")
-    store_option(models_verify)
-    models_verify.set_defaults(func=cmd_models_verify)
-    models_alias = models.add_parser("alias", help="point an alias at a version")
-    models_alias.add_argument("name")
-    models_alias.add_argument("version", type=int)
-    models_alias.add_argument("alias")
-    store_option(models_alias)
-    models_alias.set_defaults(func=cmd_models_alias)
-    _add_archive_commands(models, store_option)
-    models_gc = models.add_parser("gc", help="remove temporary folders that interrupted saves left behind")
-    models_gc.add_argument("--grace", type=float, default=600.0, metavar="SECONDS",
-                           help="keep temporaries changed more recently than this (default: 600)")
-    models_gc.add_argument("--dry-run", action="store_true", help="only list what would be removed")
-    store_option(models_gc)
-    models_gc.set_defaults(func=cmd_models_gc)
-    _add_runs_and_ui_commands(sub, store_option)
+    for name, add_command in COMMANDS.items():
+        if command in (None, name):
+            add_command(sub)
     return parser
 
 
+def _command_named(argv: list[str]) -> str | None:
+    """The command ``argv`` runs, if it names one: its first argument that is not an option (the options before
+    the command take no values). None builds every command, for the help and for an unknown command's error."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    command = _command_named(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
+    if not hasattr(args, "func"):  # no command, or a group of commands without one of them: the whole help
+        (build_parser() if command else parser).print_help()
         return 2 if args.command is None and argv else 0
     try:
         return args.func(args)
