@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -149,42 +150,78 @@ def _sync_file_range():
     return function
 
 
+def anonymous_memory(size: int) -> mmap.mmap | bytes:
+    """``size`` zeroed bytes of private memory to read a file into: an anonymous private mapping, with
+    transparent huge pages asked for where the kernel offers them. Faulting in 4 KiB pages (or the pages of a
+    shared mapping) costs several times more than copying the file from the page cache."""
+    if size == 0:
+        return b""
+    flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
+    memory = mmap.mmap(-1, size, flags=flags) if flags else mmap.mmap(-1, size)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        with contextlib.suppress(OSError):
+            memory.madvise(mmap.MADV_HUGEPAGE)
+    return memory
+
+
 def read_verified(path: Path, meta: dict[str, Any], what: str) -> mmap.mmap | bytes:
     """The bytes of ``path``, read once and checked against ``meta``'s size and SHA-256 before they are
-    returned: a loader deserializes these very bytes, so the file is not read twice and cannot change between
-    the check and the load. Hashing runs in a second thread, one piece behind the reading. The bytes are held in
-    anonymous memory (not a mapping of the file, which could change under it), usable as a buffer or, from
-    its start, as a file (an empty file gives ``b""``). ``what`` starts the error message (which ends with the
-    problem found)."""
-    from concurrent.futures import ThreadPoolExecutor
+    returned (see ``read_verified_files``); ``what`` starts the error message."""
+    return read_verified_files([(path, meta, what)])
 
+
+def read_verified_files(files: list[tuple[Path, dict[str, Any], str]]) -> mmap.mmap | bytes:
+    """The bytes of ``files`` (path, manifest entry, what to call it in an error) laid end to end in one buffer,
+    each file read once and checked against its entry's size and SHA-256 before the buffer is returned.
+
+    A loader deserializes these very bytes, so no file is read twice and none can change between the check and
+    the load. The bytes are held in anonymous memory (not a mapping of the files, which could change under it),
+    usable as a buffer or, from its start, as a file. Several files are read and hashed in parallel threads, up
+    to one per CPU (SHA-256 runs at about 1.7 GB/s on one core, and both reading and hashing release the GIL).
+    """
+    sizes = [meta.get("size") for _path, meta, _what in files]
+    for (_path, _meta, what), size in zip(files, sizes, strict=True):
+        if not isinstance(size, int) or size < 0:
+            raise IntegrityError(f"{what}: the manifest gives no size for it")
+    data = anonymous_memory(sum(sizes))
+    view = memoryview(data)
+    pieces, offset = [], 0
+    for (path, meta, what), size in zip(files, sizes, strict=True):
+        pieces.append((path, meta, what, view[offset:offset + size]))
+        offset += size
+    workers = min(len(pieces), os.cpu_count() or 1)
+    try:
+        if workers <= 1:
+            for piece in pieces:
+                _read_checked(*piece)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers, thread_name_prefix="emberflow-hash") as pool:
+                list(pool.map(lambda piece: _read_checked(*piece), pieces))
+    finally:
+        for piece in pieces:
+            piece[3].release()
+        view.release()
+    return data
+
+
+def _read_checked(path: Path, meta: dict[str, Any], what: str, into: memoryview) -> None:
+    """Read ``path`` into all of ``into`` (its expected size), hashing as it goes; refuse any difference."""
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
-        if size != meta.get("size"):
+        if size != len(into):
             raise IntegrityError(f"{what}: size {size} differs from the manifest's {meta.get('size')}")
-        if size == 0:
-            data, view = b"", memoryview(b"")
-        else:
-            data = mmap.mmap(-1, size)  # pages zeroed by the kernel as they are first touched: no zero-filling
-            view = memoryview(data)
         digest = hashlib.sha256()
-        with ThreadPoolExecutor(1, thread_name_prefix="emberflow-hash") as pool:
-            hashing = None
-            for start in range(0, size, OVERLAP_CHUNK):
-                piece = view[start:start + OVERLAP_CHUNK]
-                if not _fill(handle, piece):
-                    raise IntegrityError(f"{what}: the file shrank while being read")
-                if hashing is not None:
-                    hashing.result()
-                hashing = pool.submit(digest.update, piece)
-            if hashing is not None:
-                hashing.result()
+        for start in range(0, size, CHUNK):
+            chunk = into[start:start + CHUNK]
+            if not _fill(handle, chunk):
+                raise IntegrityError(f"{what}: the file shrank while being read")
+            digest.update(chunk)
         if handle.read(1):
             raise IntegrityError(f"{what}: the file grew while being read")
-    view.release()
     if digest.hexdigest() != meta.get("sha256"):
         raise IntegrityError(f"{what}: SHA-256 differs from the manifest")
-    return data
 
 
 def _fill(handle, piece: memoryview) -> bool:

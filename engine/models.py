@@ -15,7 +15,7 @@ from typing import Any
 from .context import Sessions
 from .errors import IntegrityError, UserError, VersionMismatch
 from .formats import ModelFormat, all_formats, choose_format, get_format
-from .integrity import file_digests, find_problems, read_verified
+from .integrity import file_digests, find_problems, read_verified_files
 from .model import Model
 from .signing import signature_problems, signed
 from .store import ModelStore, VersionRef, write_json_atomic
@@ -131,9 +131,9 @@ def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *,
     manifest = store.manifest(ref)
     fmt = get_format(manifest["format"])
     options = {"warn": warn, **(options or {})}
-    in_memory = fmt.in_memory_artifact(manifest, options)
+    in_memory = fmt.in_memory_files(manifest, options)
     refusal = f"model {ref} does not match its manifest, refusing to load it"
-    problems = store.problems(ref, manifest, deferred=frozenset([in_memory] if in_memory else []))
+    problems = store.problems(ref, manifest, deferred=_names(in_memory))
     if problems:
         raise IntegrityError(f"{refusal}: {'; '.join(problems)}")
     check_versions(manifest, fmt, strict_versions, warn)
@@ -156,14 +156,13 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
             f"{path} is a {fmt.name} file, and loading one can run code; load it from the model store, or mark "
             "the LoadModel step trust: true if you trust where the file came from")
     options = {"warn": warn, **(options or {})}
-    in_memory = fmt.in_memory_artifact(manifest, options) if manifest else None
+    in_memory = fmt.in_memory_files(manifest, options) if manifest else {}
     folder = path if path.is_dir() else path.parent
     refusal = f"{path} does not match {path.name}{SIDECAR_SUFFIX}, refusing to load it"
     if manifest:
         # A plain file shares its folder with other files: only a folder must hold exactly what is listed.
-        deferred = frozenset([in_memory] if in_memory else [])
         problems = signature_problems(manifest) + find_problems(folder, manifest, extras=path.is_dir(),
-                                                                deferred=deferred)
+                                                                deferred=_names(in_memory))
         if problems:
             raise IntegrityError(f"{refusal}: {'; '.join(problems)}")
         check_versions(manifest, fmt, strict_versions, warn)
@@ -176,13 +175,19 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
 
 
 def _load(fmt: ModelFormat, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any],
-          in_memory: str | None, what: str) -> Any:
-    """The model object, from the checked folder, or from the bytes of its one ``in_memory`` artifact, read once
-    and checked here (its SHA-256 was left out of the folder's check)."""
-    if in_memory is not None:
-        data = read_verified(folder / in_memory, manifest["files"][in_memory], f"{what}: {in_memory}")
-        options = {**options, "checked_bytes": data}
+          in_memory: dict[str, tuple[str, ...]], what: str) -> Any:
+    """The model object, from the checked folder, or from the bytes of its ``in_memory`` files, read once and
+    checked here (their SHA-256 was left out of the folder's check)."""
+    if in_memory:
+        files = manifest["files"]
+        checked = {group: read_verified_files([(folder / name, files[name], f"{what}: {name}") for name in names])
+                   for group, names in in_memory.items()}
+        options = {**options, "checked": checked, "checked_bytes": checked.get("artifact")}
     return fmt.load(folder, manifest, sessions, options)
+
+
+def _names(in_memory: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    return frozenset(name for names in in_memory.values() for name in names)
 
 
 def _sidecar(path: Path) -> dict[str, Any] | None:

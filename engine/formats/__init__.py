@@ -48,6 +48,13 @@ class ModelFormat:
         ``options["checked_bytes"]``: the file is not read twice, and cannot change between check and load."""
         return None
 
+    def in_memory_files(self, manifest: dict[str, Any], options: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        """The listed files this format deserializes from memory, in named groups: the loader reads and checks
+        each group's files (in parallel) into one buffer, laid end to end, and hands ``load`` the buffers as
+        ``options["checked"][group]``. By default the one ``in_memory_artifact``, as the group ``artifact``."""
+        artifact = self.in_memory_artifact(manifest, options)
+        return {"artifact": (artifact,)} if artifact else {}
+
     def recognizes(self, path: Path) -> bool:
         """Whether ``path``, a file or folder with no manifest beside it, is of this format (by default: by its
         suffix)."""
@@ -79,11 +86,12 @@ def installed_version(name: str) -> str:
 def _builtin() -> list[ModelFormat]:
     from .h2o import H2O_FORMATS
     from .portable import ParamsFormat
-    from .sklearn import JoblibFormat, PickleFormat
+    from .sklearn import JoblibFormat, PickleBuffersFormat, PickleFormat
     from .skops import SkopsFormat
     from .spark import SparkMLFormat
 
-    return [JoblibFormat(), PickleFormat(), ParamsFormat(), SkopsFormat(), SparkMLFormat(), *H2O_FORMATS]
+    return [JoblibFormat(), PickleBuffersFormat(), PickleFormat(), ParamsFormat(), SkopsFormat(), SparkMLFormat(),
+            *H2O_FORMATS]
 
 
 _formats: list[ModelFormat] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import IntegrityError
 from ..integrity import HashingWriter
 from . import ModelFormat
 
@@ -13,9 +14,13 @@ if TYPE_CHECKING:
     from ..model import Model
 
 SKLEARN_LIBRARIES = ("scikit-learn", "numpy", "scipy")
-# From this many bytes of NumPy arrays on, ``format: auto`` saves a scikit-learn model with pickle protocol 5
+# From this many bytes of NumPy arrays on, ``format: auto`` saves a scikit-learn model as ``pickle-buffers``
 # rather than joblib: it writes each array once (joblib writes a KD-tree's data twice) and reads back faster.
 LARGE_ARRAYS = 32 * 2**20
+OUT_OF_BAND_BYTES = 2**20  # pickle-buffers: smaller arrays stay in the pickle stream
+PIECE_BYTES = 16 * 2**20  # pickle-buffers: the arrays' bytes go into files of this size, checked in parallel
+ALIGN = 64  # pickle-buffers: each array starts at a multiple of this many bytes
+PIECE_NAME = "model.buffers.{:03d}"
 
 
 def array_bytes(obj: Any) -> int:
@@ -74,12 +79,10 @@ class JoblibFormat(ModelFormat):
 
 
 class PickleFormat(ModelFormat):
-    """The standard library's pickle, protocol 5 (each large array written once, in one piece); ``format: auto``
-    takes it for a scikit-learn model holding ``LARGE_ARRAYS`` or more of arrays."""
+    """The standard library's pickle, protocol 5, in one file that plain ``pickle.load`` reads."""
 
     name = "pickle"
     engine = "sklearn"
-    auto = True
     runs_code_on_load = True
     suffixes = (".pkl", ".pickle")
     library_names = SKLEARN_LIBRARIES
@@ -87,9 +90,6 @@ class PickleFormat(ModelFormat):
 
     def applies_to(self, model: Model) -> bool:
         return model.engine == "sklearn"
-
-    def chosen_by_auto(self, model: Model) -> bool:
-        return self.applies_to(model) and array_bytes(model.obj) >= LARGE_ARRAYS
 
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         import pickle
@@ -110,6 +110,117 @@ class PickleFormat(ModelFormat):
             return pickle.loads(options["checked_bytes"])
         with open(folder / manifest.get("artifact", self.artifact), "rb") as handle:
             return pickle.load(handle)
+
+
+class PickleBuffersFormat(ModelFormat):
+    """Pickle protocol 5 with the large arrays out of band: the pickle stream in ``model.pkl``, the arrays' raw
+    bytes end to end in ``model.buffers.NNN`` files of ``PIECE_BYTES``, their lengths in the manifest.
+
+    Made for models that hold large arrays (a k-nearest-neighbours model keeps all its training data):
+    loading reads and checks the pieces in parallel, one thread per CPU, into one block of memory, and the
+    arrays are unpickled in place, with no second copy. ``format: auto`` takes it for a scikit-learn model
+    holding ``LARGE_ARRAYS`` or more of arrays.
+    """
+
+    name = "pickle-buffers"
+    engine = "sklearn"
+    auto = True
+    runs_code_on_load = True
+    library_names = SKLEARN_LIBRARIES
+    artifact = "model.pkl"
+
+    def applies_to(self, model: Model) -> bool:
+        return model.engine == "sklearn"
+
+    def chosen_by_auto(self, model: Model) -> bool:
+        return self.applies_to(model) and array_bytes(model.obj) >= LARGE_ARRAYS
+
+    def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        import pickle
+
+        buffers: list[memoryview] = []
+
+        def out_of_band(buffer: pickle.PickleBuffer) -> bool:  # False: leave it out of the stream
+            raw = buffer.raw()
+            if raw.nbytes < OUT_OF_BAND_BYTES:
+                return True
+            buffers.append(raw)
+            return False
+
+        stream = pickle.dumps(model.obj, protocol=5, buffer_callback=out_of_band)
+        with HashingWriter(folder / self.artifact) as handle:
+            handle.write(stream)
+        pieces = write_pieces(folder, buffers)
+        layout = {"files": pieces, "lengths": [raw.nbytes for raw in buffers], "align": ALIGN}
+        return {"artifact": self.artifact, "out_of_band": layout}
+
+    def in_memory_files(self, manifest: dict[str, Any], options: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        if options.get("mmap"):
+            options["warn"]("mmap applies to joblib models; this pickle-buffers model is read into memory")
+        listed = manifest.get("files") or {}
+        pieces = tuple(name for name in _layout(manifest).get("files") or () if name in listed)
+        artifact = _artifact(manifest, self.artifact)
+        return {"artifact": (artifact,) if artifact else (), "buffers": pieces}
+
+    def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        import pickle
+
+        checked = options["checked"]
+        layout = _layout(manifest)
+        buffers = in_place_buffers(checked["buffers"], layout.get("lengths") or [], layout.get("align", ALIGN))
+        return pickle.loads(checked["artifact"], buffers=buffers)
+
+
+def _layout(manifest: dict[str, Any]) -> dict[str, Any]:
+    layout = manifest.get("out_of_band")
+    return layout if isinstance(layout, dict) else {}
+
+
+def _padded(length: int, align: int) -> int:
+    return length + (-length) % align
+
+
+def write_pieces(folder: Path, buffers: list[memoryview]) -> list[str]:
+    """Write ``buffers`` end to end, each padded to ``ALIGN`` bytes, into files of ``PIECE_BYTES``; their names."""
+    names: list[str] = []
+    handle: HashingWriter | None = None
+    room = 0
+    padding = bytes(ALIGN)
+    try:
+        for raw in buffers:
+            for data in (raw.cast("B"), memoryview(padding)[:_padded(raw.nbytes, ALIGN) - raw.nbytes]):
+                while len(data):
+                    if room == 0:
+                        if handle is not None:
+                            handle.close()
+                        names.append(PIECE_NAME.format(len(names)))
+                        handle, room = HashingWriter(folder / names[-1]), PIECE_BYTES
+                    count = min(room, len(data))
+                    handle.write(data[:count])
+                    data, room = data[count:], room - count
+    except BaseException:
+        if handle is not None:
+            handle.close(keep_digest=False)
+        raise
+    if handle is not None:
+        handle.close()
+    return names
+
+
+def in_place_buffers(data: Any, lengths: list[int], align: int) -> list[Any]:
+    """The out-of-band buffers as pickle buffers over ``data`` (the checked pieces): arrays are unpickled in
+    place, sharing that memory."""
+    import pickle
+
+    view = memoryview(data)
+    buffers, offset = [], 0
+    for length in lengths:
+        buffers.append(pickle.PickleBuffer(view[offset:offset + length]))
+        offset += _padded(length, align)
+    if offset != len(view):
+        raise IntegrityError(f"the manifest's out-of-band lengths add up to {offset} bytes, its pieces hold "
+                             f"{len(view)}; refusing to load it")
+    return buffers
 
 
 def linear_spec(model: Model):

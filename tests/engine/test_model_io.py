@@ -1,5 +1,6 @@
 """Saving writes each model file once (checksummed as it is written); loading reads it once (checked, then
-deserialized from the same bytes); large scikit-learn models are saved with pickle protocol 5."""
+deserialized from the same bytes); large scikit-learn models are saved as pickle-buffers (pickle protocol 5
+with the arrays' bytes out of band, in pieces checked in parallel and unpickled in place)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from emberflow.engine import integrity
 from emberflow.engine.context import Sessions
 from emberflow.engine.errors import IntegrityError
 from emberflow.engine.formats import choose_format
-from emberflow.engine.formats.sklearn import LARGE_ARRAYS
-from emberflow.engine.integrity import HashingWriter, file_digests, read_verified
+from emberflow.engine.formats.sklearn import LARGE_ARRAYS, OUT_OF_BAND_BYTES, PIECE_BYTES
+from emberflow.engine.integrity import HashingWriter, file_digests, read_verified, read_verified_files
 from emberflow.engine.model import Model
 from emberflow.engine.models import load_from_store, save_to_store
 from emberflow.engine.store import ModelStore
@@ -84,19 +85,79 @@ def large() -> Model:
     return model
 
 
-def test_auto_saves_a_large_model_with_pickle_and_a_small_one_with_joblib(large: Model):
-    assert choose_format(large).name == "pickle"
+def test_auto_saves_a_large_model_as_pickle_buffers_and_a_small_one_with_joblib(large: Model):
+    assert choose_format(large).name == "pickle-buffers"
     assert choose_format(knn_model(500)).name == "joblib"
 
 
-def test_a_large_model_round_trips_through_the_store(tmp_path, large: Model):
+def test_a_large_model_round_trips_through_the_store_with_its_arrays_in_pieces(tmp_path, large: Model):
     store = ModelStore(tmp_path)
     ref, manifest = save_to_store(store, large, "big", "auto", {})
-    assert manifest["format"] == "pickle" and list(manifest["files"]) == ["model.pkl"]
-    assert manifest["files"]["model.pkl"]["sha256"] == integrity.sha256_file(ref.path / "model.pkl")
+    layout = manifest["out_of_band"]
+    assert manifest["format"] == "pickle-buffers"
+    assert sorted(manifest["files"]) == sorted(["model.pkl", *layout["files"]])
+    assert len(layout["files"]) == -(-sum(n + (-n) % 64 for n in layout["lengths"]) // PIECE_BYTES) >= 3
+    assert all(n >= OUT_OF_BAND_BYTES for n in layout["lengths"]) and large.obj._fit_X.nbytes in layout["lengths"]
+    for rel, meta in manifest["files"].items():
+        assert meta["sha256"] == integrity.sha256_file(ref.path / rel)
+    assert (ref.path / "model.pkl").stat().st_size < large.obj._fit_X.nbytes // 10  # nor the large arrays
     loaded, _ref, _manifest = load_from_store(store, "big", Sessions())
     probe = np.random.default_rng(1).normal(size=(50, 8))
     np.testing.assert_array_equal(loaded.obj.predict_proba(probe), large.obj.predict_proba(probe))
+    np.testing.assert_array_equal(loaded.obj._fit_X, large.obj._fit_X)
+    assert loaded.obj._fit_X.flags.writeable and loaded.obj._fit_X.flags.aligned
+
+
+def test_a_changed_piece_of_a_pickle_buffers_model_is_refused_before_unpickling(tmp_path, large: Model,
+                                                                               loads: list[str]):
+    store = ModelStore(tmp_path)
+    ref, manifest = save_to_store(store, large, "big", "pickle-buffers", {})
+    for rel in manifest["out_of_band"]["files"]:
+        path = ref.path / rel
+        original = path.read_bytes()
+        changed = bytearray(original)
+        changed[len(changed) // 3] ^= 0x01
+        path.write_bytes(bytes(changed))
+        with pytest.raises(IntegrityError, match=rf"model big@1 does not match .*: {rel}: SHA-256 differs"):
+            load_from_store(store, "big", Sessions())
+        path.write_bytes(original)
+    assert loads == []
+
+
+def test_a_pickle_buffers_manifest_whose_lengths_disagree_with_its_pieces_is_refused(tmp_path, large: Model):
+    import json
+
+    store = ModelStore(tmp_path)
+    ref, manifest = save_to_store(store, large, "big", "pickle-buffers", {})
+    manifest["out_of_band"]["lengths"][0] += 64
+    (ref.path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IntegrityError, match=r"out-of-band lengths add up to \d+ bytes, its pieces hold \d+"):
+        load_from_store(store, "big", Sessions())
+
+
+def test_pickle_format_keeps_a_large_model_in_one_plain_pickle_file(tmp_path, large: Model):
+    import pickle
+
+    store = ModelStore(tmp_path)
+    ref, manifest = save_to_store(store, large, "big", "pickle", {})
+    assert list(manifest["files"]) == ["model.pkl"]
+    with open(ref.path / "model.pkl", "rb") as handle:
+        np.testing.assert_array_equal(pickle.load(handle)._fit_X, large.obj._fit_X)
+
+
+def test_read_verified_files_lays_several_checked_files_end_to_end(tmp_path):
+    parts = [os.urandom(n) for n in (5 * 2**20 + 3, 0, 17, 2**20)]
+    files = []
+    for index, data in enumerate(parts):
+        (tmp_path / f"p{index}").write_bytes(data)
+        files.append((tmp_path / f"p{index}", {"sha256": sha256(data), "size": len(data)}, f"p{index}"))
+    assert bytes(read_verified_files(files)) == b"".join(parts)
+    (tmp_path / "p3").write_bytes(parts[3][:-1] + b"x")
+    with pytest.raises(IntegrityError, match="p3: SHA-256 differs from the manifest"):
+        read_verified_files(files)
+    files[1] = (tmp_path / "p1", {"sha256": sha256(b""), "size": None}, "p1")
+    with pytest.raises(IntegrityError, match="p1: the manifest gives no size for it"):
+        read_verified_files(files)
 
 
 def test_mmap_loads_a_checked_joblib_model_with_mapped_arrays(tmp_path):

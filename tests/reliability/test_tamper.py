@@ -20,7 +20,7 @@ from emberflow.engine.store import ModelStore
 
 from .helpers import lr_model
 
-SKLEARN_FORMATS = ["joblib", "pickle", "params", "skops"]
+SKLEARN_FORMATS = ["joblib", "pickle", "pickle-buffers", "params", "skops"]
 
 
 class Payload:
