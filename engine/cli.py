@@ -8,6 +8,7 @@ scikit-learn, pyspark nor h2o. Bad input exits with code 2 and one line on stder
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -481,6 +482,37 @@ def _add_ui_command(sub) -> None:
     ui.set_defaults(func=cmd_ui)
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal's width. Left to itself it asks ``shutil``, whose import (with
+    the compression modules it loads) costs ``emberflow validate`` more than reading the workflow file: argparse
+    makes a formatter for every argument it adds, not only to print help."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
+def _terminal_columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` gives it: $COLUMNS if set, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):  # no standard output, or not a terminal
+            columns = 0
+    return columns or 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help formatter is ``_HelpFormatter``; its subcommands' parsers are ``_Parser`` too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 # Each command's arguments, in the order ``emberflow --help`` lists the commands.
 COMMANDS = {
     "run": _add_run_command,
@@ -499,7 +531,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     Parsing a command needs only its own parser, and building the parsers of all ~20 commands and subcommands
     costs more than validating a workflow (argparse looks up translations of its messages for each one).
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="emberflow",
         description="Run machine-learning workflows from YAML files and keep the models they make.",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +115,8 @@ def write_spark_csv(frame, folder: Path, params: dict[str, Any]) -> None:
 
 def write_single_csv(frame, target: Path, params: dict[str, Any]) -> None:
     """One CSV file from a Spark frame: written as a single partition beside the target, then moved to it."""
+    import shutil  # here, not at the top: validating a workflow need not load it
+
     folder = target.with_name(target.name + ".parts")
     try:
         write_spark_csv(frame.coalesce(1), folder, params)
@@ -130,6 +131,8 @@ def write_single_csv(frame, target: Path, params: dict[str, Any]) -> None:
 
 def write_folder_atomic(target: Path, write) -> None:
     """Call ``write(tmp_folder)`` then put the finished folder at ``target`` (replacing one that is there)."""
+    import shutil
+
     tmp = target.with_name(f".{target.name}.{os.urandom(16).hex()}.tmp")
     old = target.with_name(f".{target.name}.{os.urandom(16).hex()}.old")
     try:
