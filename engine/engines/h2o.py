@@ -24,9 +24,9 @@ import random
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -51,22 +51,35 @@ class LocalH2O:
     def __init__(self, connection: Any, temp: Path):
         self.connection = connection
         self.server = connection.local_server
+        self.process = getattr(self.server, "_process", None)  # the client's Popen of the JVM
         self.temp = temp
         atexit.register(self.shutdown)  # a process that ends without stopping its runs leaves nothing either
 
     def shutdown(self) -> None:
-        """Ask H2O to shut down, wait until the JVM is gone (killing it if it lingers), remove the folder."""
+        """Close the connection, kill the JVM, wait until it is gone, remove the folder.
+
+        The JVM is killed (SIGKILL) rather than asked to shut down: after H2O's own ``POST /3/Shutdown`` it
+        takes about 2.4 s to exit, after SIGTERM 0.35 s (its shutdown hooks), after SIGKILL 0.02 s. Killing it
+        loses nothing: every save, download and export emberflow asks of it has returned once its file was
+        written; the frames and models in its memory belong to the run that ends; its ice_root, logs and
+        ``java.io.tmpdir`` (where an extension unpacks native libraries) lie in the temporary folder removed here;
+        and it starts no processes of its own. Waiting for the process to be reaped, then removing the folder,
+        keeps the promise that no JVM and no file is left when the run returns.
+        """
         atexit.unregister(self.shutdown)
         try:
-            with contextlib.suppress(Exception):  # already gone: the process check below settles it
-                self.connection.request("POST /3/Shutdown")
             with contextlib.suppress(Exception):
                 self.connection.close()
-            deadline = time.monotonic() + STOP_SECONDS
-            while self.server.is_running() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if self.server.is_running():
-                self.server.shutdown()  # SIGTERM, then SIGKILL
+            if self.process is None:  # a client that does not expose its process: it terminates the JVM itself
+                self.server.shutdown()
+                return
+            if self.process.poll() is None:
+                self.process.kill()
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                raise EngineUnavailable(f"the H2O JVM (process {self.process.pid}) did not exit within "
+                                        f"{STOP_SECONDS:.0f} s of SIGKILL; end it by hand") from None
         finally:
             shutil.rmtree(self.temp, ignore_errors=True)
 

@@ -11,9 +11,11 @@ from pathlib import Path
 TEMP_PREFIXES = ("emberflow-h2o-", "emberflow-mojo-", "emberflow-frame-")
 
 # Runs the CLI in a fresh process and reports, besides the exit code and stdout, every command the process
-# launched and whether the h2o client ever connected to a cluster.
+# launched, the child processes and temporary files still there when the command returned, and whether the h2o
+# client ever connected to a cluster.
 PROBE = """
-import contextlib, io, json, subprocess, sys
+import contextlib, io, json, os, subprocess, sys, tempfile
+import psutil
 launched = []
 original = subprocess.Popen.__init__
 def recording(self, args, *rest, **options):
@@ -27,11 +29,14 @@ with contextlib.redirect_stdout(out):
         code = main(sys.argv[1:])
     except SystemExit as exc:
         code = exc.code
+children = [child.pid for child in psutil.Process().children(recursive=True)]
+temp_left = sorted(os.listdir(tempfile.gettempdir()))
 connection = None
 if "h2o" in sys.modules:
     import h2o
     connection = h2o.connection() and h2o.connection().base_url
-print(json.dumps({"code": code, "out": out.getvalue(), "commands": launched, "h2o_connection": connection}))
+print(json.dumps({"code": code, "out": out.getvalue(), "commands": launched, "children": children,
+                  "temp_left": temp_left, "h2o_connection": connection}))
 """
 
 

@@ -58,6 +58,8 @@ def test_a_failed_step_still_shuts_down_the_instance_and_leaves_no_files(project
     assert 20000 <= port < 30000 and port % 2 == 0
     flatfile = next(a.split("=", 1)[1] for a in server if a.startswith("-Dai.h2o.flatfile="))
     assert flatfile.startswith(str(tmpdir))
+    assert report["children"] == [], "the H2O JVM was still there when the run returned"
+    assert report["temp_left"] == [], "the run's temporary files were still there when it returned"
     assert list(tmpdir.iterdir()) == [], "the run left temporary files"
     assert h2o_processes([str(tmpdir)]) == []
 
