@@ -186,7 +186,7 @@ def model_io(b: Bench) -> None:
         "pickle protocol 5": theirs("pickle"),
         "joblib mmap_mode='r'": theirs("joblib-mmap"),
     }
-    found = b.compare("model save/load", sides, reps=max(1, min(b.reps, 3)))
+    found = b.compare("model save/load", sides, reps=b.reps)
     auto = found[f"emberflow ({made['bench-knn']}, auto)"]
     size = f"{rows:,} x 8"
     for op in ("save", "load"):

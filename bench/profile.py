@@ -6,6 +6,7 @@ with the plain pickle calls and a bare SHA-256 of the same bytes beside them).""
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import re
 import statistics
@@ -65,6 +66,8 @@ def model_io(rows: int = 1_000_000, runs: int = 7) -> None:
             data = plain.read_bytes()
             with _timed(times, "SHA-256 of the same bytes, in memory"):
                 hashlib.sha256(data).hexdigest()
+            with _timed(times, "the same bytes written to a new file and fsync'ed (durable, as the store)"):
+                _write_durably(Path(folder) / f"durable-{run}.bin", data)
             with _timed(times, "emberflow save_to_store (SaveModel)"):
                 ref, manifest = save_to_store(store, model, "big", "auto", {})
             with _timed(times, "emberflow load_from_store (LoadModel)"):
@@ -74,6 +77,14 @@ def model_io(rows: int = 1_000_000, runs: int = 7) -> None:
               f"({len(data) / 2**20:.0f} MiB); medians of {runs} runs in this process:")
         for name, values in times.items():
             print(f"  {statistics.median(values):7.3f} s  {name}")
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
 
 
 class _timed:
