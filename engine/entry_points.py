@@ -70,8 +70,8 @@ def _distributions(folder: str) -> list[tuple[str, str]]:
         return []
     found = []
     for name in names:
-        stem, ext = os.path.splitext(name)
-        if ext in SUFFIXES:
+        if name.endswith(SUFFIXES):  # tested before splitting: most names on the path are modules
+            stem = os.path.splitext(name)[0]
             found.append((stem.partition("-")[0], os.path.join(folder, name)))
     return found
 
@@ -86,6 +86,8 @@ def _read(path: str, group: str, dist_name: str) -> list[EntryPoint]:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError:
+        return []
+    if group not in text:  # most distributions declare nothing in this group
         return []
     found, section = [], None
     for raw in text.splitlines():
