@@ -22,8 +22,11 @@ class WriteCSV(Node):
     On Spark it is one CSV file too (the rows gathered into one partition), or, with ``parts: true``, Spark's
     folder of part files (written in parallel), likewise written under a temporary name and renamed into place.
 
-    On H2O the rows come through pandas (H2O's own export refuses paths with hidden folders, and a remote
-    cluster would write on its own machine), so the file is written as on the sklearn engine.
+    On H2O, when H2O runs on this machine (started by this process), H2O writes the file itself, under a
+    temporary name beside the target that is not hidden (H2O refuses hidden paths); the file reads back equal,
+    with every text value quoted and numbers as Java writes them. Otherwise (a cluster joined by url, a path with
+    a hidden folder, an unusual separator, time columns: see ``h2o_csv``) the rows come through pandas and the
+    file is written as on the sklearn engine.
 
     On the sklearn engine the rows go through Arrow's CSV writer (pandas' for columns Arrow should not write,
     such as dates); batches (ReadCSV's ``batch_rows``) are written one after the other as they come.
@@ -80,8 +83,10 @@ class WriteCSV(Node):
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> None:
         from emberflow.engine.api import to_pandas
+        from emberflow.nodes.h2o_csv import export_h2o_csv
 
-        self.run_sklearn(ctx, {"data": to_pandas(inputs["data"])}, params)
+        if not export_h2o_csv(inputs["data"], prepare_target(params), params):
+            self.run_sklearn(ctx, {"data": to_pandas(inputs["data"])}, params)
 
 
 def prepare_target(params: dict[str, Any]) -> Path:
@@ -94,9 +99,10 @@ def prepare_target(params: dict[str, Any]) -> Path:
     return target
 
 
-def write_atomic(target: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename the finished file over ``target``; remove it on failure."""
-    tmp = target.with_name(f".{target.name}.{os.urandom(16).hex()}.tmp")
+def write_atomic(target: Path, write, hidden: bool = True) -> None:
+    """Call ``write(tmp_path)`` then rename the finished file over ``target``; remove it on failure. The temporary
+    name is hidden unless ``hidden`` is false (for a writer that refuses hidden files, such as H2O)."""
+    tmp = target.with_name(f"{'.' if hidden else ''}{target.name}.{os.urandom(16).hex()}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb") as handle:
