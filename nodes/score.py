@@ -265,23 +265,28 @@ def add_predictions(frame, proba, classes: list[Any], params: dict[str, Any], th
 
 
 def classification_metrics(y_true, proba, classes: list[Any], threshold: float = 0.5) -> dict[str, Any]:
-    """Accuracy, ROC AUC (one-vs-rest beyond two classes), log loss and the confusion matrix."""
+    """Accuracy, ROC AUC (one-vs-rest beyond two classes), log loss and the confusion matrix, computed in NumPy
+    as scikit-learn computes them (``metrics``: a run on H2O need not import scikit-learn)."""
     import numpy as np
-    from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, roc_auc_score
+    from emberflow.nodes.metrics import accuracy, check_targets, confusion, log_loss, roc_auc, roc_auc_ovr
 
     labels = np.asarray(classes)
+    y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
     predicted = predicted_labels(proba, classes, threshold)
-    metrics: dict[str, Any] = {"rows": int(len(y_true)), "accuracy": float(accuracy_score(y_true, predicted))}
-    present = set(np.unique(y_true).tolist())
-    if len(present) > 1 and present <= set(labels.tolist()):
-        if len(classes) == 2:
-            metrics["roc_auc"] = float(roc_auc_score(y_true == labels[1], proba[:, 1]))
-        else:
-            metrics["roc_auc"] = float(roc_auc_score(y_true, proba, multi_class="ovr", labels=labels))
-        metrics["log_loss"] = float(log_loss(y_true, proba, labels=labels))
+    metrics: dict[str, Any] = {"rows": int(len(y_true))}
+    if len(y_true):
+        check_targets(y_true, proba, labels)
+        metrics["accuracy"] = accuracy(y_true, predicted)
+        present = set(np.unique(y_true).tolist())
+        if len(present) > 1 and present <= set(labels.tolist()):
+            if len(classes) == 2:
+                metrics["roc_auc"] = roc_auc(y_true == labels[1], proba[:, 1])
+            else:
+                metrics["roc_auc"] = roc_auc_ovr(y_true, proba, labels)
+            metrics["log_loss"] = log_loss(y_true, proba, labels)
     metrics["confusion_matrix"] = {
         "labels": [c.item() if hasattr(c, "item") else c for c in labels],
-        "matrix": confusion_matrix(y_true, predicted, labels=labels).tolist(),
+        "matrix": confusion(y_true, predicted, labels),
     }
     return metrics
 
