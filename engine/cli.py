@@ -208,6 +208,11 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
             print(f"{ref}: FAILED: {'; '.join(problems)}")
         else:
             print(f"{ref}: ok ({len(store.manifest(ref).get('files') or {})} files)")
+    for name in sorted({ref.name for ref in refs}):
+        problems = store.alias_problems(name)
+        if problems:
+            failed += 1
+            print(f"{name} aliases: FAILED: {'; '.join(problems)}")
     if not refs:
         print(f"no models in the store at {store.root}")
     return 1 if failed else 0

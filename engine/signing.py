@@ -7,7 +7,9 @@ the process that saves or loads, never from the artifact, so a manifest cannot d
 
 What it adds to the checksums: without a key, a changed, missing or added file is caught, but someone who can
 write to the store could edit the manifest itself (its file hashes included, to match new files, or the
-format, classes and features it declares). With a key, any edit of the manifest is refused too.
+format, classes and features it declares). With a key, any edit of the manifest is refused too. A model's
+``aliases.json`` is signed the same way (with the model's name inside), so that an alias cannot be pointed at
+another version behind the key holders' backs.
 """
 
 from __future__ import annotations
@@ -49,16 +51,17 @@ def signed(manifest: dict[str, Any], key: bytes | None = None) -> dict[str, Any]
     return fresh
 
 
-def signature_problems(manifest: dict[str, Any], key: bytes | None = None) -> list[str]:
-    """Why ``manifest``'s signature is not acceptable under the loader's key (nothing when no key is set)."""
+def signature_problems(manifest: dict[str, Any], key: bytes | None = None, what: str = "manifest.json") -> list[str]:
+    """Why ``manifest``'s signature is not acceptable under the loader's key (nothing when no key is set);
+    ``what`` names the signed file in the messages."""
     key = key if key is not None else signing_key()
     if not key:
         return []
     value = manifest.get(FIELD)
     if not value:
-        return [f"manifest.json is not signed, but {KEY_ENV} is set (saved without the key, or its signature "
+        return [f"{what} is not signed, but {KEY_ENV} is set (saved without the key, or its signature "
                 "was removed)"]
     if not isinstance(value, str) or not hmac.compare_digest(value, signature(manifest, key)):
-        return ["manifest.json's signature does not match: the manifest was changed after it was saved, or "
+        return [f"{what}'s signature does not match: it was changed after it was saved, or "
                 f"signed with another key than {KEY_ENV}"]
     return []

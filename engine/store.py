@@ -4,7 +4,7 @@ Layout::
 
     <root>/<name>/<version>/manifest.json   the manifest (see manifest.py)
     <root>/<name>/<version>/...             the artifact files
-    <root>/<name>/aliases.json             alias -> version
+    <root>/<name>/aliases.json             alias -> version (signed like a manifest under a key)
     <root>/runs/<run_id>.json              run records
 
 A version is written into a hidden temporary folder beside the versions, checksummed, and renamed into place
@@ -95,11 +95,35 @@ class ModelStore:
         )
 
     def aliases(self, name: str) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self._alias_file(name).get("aliases", {}).items()}
+
+    def alias_problems(self, name: str) -> list[str]:
+        """Why ``name``'s aliases cannot be trusted under the signing key (nothing when no key is set, or when
+        the model has no aliases)."""
+        held = self._alias_file(name)
+        if not held:
+            return []
+        if held.get("name") not in (None, name):
+            return [f"{ALIASES} belongs to model '{held.get('name')}', not '{name}'"]
+        return signature_problems(held, what=ALIASES)
+
+    def _alias_file(self, name: str) -> dict[str, Any]:
+        """``aliases.json`` as written: ``{"name", "aliases", "signature"}`` (a plain alias -> version map in
+        stores written before aliases were signed); ``{}`` when there is none."""
         path = self.root / name / ALIASES
         if not path.is_file():
             return {}
-        with open(path, encoding="utf-8") as handle:
-            return {str(k): int(v) for k, v in json.load(handle).items()}
+        try:
+            with open(path, encoding="utf-8") as handle:
+                held = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"model '{name}': {ALIASES} is not readable JSON ({exc})") from None
+        if not isinstance(held, dict):
+            raise IntegrityError(f"model '{name}': {ALIASES} does not hold aliases")
+        return held if isinstance(held.get("aliases"), dict) else {"aliases": held}
+
+    def _write_aliases(self, name: str, aliases: dict[str, int]) -> None:
+        write_json_atomic(self.root / name / ALIASES, signed({"name": name, "aliases": dict(sorted(aliases.items()))}))
 
     def resolve(self, ref: str) -> VersionRef:
         """``name``, ``name@latest``, ``name@3`` or ``name@alias`` to a stored version."""
@@ -118,6 +142,10 @@ class ModelStore:
                     f"model '{name}' has no version {version}; versions: {', '.join(map(str, versions))}")
         else:
             aliases = self.aliases(name)
+            problems = self.alias_problems(name) if which in aliases else []
+            if problems:
+                raise IntegrityError(f"model '{name}': {problems[0]}; refusing to resolve alias '{which}' (set "
+                                     f"it again with the key: emberflow models alias {name} VERSION {which})")
             if which not in aliases:
                 listed = ", ".join(f"{a}={v}" for a, v in sorted(aliases.items())) or "none"
                 raise ModelNotFound(
@@ -203,7 +231,7 @@ class ModelStore:
         with self._lock(name):
             aliases = self.aliases(name)
             aliases[alias] = version
-            write_json_atomic(self.root / name / ALIASES, aliases)
+            self._write_aliases(name, aliases)
 
     def _next_version(self, name: str) -> int:
         """One more than any version the model ever had: a deleted number is never given out again."""
@@ -253,7 +281,7 @@ class ModelStore:
                     f"version first (emberflow models alias {ref.name} VERSION ALIAS) or pass --force")
             if pointing:
                 kept = {a: v for a, v in self.aliases(ref.name).items() if a not in pointing}
-                write_json_atomic(self.root / ref.name / ALIASES, kept)
+                self._write_aliases(ref.name, kept)
             highest = max([self._next_version(ref.name) - 1, ref.version])
             _write_text_atomic(self.root / ref.name / LAST_VERSION, f"{highest}\n")
             doomed = ref.path.with_name(f"{TEMP_PREFIX}deleted-{ref.version}-{uuid.uuid4().hex}")

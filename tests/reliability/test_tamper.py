@@ -210,3 +210,41 @@ def test_trust_is_never_read_from_the_artifact(tmp_path: Path):
         assert not marker.exists(), claimed
         (tmp_path / "model.pkl.manifest.json").unlink()
     assert get_format("pickle").runs_code_on_load
+
+
+def test_with_a_key_an_alias_pointed_elsewhere_by_hand_is_refused(tmp_path: Path, cli,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, "k1")
+    store = ModelStore(tmp_path / "store")
+    for _ in range(2):
+        save_to_store(store, lr_model(), "m", "joblib", {})
+    store.set_alias("m", 2, "production")
+    assert store.resolve("m@production").version == 2 and store.alias_problems("m") == []
+    path = store.root / "m" / "aliases.json"
+    held = json.loads(path.read_text())
+    held["aliases"]["production"] = 1  # a rollback to an older, properly signed version
+    path.write_text(json.dumps(held))
+    with pytest.raises(IntegrityError, match=r"model 'm': aliases.json's signature does not match: .*; refusing "
+                                             r"to resolve alias 'production' \(set it again with the key"):
+        store.resolve("m@production")
+    assert store.resolve("m@2").version == 2  # versions by number are unaffected
+    result = cli("models", "verify", "--store", store.root)
+    assert result.code == 1 and "m aliases: FAILED: aliases.json's signature does not match" in result.out
+    store.set_alias("m", 1, "production")  # set again by someone holding the key
+    assert store.resolve("m@production").version == 1
+    assert cli("models", "verify", "--store", store.root).code == 0
+
+
+def test_with_a_key_unsigned_or_borrowed_aliases_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    store = ModelStore(tmp_path / "store")
+    for name in ("m", "other"):
+        save_to_store(store, lr_model(), name, "joblib", {})
+    (store.root / "m" / "aliases.json").write_text(json.dumps({"production": 1}))  # an older store's plain map
+    assert store.resolve("m@production").version == 1  # read as before without a key
+    monkeypatch.setenv(KEY_ENV, "k1")
+    with pytest.raises(IntegrityError, match=r"aliases.json is not signed, but EMBERFLOW_SIGNING_KEY is set"):
+        store.resolve("m@production")
+    store.set_alias("other", 1, "production")
+    (store.root / "m" / "aliases.json").write_bytes((store.root / "other" / "aliases.json").read_bytes())
+    with pytest.raises(IntegrityError, match=r"aliases.json belongs to model 'other', not 'm'"):
+        store.resolve("m@production")
