@@ -14,9 +14,9 @@ H2O's export is used only where it writes the same data:
 - no column name holds a quote or a line break (H2O does not escape them in the header);
 - every column is a number, categorical or text column (time and uuid columns are left to the pandas path).
 
-Everything else, and an export that H2O refuses, goes through pandas as before. H2O writes under a temporary
-name beside the target that is not hidden, which is then renamed over the target: readers never see half a
-file.
+Everything else, and an export that H2O refuses, goes through pandas, as on the sklearn engine. H2O writes
+under a temporary name beside the target that is not hidden, which is then renamed over the target: readers
+never see half a file.
 """
 
 from __future__ import annotations
