@@ -48,6 +48,8 @@ def explain(exc: BaseException) -> EmberflowError:
             f"malformed CSV row{f' {record!r}' if record else ''} (ReadCSV's mode is FAILFAST; Spark reads "
             "lazily, so it shows in the first step that uses the data); fix the row, or set mode: DROPMALFORMED "
             "to skip such rows or PERMISSIVE to keep them")
+    if "[USER_RAISED_EXCEPTION]" in text:  # a check a node put into the job (functions.raise_error)
+        return DataError(root)
     if "[PATH_NOT_FOUND]" in text:
         return DataError(f"{root}; check the path (or pass --var with the right one)")
     if "[UNRESOLVED_COLUMN" in text:

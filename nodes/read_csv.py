@@ -381,7 +381,7 @@ def read_spark(spark, location: str, params: dict[str, Any]):
         if names:
             _check_count(frame.columns, names, location)
             frame = frame.toDF(*names)
-        return frame
+        return refuse_undecodable_text(frame, location, params)
     base = spark_reader(spark, params).option("mode", "PERMISSIVE").csv(location)  # reads the first line
     columns = names or base.columns
     _check_count(base.columns, columns, location)
@@ -398,7 +398,30 @@ def read_spark(spark, location: str, params: dict[str, Any]):
     schema = types.StructType([
         types.StructField(name, spark_types[dtypes[name]] if name in dtypes else field.dataType)
         for name, field in zip(columns, base.schema.fields, strict=True)])
-    return spark_reader(spark, params).schema(schema).csv(location)
+    return refuse_undecodable_text(spark_reader(spark, params).schema(schema).csv(location), location, params)
+
+
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def refuse_undecodable_text(frame, location: str, params: dict[str, Any]):
+    """``frame`` whose text columns raise, when a row is read, if they hold U+FFFD: Spark decodes bytes that are
+    not valid in the file's encoding as that character, silently, where the sklearn engine refuses the file.
+    The check runs inside the jobs that read the rows anyway (Spark reads lazily), so it costs no extra pass."""
+    from pyspark.sql import functions, types
+
+    text = {f.name for f in frame.schema.fields if isinstance(f.dataType, types.StringType)}
+    if not text:
+        return frame
+
+    def checked(name: str):
+        column = frame[name]
+        message = (f"ReadCSV: {location} is not valid {params['encoding']} text (in column {name!r}, read as "
+                   "U+FFFD); set encoding: to the file's encoding, such as latin-1")
+        refused = functions.raise_error(functions.lit(message))
+        return functions.when(column.contains(REPLACEMENT_CHARACTER), refused).otherwise(column).alias(name)
+
+    return frame.select(*[checked(name) if name in text else frame[name] for name in frame.columns])
 
 
 def _check_count(have: list[str], names: list[str], location: str) -> None:

@@ -111,6 +111,20 @@ def test_encoding_quote_and_escape(node, tmp_path: Path):
     assert rows(node(ReadCSV, path=str(backslash), escape="\\")) == [('say "hi"', 1)]
 
 
+def test_bytes_that_are_not_utf8_are_refused_not_replaced(node, tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_bytes("name,v\nplain,1\ncafé,2\n".encode("latin-1"))
+    frame = node(ReadCSV, path=str(path))
+    with pytest.raises(DataError, match=r"ReadCSV: .*d.csv is not valid utf-8 text \(in column 'name', read as "
+                                        r"U\+FFFD\); set encoding: to the file's encoding, such as latin-1"):
+        rows(frame)
+    assert rows(node(ReadCSV, path=str(path), encoding="latin-1")) == [("plain", 1), ("café", 2)]
+    typed = node(ReadCSV, path=str(path), dtypes={"v": "int"})
+    with pytest.raises(DataError, match=r"not valid utf-8 text \(in column 'name'"):
+        rows(typed)
+    assert types(frame) == {"name": "string", "v": "int"}
+
+
 @pytest.mark.parametrize("content, params, message", [
     (None, {}, "no such file"),
     (b"", {}, "is empty"),
