@@ -382,7 +382,9 @@ def spark_metrics(scored, label: str, classes: list[Any], params: dict[str, Any]
     from pyspark.sql import functions as F
 
     y = spark_column(label)
-    labelled = scored.where(y.isNotNull()).persist()
+    labelled = scored.where(y.isNotNull())
+    if not scored.is_cached:  # the metrics' three jobs read the rows from memory (Score caches them for the run)
+        labelled = labelled.persist()
     try:
         counts = {(r[0], r[1]): r[2] for r in labelled.groupBy(y, spark_column(params["prediction_col"]))
                   .count().collect()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +124,7 @@ class TrainLR(Node):
         if params["features"] is None:  # the row weights are not a feature
             features = [f for f in features if f != params["weight_col"]]
         check_spark_columns(frame, features, params["weight_col"])
-        with spark_errors():
+        with spark_errors(), cached_while_training(frame) as frame:
             counts = spark_label_counts(frame, params["label"])
             classes = sorted(counts)
             if params["family"] == "binomial" and len(classes) > 2:
@@ -259,6 +260,20 @@ def check_spark_columns(frame, features: list[str], weight_col: str | None) -> N
     if weight_col is not None and not isinstance(types.get(weight_col), NumericType):
         what = "is not in the data" if weight_col not in types else f"is {types[weight_col].simpleString()}"
         raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
+
+
+@contextlib.contextmanager
+def cached_while_training(frame):
+    """The training rows cached while the step reads them three times (counting the labels, fitting, the
+    training accuracy), so that the data is read and parsed once, not once per pass; released after."""
+    if frame.is_cached:
+        yield frame
+        return
+    frame = frame.persist()
+    try:
+        yield frame
+    finally:
+        frame.unpersist()
 
 
 def spark_label_counts(frame, label: str) -> dict[Any, int]:

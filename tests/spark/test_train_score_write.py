@@ -62,6 +62,16 @@ def test_sparks_parameters_reach_the_pipeline(node, diabetes):
     assert {"regParam", "standardization", "family"} <= set(model.params) and "solver" not in model.params
 
 
+def test_training_caches_its_rows_only_while_it_runs(node, diabetes, spark):
+    persisted = set(spark.sparkContext._jsc.getPersistentRDDs().keySet())
+    node(TrainLR, {"data": diabetes}, label="class")
+    assert not diabetes.is_cached and set(spark.sparkContext._jsc.getPersistentRDDs().keySet()) == persisted
+    cached = diabetes.persist()  # rows the caller cached stay cached
+    node(TrainLR, {"data": cached}, label="class")
+    assert cached.is_cached
+    cached.unpersist()
+
+
 def test_scikit_learn_names_that_map(node, diabetes):
     model = node(TrainLR, {"data": diabetes}, label="class", max_iter=30, l1_ratio=0.25, regParam=0.01,
                  fit_intercept=True, threshold=0.3)
