@@ -191,7 +191,9 @@ def read_verified_files(files: list[tuple[Path, dict[str, Any], str]]) -> mmap.m
         offset += size
     workers = min(len(pieces), os.cpu_count() or 1)
     try:
-        if workers <= 1:
+        if len(pieces) == 1 and (os.cpu_count() or 1) > 1:
+            _read_checked(*pieces[0], overlap=True)
+        elif workers <= 1:
             for piece in pieces:
                 _read_checked(*piece)
         else:
@@ -206,18 +208,33 @@ def read_verified_files(files: list[tuple[Path, dict[str, Any], str]]) -> mmap.m
     return data
 
 
-def _read_checked(path: Path, meta: dict[str, Any], what: str, into: memoryview) -> None:
-    """Read ``path`` into all of ``into`` (its expected size), hashing as it goes; refuse any difference."""
+def _read_checked(path: Path, meta: dict[str, Any], what: str, into: memoryview, overlap: bool = False) -> None:
+    """Read ``path`` into all of ``into`` (its expected size), hashing as it goes; refuse any difference. With
+    ``overlap``, each piece is hashed in a second thread while the next one is read."""
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size != len(into):
             raise IntegrityError(f"{what}: size {size} differs from the manifest's {meta.get('size')}")
         digest = hashlib.sha256()
-        for start in range(0, size, CHUNK):
-            chunk = into[start:start + CHUNK]
-            if not _fill(handle, chunk):
-                raise IntegrityError(f"{what}: the file shrank while being read")
-            digest.update(chunk)
+        with contextlib.ExitStack() as stack:
+            pool = None
+            if overlap and size > OVERLAP_CHUNK:
+                from concurrent.futures import ThreadPoolExecutor
+
+                pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="emberflow-hash"))
+            hashing = None
+            for start in range(0, size, OVERLAP_CHUNK if pool else CHUNK):
+                chunk = into[start:start + (OVERLAP_CHUNK if pool else CHUNK)]
+                if not _fill(handle, chunk):
+                    raise IntegrityError(f"{what}: the file shrank while being read")
+                if pool is None:
+                    digest.update(chunk)
+                    continue
+                if hashing is not None:
+                    hashing.result()
+                hashing = pool.submit(digest.update, chunk)
+            if hashing is not None:
+                hashing.result()
         if handle.read(1):
             raise IntegrityError(f"{what}: the file grew while being read")
     if digest.hexdigest() != meta.get("sha256"):
