@@ -222,9 +222,9 @@ def _read_checked(path: Path, meta: dict[str, Any], what: str, into: memoryview,
                 from concurrent.futures import ThreadPoolExecutor
 
                 pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="emberflow-hash"))
-            hashing = None
-            for start in range(0, size, OVERLAP_CHUNK if pool else CHUNK):
-                chunk = into[start:start + (OVERLAP_CHUNK if pool else CHUNK)]
+            hashing, step = None, OVERLAP_CHUNK if pool else CHUNK
+            for start in range(0, size, step):
+                chunk = into[start:start + step]
                 if not _fill(handle, chunk):
                     raise IntegrityError(f"{what}: the file shrank while being read")
                 if pool is None:

@@ -166,6 +166,8 @@ class PickleBuffersFormat(ModelFormat):
         import pickle
 
         checked = options["checked"]
+        if not len(checked["artifact"]):
+            raise IntegrityError(f"the manifest lists no {self.artifact}, the pickle stream; refusing to load it")
         layout = _layout(manifest)
         buffers = in_place_buffers(checked["buffers"], layout.get("lengths") or [], layout.get("align", ALIGN))
         return pickle.loads(checked["artifact"], buffers=buffers)

@@ -135,6 +135,18 @@ def test_a_pickle_buffers_manifest_whose_lengths_disagree_with_its_pieces_is_ref
         load_from_store(store, "big", Sessions())
 
 
+def test_a_pickle_buffers_manifest_without_its_stream_is_refused(tmp_path, large: Model):
+    import json
+
+    store = ModelStore(tmp_path)
+    ref, manifest = save_to_store(store, large, "big", "pickle-buffers", {})
+    manifest["files"].pop("model.pkl")
+    (ref.path / "model.pkl").unlink()
+    (ref.path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IntegrityError, match=r"the manifest lists no model.pkl, the pickle stream"):
+        load_from_store(store, "big", Sessions())
+
+
 def test_pickle_format_keeps_a_large_model_in_one_plain_pickle_file(tmp_path, large: Model):
     import pickle
 
