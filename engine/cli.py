@@ -41,9 +41,14 @@ def _store(args: argparse.Namespace):
     return ModelStore(default_store_root(getattr(args, "store", None)))
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON (``json`` is imported here: most commands never need it)."""
     import json
 
+    print(json.dumps(data, indent=2, default=str))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from .runner import Reporter, run_workflow
     from .workflow import load_workflow
 
@@ -59,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_workflow(workflow, _store(args), settings=settings, reporter=reporter)
     record = {k: v for k, v in result.record.items() if k != "text"}
     if args.json:
-        print(json.dumps(record, indent=2, default=str))
+        _print_json(record)
     elif not args.quiet:
         _print_summary(record)
     if result.error is not None:
@@ -87,23 +92,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    import json
-
     from .schema import workflow_schema
 
-    print(json.dumps(workflow_schema(), indent=2))
+    _print_json(workflow_schema())
     return 0
 
 
 def cmd_nodes_list(args: argparse.Namespace) -> int:
-    import json
-
     from .registry import default_registry
     from .render import table
 
     nodes = default_registry().all()
     if args.json:
-        print(json.dumps([cls.definition() for cls in nodes.values()], indent=2))
+        _print_json([cls.definition() for cls in nodes.values()])
         return 0
     rows = [[name, cls.kind, ", ".join(cls.engines()), cls.description()] for name, cls in nodes.items()]
     table(["node", "type", "engines", "description"], rows)
@@ -122,7 +123,7 @@ def cmd_nodes_show(args: argparse.Namespace) -> int:
     node = registry.get(args.node)
     definition = node.definition()
     if args.json:
-        print(json.dumps(definition, indent=2, default=str))
+        _print_json(definition)
         return 0
     print(f"{definition['name']} ({definition['type']}; engines: {', '.join(definition['engines'])})")
     print((node.__doc__ or "").strip() + "\n")
@@ -136,14 +137,12 @@ def cmd_nodes_show(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    import json
-
     from .inventory import list_models
     from .render import table
 
     models = list_models(_store(args))
     if args.json:
-        print(json.dumps(models, indent=2, default=str))
+        _print_json(models)
         return 0
     if not models:
         print(f"no models in the store at {_store(args).root}")
@@ -170,7 +169,7 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     ref = store.resolve(args.ref)
     manifest = store.manifest(ref)
     if args.json:
-        print(json.dumps({"path": str(ref.path), "manifest": manifest}, indent=2, default=str))
+        _print_json({"path": str(ref.path), "manifest": manifest})
         return 0
     print(f"{ref} at {ref.path}")
     here = sorted(a for a, v in store.aliases(ref.name).items() if v == ref.version)
@@ -235,16 +234,13 @@ def cmd_models_alias(args: argparse.Namespace) -> int:
 
 
 def cmd_models_files(args: argparse.Namespace) -> int:
-    import json
-
     from .render import table
 
     store = _store(args)
     ref = store.resolve(args.ref)
     files = store.manifest(ref).get("files") or {}
     if args.json:
-        print(json.dumps({"model": ref.name, "version": ref.version, "path": str(ref.path), "files": files},
-                         indent=2))
+        _print_json({"model": ref.name, "version": ref.version, "path": str(ref.path), "files": files})
         return 0
     table(["file", "bytes", "sha256"], [[rel, f"{meta.get('size', 0):,}", meta.get("sha256")]
                                         for rel, meta in sorted(files.items())])
@@ -301,15 +297,13 @@ def cmd_models_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_list(args: argparse.Namespace) -> int:
-    import json
-
     from .inventory import list_runs
     from .render import table
 
     store = _store(args)
     runs = list_runs(store, args.limit)
     if args.json:
-        print(json.dumps(runs, indent=2, default=str))
+        _print_json(runs)
         return 0
     if not runs:
         print(f"no runs recorded in the store at {store.root}")
@@ -322,13 +316,11 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_show(args: argparse.Namespace) -> int:
-    import json
-
     from .render import table
 
     record = _store(args).read_run(args.run_id)
     if args.json:
-        print(json.dumps(record, indent=2, default=str))
+        _print_json(record)
         return 0
     wf = record.get("workflow") or {}
     print(f"run {record.get('run_id')}: {record.get('status')}, started {record.get('started')}, "
