@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -35,6 +35,13 @@ class Sessions:
 
     def started(self) -> list[str]:
         return list(self._open)
+
+    def produced(self, values: Iterable[Any]) -> None:
+        """Tell every started engine what a step returned (see ``EngineSession.produced``)."""
+        values = list(values)
+        for session, _handle in self._open.values():
+            for value in values:
+                session.produced(value)
 
     def on_stop(self, release: Callable[[], Any]) -> None:
         """Call ``release`` when the run ends, before its sessions stop: for what a step keeps for the steps

@@ -107,6 +107,7 @@ def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: l
         clock = time.perf_counter()
         try:
             outputs[step.id] = _run_step(step, state, outputs)
+            state.sessions.produced(outputs[step.id].values())
         except Exception as exc:  # any failure ends the run; it is recorded, not re-raised
             info.update(status="failed", seconds=round(time.perf_counter() - clock, 4),
                         error=f"{type(exc).__name__}: {exc}")

@@ -37,6 +37,10 @@ class EngineSession:
     def stop(self) -> None:
         raise NotImplementedError
 
+    def produced(self, value: Any) -> None:
+        """A step of the run returned ``value`` (a frame, a model ...). An engine whose objects would outlive
+        the run on a shared cluster notes them here to free them when the run stops; by default nothing."""
+
 
 def engine_class(name: str) -> type[EngineSession]:
     module_name, library, extra = ENGINE_MODULES[name]

@@ -85,10 +85,21 @@ class LocalH2O:
 
 
 class JoinedCluster:
-    """A connection emberflow opened to a cluster it did not start: closed at the end, the cluster left up."""
+    """A connection emberflow opened to a cluster it did not start: closed at the end, the cluster left up, the
+    frames and models the runs made there removed."""
 
     def __init__(self, connection: Any):
+        import h2o
+
         self.connection = connection
+        self.preexisting = frozenset(h2o.ls()["key"])  # never removed, whatever a (plugin) step returns
+
+    def remove(self, keys: list[str]) -> None:
+        import h2o
+
+        for key in dict.fromkeys(keys):
+            with contextlib.suppress(Exception):  # already removed, or the cluster is gone: nothing to free
+                h2o.remove(key)
 
     def shutdown(self) -> None:
         with contextlib.suppress(Exception):
@@ -110,6 +121,7 @@ class Engine(EngineSession):
     def __init__(self, settings: dict[str, Any]):
         super().__init__(settings)
         self._owner: LocalH2O | JoinedCluster | None = None  # what this engine uses of what emberflow opened
+        self._made: list[str] = []  # keys of the frames and models the run's steps made on a joined cluster
 
     def start(self) -> Any:
         import h2o
@@ -140,10 +152,21 @@ class Engine(EngineSession):
         """The H2O instance emberflow launched that this engine uses; None for a cluster it only joined."""
         return self._owner if isinstance(self._owner, LocalH2O) else None
 
+    def produced(self, value: Any) -> None:
+        """On a cluster emberflow joined (``url``), note the H2O frame or model a step returned: ``stop`` removes
+        it, so that runs do not fill a shared cluster's memory. A launched H2O ends with the run anyway."""
+        if isinstance(self._owner, JoinedCluster):
+            key = h2o_key(value)
+            if key is not None and key not in self._owner.preexisting:
+                self._made.append(key)
+
     def stop(self) -> None:
         owner, self._owner = self._owner, None
         if owner is None:
             return  # a connection emberflow did not open stays as it is
+        if isinstance(owner, JoinedCluster):
+            owner.remove(self._made)
+            self._made = []
         with _Opened.lock:
             if _Opened.owner is not owner:
                 return
@@ -152,6 +175,17 @@ class Engine(EngineSession):
                 return
             _Opened.owner = None
         owner.shutdown()
+
+
+def h2o_key(value: Any) -> str | None:
+    """The key of an H2O frame, or of the H2O model inside an emberflow Model (or bare); None for anything else."""
+    import h2o
+    from h2o.model import ModelBase
+
+    if isinstance(value, h2o.H2OFrame):
+        return value.frame_id
+    model = getattr(value, "obj", value)
+    return model.model_id if isinstance(model, ModelBase) else None
 
 
 def same_url(a: str, b: str) -> bool:
