@@ -124,26 +124,27 @@ def test_a_changed_piece_of_a_pickle_buffers_model_is_refused_before_unpickling(
     assert loads == []
 
 
-def test_a_pickle_buffers_manifest_whose_lengths_disagree_with_its_pieces_is_refused(tmp_path, large: Model):
-    import json
-
-    store = ModelStore(tmp_path)
-    ref, manifest = save_to_store(store, large, "big", "pickle-buffers", {})
+def _lengths_off_by_64(folder: Path, manifest: dict) -> None:
     manifest["out_of_band"]["lengths"][0] += 64
-    (ref.path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IntegrityError, match=r"out-of-band lengths add up to \d+ bytes, its pieces hold \d+"):
-        load_from_store(store, "big", Sessions())
 
 
-def test_a_pickle_buffers_manifest_without_its_stream_is_refused(tmp_path, large: Model):
+def _stream_gone(folder: Path, manifest: dict) -> None:
+    manifest["files"].pop("model.pkl")
+    (folder / "model.pkl").unlink()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_lengths_off_by_64, r"out-of-band lengths add up to \d+ bytes, its pieces hold \d+"),
+    (_stream_gone, r"the manifest lists no model.pkl, the pickle stream"),
+])
+def test_a_pickle_buffers_manifest_that_disagrees_with_its_files_is_refused(tmp_path, large: Model, edit, message):
     import json
 
     store = ModelStore(tmp_path)
     ref, manifest = save_to_store(store, large, "big", "pickle-buffers", {})
-    manifest["files"].pop("model.pkl")
-    (ref.path / "model.pkl").unlink()
+    edit(ref.path, manifest)
     (ref.path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IntegrityError, match=r"the manifest lists no model.pkl, the pickle stream"):
+    with pytest.raises(IntegrityError, match=message):
         load_from_store(store, "big", Sessions())
 
 
