@@ -89,10 +89,8 @@ class JoinedCluster:
     frames and models the runs made there removed."""
 
     def __init__(self, connection: Any):
-        import h2o
-
         self.connection = connection
-        self.preexisting = frozenset(h2o.ls()["key"])  # never removed, whatever a (plugin) step returns
+        self.preexisting = cluster_keys()  # never removed, whatever a (plugin) step returns
 
     def remove(self, keys: list[str]) -> None:
         import h2o
@@ -175,6 +173,18 @@ class Engine(EngineSession):
                 return
             _Opened.owner = None
         owner.shutdown()
+
+
+def cluster_keys() -> frozenset[str]:
+    """The keys of every frame and model on the cluster (``h2o.ls``, without its warning about converting its
+    small answer to pandas in one thread)."""
+    import warnings
+
+    import h2o
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return frozenset(h2o.ls()["key"])
 
 
 def h2o_key(value: Any) -> str | None:
