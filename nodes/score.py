@@ -378,25 +378,21 @@ def kept_for_the_run(ctx: StepContext, scored):
 
 def spark_metrics(scored, label: str, classes: list[Any], params: dict[str, Any]) -> dict[str, Any]:
     """The sklearn engine's metrics, computed by Spark jobs: accuracy and log loss in one aggregation, the
-    confusion matrix by grouping, ROC AUC (one-vs-rest beyond two classes) by Spark's exact evaluator."""
+    confusion matrix by grouping, ROC AUC (one-vs-rest beyond two classes) by Spark's exact evaluator. ``scored``
+    is cached by the caller (``kept_for_the_run``), so these jobs read the rows from memory."""
     from pyspark.sql import functions as F
 
     y = spark_column(label)
     labelled = scored.where(y.isNotNull())
-    if not scored.is_cached:  # the metrics' three jobs read the rows from memory (Score caches them for the run)
-        labelled = labelled.persist()
-    try:
-        counts = {(r[0], r[1]): r[2] for r in labelled.groupBy(y, spark_column(params["prediction_col"]))
-                  .count().collect()}
-        present = {truth for truth, _ in counts}
-        row = labelled.agg(F.count(F.lit(1)), F.avg((y == spark_column(params["prediction_col"])).cast("double")),
-                           F.avg(-F.log(_clipped(true_class_probability(y, classes, params))))).first()
-        metrics: dict[str, Any] = {"rows": int(row[0]), "accuracy": float(row[1] or 0.0)}
-        if len(present) > 1 and present <= set(classes):
-            metrics["roc_auc"] = spark_roc_auc(labelled, y, classes, params)
-            metrics["log_loss"] = float(row[2])
-    finally:
-        labelled.unpersist()
+    counts = {(r[0], r[1]): r[2] for r in labelled.groupBy(y, spark_column(params["prediction_col"]))
+              .count().collect()}
+    present = {truth for truth, _ in counts}
+    row = labelled.agg(F.count(F.lit(1)), F.avg((y == spark_column(params["prediction_col"])).cast("double")),
+                       F.avg(-F.log(_clipped(true_class_probability(y, classes, params))))).first()
+    metrics: dict[str, Any] = {"rows": int(row[0]), "accuracy": float(row[1] or 0.0)}
+    if len(present) > 1 and present <= set(classes):
+        metrics["roc_auc"] = spark_roc_auc(labelled, y, classes, params)
+        metrics["log_loss"] = float(row[2])
     metrics["confusion_matrix"] = {
         "labels": list(classes),
         "matrix": [[counts.get((truth, guess), 0) for guess in classes] for truth in classes],
