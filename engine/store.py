@@ -95,17 +95,12 @@ class ModelStore:
         )
 
     def aliases(self, name: str) -> dict[str, int]:
-        return {str(k): int(v) for k, v in self._alias_file(name).get("aliases", {}).items()}
+        return _alias_map(self._alias_file(name))
 
     def alias_problems(self, name: str) -> list[str]:
         """Why ``name``'s aliases cannot be trusted under the signing key (nothing when no key is set, or when
         the model has no aliases)."""
-        held = self._alias_file(name)
-        if not held:
-            return []
-        if held.get("name") not in (None, name):
-            return [f"{ALIASES} belongs to model '{held.get('name')}', not '{name}'"]
-        return signature_problems(held, what=ALIASES)
+        return _alias_file_problems(name, self._alias_file(name))
 
     def _alias_file(self, name: str) -> dict[str, Any]:
         """``aliases.json`` as written: ``{"name", "aliases", "signature"}`` (a plain alias -> version map in
@@ -141,8 +136,9 @@ class ModelStore:
                 raise ModelNotFound(
                     f"model '{name}' has no version {version}; versions: {', '.join(map(str, versions))}")
         else:
-            aliases = self.aliases(name)
-            problems = self.alias_problems(name) if which in aliases else []
+            held = self._alias_file(name)  # read once: the map and its signature from the same file
+            aliases = _alias_map(held)
+            problems = _alias_file_problems(name, held) if which in aliases else []
             if problems:
                 raise IntegrityError(f"model '{name}': {problems[0]}; refusing to resolve alias '{which}' (set "
                                      f"it again with the key: emberflow models alias {name} VERSION {which})")
@@ -381,6 +377,18 @@ def _mtime_ns(path: Path) -> int:
         return path.stat().st_mtime_ns
     except OSError:  # removed meanwhile
         return 0
+
+
+def _alias_map(held: dict[str, Any]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in held.get("aliases", {}).items()}
+
+
+def _alias_file_problems(name: str, held: dict[str, Any]) -> list[str]:
+    if not held:
+        return []
+    if held.get("name") not in (None, name):
+        return [f"{ALIASES} belongs to model '{held.get('name')}', not '{name}'"]
+    return signature_problems(held, what=ALIASES)
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
