@@ -31,6 +31,7 @@ from .errors import IntegrityError, ModelNotFound, UserError
 from .integrity import file_digests, find_problems
 from .names import check_name
 from .signing import signature_problems, signed
+from .suggest import did_you_mean
 
 MANIFEST = "manifest.json"
 ALIASES = "aliases.json"
@@ -126,8 +127,9 @@ class ModelStore:
         check_name(name)
         versions = self.versions(name)
         if not versions:
-            known = ", ".join(self.names()) or "the store is empty"
-            raise ModelNotFound(f"no model '{name}' in the store at {self.root} (models: {known})")
+            names = self.names()
+            raise ModelNotFound(f"no model '{name}' in the store at {self.root}{did_you_mean(name, names)} "
+                                f"(models: {', '.join(names) or 'the store is empty'})")
         if which in ("", "latest"):
             version = versions[-1]
         elif which.isdigit():
@@ -145,8 +147,8 @@ class ModelStore:
             if which not in aliases:
                 listed = ", ".join(f"{a}={v}" for a, v in sorted(aliases.items())) or "none"
                 raise ModelNotFound(
-                    f"model '{name}' has no alias '{which}'; aliases: {listed}; versions: "
-                    f"{', '.join(map(str, versions))}")
+                    f"model '{name}' has no alias '{which}'{did_you_mean(which, aliases)}; aliases: {listed}; "
+                    f"versions: {', '.join(map(str, versions))}")
             version = aliases[which]
         return VersionRef(name, version, self.root / name / str(version))
 
