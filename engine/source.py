@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +46,28 @@ class Source:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a workflow file as UTF-8 text, with a clear error for a missing, huge or binary file."""
+    """Read a workflow file as UTF-8 text, with a clear error for a missing, huge, binary or non-regular file.
+
+    Only a regular file is read, and at most one byte more than the limit: a device such as ``/dev/zero`` (whose
+    size reads as 0) would never end, and a FIFO would block. The file is opened without blocking and checked
+    again once open, so a path swapped for a FIFO meanwhile is refused too.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_WORKFLOW_BYTES:
-            raise WorkflowError(
-                f"file is {size:,} bytes; a workflow file is expected to be under {MAX_WORKFLOW_BYTES:,} bytes",
-                str(path),
-            )
-        raw = path.read_bytes()
+        _refuse_non_regular(os.stat(path).st_mode, path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with open(fd, "rb") as handle:
+            _refuse_non_regular(os.fstat(fd).st_mode, path)
+            raw = handle.read(MAX_WORKFLOW_BYTES + 1)
     except FileNotFoundError:
         raise WorkflowError("no such file; check the path to the workflow file", str(path)) from None
-    except IsADirectoryError:
-        raise WorkflowError("is a folder; expected a workflow YAML file", str(path)) from None
     except PermissionError:
         raise WorkflowError("cannot be read (permission denied)", str(path)) from None
+    except OSError as exc:
+        raise WorkflowError(f"cannot be read ({exc.strerror or exc})", str(path)) from None
+    if len(raw) > MAX_WORKFLOW_BYTES:
+        raise WorkflowError(f"file is over {MAX_WORKFLOW_BYTES:,} bytes; a workflow file is expected to be "
+                            "smaller", str(path))
     if b"\x00" in raw:
         raise WorkflowError("is a binary file; expected a UTF-8 YAML workflow", str(path))
     try:
@@ -68,6 +76,16 @@ def read_text(path: str | Path) -> str:
         raise WorkflowError(
             f"is not valid UTF-8 (byte {exc.start}); save the workflow file as UTF-8", str(path)
         ) from None
+
+
+def _refuse_non_regular(mode: int, path: Path) -> None:
+    if stat.S_ISDIR(mode):
+        raise WorkflowError("is a folder; expected a workflow YAML file", str(path))
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
+                stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "a special file")
+        raise WorkflowError(f"is {kind}, not a regular file; save the workflow to a file and give its path",
+                            str(path))
 
 
 def load_yaml(text: str, name: str) -> tuple[Any, Source]:
@@ -79,6 +97,7 @@ def load_yaml(text: str, name: str) -> tuple[Any, Source]:
         node = loader.get_single_node()
         if node is not None:
             _check_size(node, name)
+            _check_duplicate_keys(node, name)  # before construction merges ``<<: *anchor`` keys into mappings
         data = loader.construct_document(node) if node is not None else None
     except RecursionError:
         raise WorkflowError("invalid YAML: the document is nested too deeply for a workflow", name) from None
@@ -142,18 +161,39 @@ def _check_size(root: yaml.Node, name: str) -> None:
                             "are expanded; a workflow is expected to be small", name)
 
 
+def _check_duplicate_keys(root: yaml.Node, name: str) -> None:
+    """Refuse a mapping that gives a key twice. Run on the document as written: keys that a merge (``<<: *p``)
+    brings in are not the mapping's own, and a key written beside the merge overrides them, as YAML intends."""
+    seen_nodes: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen_nodes or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+            continue
+        keys: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key in keys:
+                where = f"{name}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
+                raise WorkflowError(f"duplicate key '{key}'; each key may appear once in a mapping", where)
+            if key is not None:
+                keys.add(key)
+            pending.extend((key_node, value_node))
+
+
 def _record_marks(node: yaml.Node, path: PathKey, source: Source, depth: int = 0) -> None:
+    """Where each value and key is. Merged keys (``<<: *p``) come first in a constructed mapping and its own keys
+    after them, so a key given twice that way is marked where it is written last, the value the mapping keeps."""
     if depth > 50:
         return
     source.values[path] = (node.start_mark.line, node.start_mark.column)
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key in seen and key is not None:
-                where = f"{source.name}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
-                raise WorkflowError(f"duplicate key '{key}'; each key may appear once in a mapping", where)
-            seen[key] = key_node
             source.keys[path + (key,)] = (key_node.start_mark.line, key_node.start_mark.column)
             _record_marks(value_node, path + (key,), source, depth + 1)
     elif isinstance(node, yaml.SequenceNode):

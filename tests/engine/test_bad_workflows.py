@@ -55,3 +55,58 @@ def test_run_refuses_before_anything_runs(path: Path, cli, project: Path):
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert not (project / "store").exists(), "nothing may be written for an invalid workflow"
     assert not (project / "pwned").exists()
+
+
+# ----- paths that are not regular files -----
+
+# Reads the workflow in a process of its own, with its memory capped, so that reading without bound (which
+# /dev/zero invites: its size reads as 0) fails with MemoryError instead of filling the machine.
+BOUNDED_VALIDATE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from emberflow.engine.cli import main
+sys.exit(main(["validate", sys.argv[1]]))
+"""
+
+
+def validate_in_a_capped_process(path: Path) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    # the timeout only ends a read that blocks (a FIFO with no writer), so the suite cannot hang on it
+    proc = subprocess.run([sys.executable, "-c", BOUNDED_VALIDATE, str(path)], capture_output=True, text=True,
+                          timeout=60)
+    return proc.returncode, proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+def test_a_path_that_is_not_a_regular_file_is_refused_without_reading_it(kind: str, tmp_path: Path):
+    import os
+
+    if kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        path = tmp_path / "wf.yaml"
+        os.mkfifo(path)
+    else:
+        path = tmp_path / "wf.yaml"
+        path.mkdir()
+    code, err = validate_in_a_capped_process(path)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    expected = {"device": "is a device, not a regular file", "fifo": "is a FIFO (named pipe), not a regular file",
+                "folder": "is a folder; expected a workflow YAML file"}[kind]
+    assert lines[0] == f"error: {path}: {expected}" + ("" if kind == "folder" else
+                                                          "; save the workflow to a file and give its path")
+
+
+def test_a_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli):
+    from emberflow.engine import source
+
+    path = tmp_path / "big.yaml"
+    path.write_text("name: x\n" + "# padding\n" * 10)
+    monkeypatch.setattr(source, "MAX_WORKFLOW_BYTES", 64)
+    result = cli("validate", path)
+    assert result.code == 2
+    assert result.err == f"error: {path}: file is over 64 bytes; a workflow file is expected to be smaller\n"
