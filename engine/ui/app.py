@@ -58,10 +58,23 @@ def _templates(store: ModelStore):
     from ..render import human_size
 
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["size"] = lambda n: "" if n is None else human_size(int(n))
+    templates.env.filters["size"] = lambda n: human_size(n) if _is_count(n) else ""
     templates.env.filters["num"] = _number
+    templates.env.filters["count"] = _count
     templates.env.globals.update(store_root=str(store.root), version=__version__)
     return templates
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count(value: Any) -> str:
+    """A whole number with thousands separators; nothing for a missing value (a failed or skipped step has no
+    rows), and any other value (a hand-edited record) as its text."""
+    if _is_count(value):
+        return f"{value:,}"
+    return "" if value is None else str(value)  # an undefined template value reads as ""
 
 
 def _number(value: Any, digits: int = 4) -> str:

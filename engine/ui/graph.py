@@ -227,22 +227,32 @@ def _clip(text: str, limit: int = 22) -> str:
 
 
 def run_graph(record: dict) -> str:
-    """A run record's steps, coloured by how each went, and its edges."""
+    """A run record's steps, coloured by how each went, and its edges. A step that failed, was skipped or is
+    still running has no rows (nor seconds): only what the record holds is shown."""
     nodes = []
     for step in record.get("steps") or []:
-        facts = [f"{step.get('node')} on {step.get('engine')}: {step.get('status')}"]
-        if step.get("seconds") is not None:
-            facts.append(f"{step['seconds']:.2f} s")
-        if step.get("rows") is not None:
-            facts.append(f"{step['rows']:,} rows")
-        facts += [f"{k} = {v:.4f}" if isinstance(v, float) else f"{k} = {v}"
-                  for k, v in (step.get("metrics") or {}).items()]
-        if step.get("error"):
-            facts.append(str(step["error"]))
-        nodes.append(GraphNode(step["id"], step["id"], f"{step.get('node')} \u00b7 {step.get('engine')}",
-                               str(step.get("status") or "planned"), f"{step['id']}\n" + "\n".join(facts)))
-    edges = [GraphEdge(e["from"], e["to"], e.get("port") or "") for e in record.get("edges") or []]
+        if not isinstance(step, dict):
+            continue
+        step_id, status = str(step.get("id", "?")), str(step.get("status") or "planned")
+        nodes.append(GraphNode(step_id, step_id, f"{step.get('node')} \u00b7 {step.get('engine')}", status,
+                               f"{step_id}\n" + "\n".join(_step_facts(step))))
+    edges = [GraphEdge(str(e["from"]), str(e["to"]), str(e.get("port") or "")) for e in record.get("edges") or []
+             if isinstance(e, dict) and "from" in e and "to" in e]
     return render_svg(nodes, edges, f"steps of run {record.get('run_id')}")
+
+
+def _step_facts(step: dict) -> list[str]:
+    facts = [f"{step.get('node')} on {step.get('engine')}: {step.get('status')}"]
+    if isinstance(step.get("seconds"), (int, float)):
+        facts.append(f"{step['seconds']:.2f} s")
+    if isinstance(step.get("rows"), int):
+        facts.append(f"{step['rows']:,} rows")
+    metrics = step.get("metrics")
+    facts += [f"{k} = {v:.4f}" if isinstance(v, float) else f"{k} = {v}"
+              for k, v in (metrics.items() if isinstance(metrics, dict) else ())]
+    if step.get("error"):
+        facts.append(str(step["error"]))
+    return facts
 
 
 def workflow_graph(steps: list[tuple[str, str, str]], edges: list[tuple[str, str, str]], name: str) -> str:

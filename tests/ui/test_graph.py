@@ -98,3 +98,16 @@ def test_svg_has_one_element_per_step_coloured_by_status_and_escapes_text():
 def test_an_empty_graph_is_still_a_valid_svg():
     root = ET.fromstring(render_svg([], []))
     assert root.tag == f"{SVG}svg" and root.findall(f"{SVG}g") == []
+
+
+def test_a_run_record_missing_fields_still_draws():
+    """Run records are not signed and may be edited by hand: a step without an id, rows or a number of
+    seconds, or an edge without an end, is drawn from what is there."""
+    record = {"run_id": "r2",
+              "steps": [{"node": "ReadCSV", "status": "ok", "seconds": "n/a", "rows": "many"},
+                        {"id": "train", "status": "running", "metrics": ["not", "a", "mapping"]}, "junk"],
+              "edges": [{"from": "?", "to": "train"}, {"from": "train"}, "junk"]}
+    root = ET.fromstring(run_graph(record))
+    nodes = [g for g in root.findall(f"{SVG}g[@class]") if g.get("class").startswith("node")]
+    assert [(g.get("data-step"), g.get("data-status")) for g in nodes] == [("?", "ok"), ("train", "running")]
+    assert len([g for g in root.findall(f"{SVG}g[@class]") if g.get("class") == "edge"]) == 1

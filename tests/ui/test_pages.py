@@ -14,7 +14,9 @@ from emberflow.engine.ui.app import create_app
 from emberflow.engine.ui.server import allowed_hosts
 from fastapi.testclient import TestClient
 
-from .conftest import TrainedStore
+from .conftest import ROOT, TrainedStore
+
+TRAIN = ROOT / "workflows" / "train.yaml"
 
 
 def text_of(html: str) -> str:
@@ -160,3 +162,41 @@ def test_every_route_only_reads(client: TestClient):
     assert methods <= {"GET", "HEAD"}, methods
     assert client.post("/models").status_code == 405
     assert client.delete("/models/diabetes-lr/versions/1/files/model.joblib").status_code == 405
+
+
+def failed_and_running_runs(root: Path, out: Path) -> list[dict]:
+    """Two run records: the train workflow failing at its first step (reading a missing file, so every later
+    step is skipped), and the same run as it looked while its second step was still running."""
+    from emberflow.engine.runner import Reporter, run_workflow
+    from emberflow.engine.workflow import load_workflow
+
+    workflow = load_workflow(TRAIN, {"data": str(out / "missing.csv"), "out": str(out)})
+    store = ModelStore(root)
+    failed = run_workflow(workflow, store, reporter=Reporter(None)).record
+    assert [s["status"] for s in failed["steps"]] == ["failed"] + ["skipped"] * 5
+    running = {**failed, "run_id": f"{failed['run_id']}-live", "status": "running", "seconds": None}
+    del running["error"]
+    running["steps"] = [{**failed["steps"][0], "status": "ok", "rows": 768, "error": None},
+                        {**failed["steps"][1], "status": "running"}]
+    store.write_run(running)
+    return [failed, running]
+
+
+def test_pages_of_runs_with_failed_skipped_and_running_steps(tmp_path: Path):
+    records = failed_and_running_runs(tmp_path / "models", tmp_path)
+    client = TestClient(create_app(tmp_path / "models", [tmp_path]))
+    listing = client.get("/runs")
+    assert listing.status_code == 200
+    for record in records:
+        assert f'data-run="{record["run_id"]}"' in listing.text
+        for url in (f"/runs/{record['run_id']}", f"/api/runs/{record['run_id']}"):
+            assert client.get(url).status_code == 200, url
+        page = client.get(f"/runs/{record['run_id']}").text
+        drawn = re.findall(r'<g class="node status-(\w+)" data-step="([^"]+)"', page)
+        assert drawn == [(s["status"], s["id"]) for s in record["steps"]]
+        for step in record["steps"]:
+            row = page.split(f'<tr data-step="{step["id"]}">')[1].split("</tr>")[0]
+            assert f">{step['status']}<" in row
+    failed_page = text_of(client.get(f"/runs/{records[0]['run_id']}").text)
+    assert "Failed at step read: ReadCSV: no such file" in failed_page
+    assert "768" in text_of(client.get(f"/runs/{records[1]['run_id']}").text)
