@@ -20,6 +20,7 @@ from ..errors import EmberflowError, IntegrityError, UserError
 from ..store import MANIFEST, ModelStore, VersionRef, check_name
 from . import views
 from .graph import run_graph
+from .hosts import HostGuard
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_WORKFLOWS = ("workflows",)
@@ -46,9 +47,7 @@ def create_app(store_root: str | Path, workflows: list[str | Path] | None = None
     _file_routes(app, store, templates)
     _run_and_workflow_pages(app, store, sources, templates)
     if allowed_hosts:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+        app.add_middleware(HostGuard, allowed_hosts=allowed_hosts)
     return app
 
 

@@ -7,16 +7,9 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
+from .hosts import allowed_hosts, url_of
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def allowed_hosts(host: str) -> list[str] | None:
-    """Host headers a loopback-bound UI accepts (so a web page elsewhere cannot reach it through DNS
-    rebinding); None, meaning any, once the user has chosen to listen on another address."""
-    if host in LOOPBACK or host.startswith("127."):
-        return sorted({"127.0.0.1", "localhost", host})
-    return None
+__all__ = ["allowed_hosts", "make_server", "serve", "url_of"]
 
 
 def make_server(store_root: str | Path, host: str = "127.0.0.1", port: int = 8765,
@@ -50,8 +43,7 @@ def _check_port(host: str, port: int) -> None:
 def serve(store_root: str | Path, host: str = "127.0.0.1", port: int = 8765,
           workflows: list[str] | None = None) -> int:
     server = make_server(store_root, host, port, workflows)
-    shown = f"[{host}]" if ":" in host else host
-    print(f"emberflow UI for the store at {store_root}: http://{shown}:{port}/ (read-only; Ctrl+C stops it)",
+    print(f"emberflow UI for the store at {store_root}: {url_of(host, port)} (read-only; Ctrl+C stops it)",
           file=sys.stderr)
     if allowed_hosts(host) is None:
         print(f"warning: listening on {host}, so other machines can read this store's models", file=sys.stderr)

@@ -58,22 +58,22 @@ def client(trained: TrainedStore):
     return TestClient(create_app(trained.root, [trained.workflows]))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
         return probe.getsockname()[1]
 
 
 @pytest.fixture
 def serve():
-    """Start the UI (the same server ``emberflow ui`` runs) in a thread; returns its base URL."""
-    from emberflow.engine.ui.server import make_server
+    """Start the UI (the same server ``emberflow ui`` runs) in a thread; returns its base URL, as printed."""
+    from emberflow.engine.ui.server import make_server, url_of
 
     servers = []
 
-    def start(store_root: Path, workflows: list[Path]) -> str:
-        port = free_port()
-        server = make_server(store_root, "127.0.0.1", port, [str(w) for w in workflows])
+    def start(store_root: Path, workflows: list[Path], host: str = "127.0.0.1") -> str:
+        port = free_port(host)
+        server = make_server(store_root, host, port, [str(w) for w in workflows])
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))
@@ -81,7 +81,7 @@ def serve():
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline, "the UI server did not start"
             time.sleep(0.05)
-        return f"http://127.0.0.1:{port}"
+        return url_of(host, port).rstrip("/")
 
     yield start
     for server, thread in servers:

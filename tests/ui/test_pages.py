@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
+import urllib.request
 import zipfile
 from html import unescape
 from pathlib import Path
@@ -154,7 +156,21 @@ def test_the_loopback_server_refuses_foreign_host_names(trained: TrainedStore):
     assert client.get("/api/models", headers={"host": "127.0.0.1:8765"}).status_code == 200
     assert client.get("/api/models", headers={"host": "localhost"}).status_code == 200
     assert client.get("/api/models", headers={"host": "attacker.example"}).status_code == 400
-    assert allowed_hosts("0.0.0.0") is None
+    assert client.get("/api/models", headers={"host": "127.0.0.1.attacker.example"}).status_code == 400
+    assert allowed_hosts("0.0.0.0") is None and allowed_hosts("192.168.1.5") is None
+
+
+def test_the_server_on_ipv6_loopback_answers_at_the_address_it_prints(trained: TrainedStore, serve):
+    """The Host header of ``http://[::1]:PORT/`` is ``[::1]:PORT``: its host is everything in the brackets."""
+    base = serve(trained.root, [trained.workflows], host="::1")
+    assert base.startswith("http://[::1]:")
+    with urllib.request.urlopen(f"{base}/api/models", timeout=30) as response:
+        assert [m["name"] for m in json.load(response)] == [trained.model]
+    client = TestClient(create_app(trained.root, allowed_hosts=allowed_hosts("::1")))
+    for host in ["[::1]:8765", "[::1]", "[0:0:0:0:0:0:0:1]:8765", "LOCALHOST:8765", "127.0.0.1"]:
+        assert client.get("/api/models", headers={"host": host}).status_code == 200, host
+    for host in ["[::2]:8765", "[::1", "::1", "attacker.example", "[attacker.example]:8765", ""]:
+        assert client.get("/api/models", headers={"host": host}).status_code == 400, host
 
 
 def test_every_route_only_reads(client: TestClient):
