@@ -68,6 +68,16 @@ class ModelFormat:
         return installed_versions(self.library_names)
 
 
+def recorded_libraries(manifest: dict[str, Any]) -> dict[str, str]:
+    """The library versions a manifest records (Python aside): its ``libraries``, and the H2O version that
+    manifests written before it was kept there hold in their ``h2o`` section."""
+    libraries = dict(manifest.get("libraries") or {})
+    legacy = manifest.get("h2o")
+    if "h2o" not in libraries and isinstance(legacy, dict) and legacy.get("version"):
+        libraries["h2o"] = str(legacy["version"])
+    return libraries
+
+
 def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
     """Installed distribution versions, read from metadata without importing the libraries."""
     return {name: installed_version(name) for name in names}

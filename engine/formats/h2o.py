@@ -1,10 +1,12 @@
 """H2O models as H2O writes them: the binary (exact, but it loads only on the H2O version that wrote it) and
 the MOJO zip (loads on any H2O version, and scores without a cluster through the h2o-genmodel classes).
 
-``h2o`` (the ``auto`` choice) writes both into one version and records the H2O version and which file to
-prefer; ``h2o-binary`` and ``mojo`` write one. Loading picks the binary when the running H2O is the version
-that wrote it and the MOJO otherwise, saying why. A loaded model is a ``StoredH2OModel``: the files, put into
-the H2O cluster only when a step needs them there, so scoring a MOJO without a cluster starts no H2O.
+``h2o`` (the ``auto`` choice) writes both into one version and records the H2O version (in the manifest's
+``libraries``, like any library's; manifests written before keep it in their ``h2o`` section, which is still
+read) and which file to prefer; ``h2o-binary`` and ``mojo`` write one. Loading picks the binary when the running
+H2O is the version that wrote it and the MOJO otherwise, saying why. A loaded model is a ``StoredH2OModel``:
+the files, put into the H2O cluster only when a step needs them there, so scoring a MOJO without a cluster
+starts no H2O.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, EmberflowError, EngineUnavailable, UserError, VersionMismatch
-from . import ModelFormat, installed_versions
+from . import ModelFormat, installed_versions, recorded_libraries
 
 if TYPE_CHECKING:
     from ..context import Sessions
@@ -34,12 +36,12 @@ class StoredH2OModel:
     """An H2O model in files: its binary and/or MOJO, and the one to put into the cluster when needed."""
 
     def __init__(self, binary: Path | None, mojo: Path | None, use: str, info: dict[str, Any],
-                 sessions: Sessions, warn):
+                 sessions: Sessions, warn, written_by: str | None = None):
         self.binary = binary
         self.mojo = mojo
         self.use = use  # "binary" or "mojo"
-        self.info = info  # the manifest's h2o section: version, model_id, algorithm
-        self.written_by = info.get("version")
+        self.info = info  # the manifest's h2o section: model_id, algorithm, files
+        self.written_by = written_by  # the H2O version that wrote the files, if recorded
         self.sessions = sessions
         self.warn = warn
         self._estimator: Any = None
@@ -95,15 +97,17 @@ class _H2OFormat(ModelFormat):
         return model.engine == "h2o"
 
     def _describe(self, model: Model, **files: Any) -> dict[str, Any]:
-        """The manifest's h2o section: the H2O version that wrote the files, the model's id and algorithm."""
+        """The manifest's entries: the H2O version that wrote the files (in ``libraries``), and the h2o section
+        with the model's id and algorithm and the files."""
         obj = model.obj
         if isinstance(obj, StoredH2OModel) and obj.info.get("model_id"):
             version = obj.written_by if obj.use == "binary" and obj.written_by else running_h2o()
-            return {"version": version, "model_id": obj.info["model_id"],
-                    "algorithm": obj.info.get("algorithm"), **files}
-        estimator = estimator_of(model)
-        return {"version": running_h2o(), "model_id": str(estimator.model_id), "algorithm": estimator.algo,
-                **files}
+            section = {"model_id": obj.info["model_id"], "algorithm": obj.info.get("algorithm"), **files}
+        else:
+            estimator = estimator_of(model)
+            version = running_h2o()
+            section = {"model_id": str(estimator.model_id), "algorithm": estimator.algo, **files}
+        return {"libraries": {"h2o": version}, "h2o": section}
 
 
 class H2OFormat(_H2OFormat):
@@ -117,10 +121,10 @@ class H2OFormat(_H2OFormat):
         entries: dict[str, Any] = {"artifact": BINARY}
         try:
             write_mojo(model, folder / MOJO)
-            entries["h2o"] = self._describe(model, binary=BINARY, mojo=MOJO, prefer="binary")
+            entries.update(self._describe(model, binary=BINARY, mojo=MOJO, prefer="binary"))
         except MojoRefused as refusal:
-            entries["h2o"] = self._describe(model, binary=BINARY, mojo=None, prefer="binary",
-                                            mojo_refused=refusal.reason)
+            entries.update(self._describe(model, binary=BINARY, mojo=None, prefer="binary",
+                                          mojo_refused=refusal.reason))
             entries["warnings"] = [refusal.warning(running_h2o())]
         return entries
 
@@ -128,7 +132,7 @@ class H2OFormat(_H2OFormat):
         info = manifest.get("h2o") or {}
         binary = folder / info["binary"] if info.get("binary") else None
         mojo = folder / info["mojo"] if info.get("mojo") else None
-        return open_stored(binary, mojo, info, sessions, options.get("warn"), folder)
+        return open_stored(binary, mojo, manifest, sessions, options.get("warn"), folder)
 
 
 class H2OBinaryFormat(_H2OFormat):
@@ -136,15 +140,14 @@ class H2OBinaryFormat(_H2OFormat):
 
     name = "h2o-binary"
     suffixes = (".h2o",)
-    library_names = ("h2o",)
 
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         write_binary(model, folder / BINARY)
-        return {"artifact": BINARY, "h2o": self._describe(model, prefer="binary")}
+        return {"artifact": BINARY, **self._describe(model, prefer="binary")}
 
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
         binary = folder / manifest.get("artifact", BINARY)
-        return open_stored(binary, None, manifest.get("h2o") or {}, sessions, options.get("warn"), binary)
+        return open_stored(binary, None, manifest, sessions, options.get("warn"), binary)
 
 
 class MojoFormat(_H2OFormat):
@@ -159,29 +162,34 @@ class MojoFormat(_H2OFormat):
         except MojoRefused as refusal:
             raise UserError(f"cannot save a MOJO: H2O refused to export one ({refusal.reason}); save the model "
                             "with format: h2o-binary instead") from None
-        return {"artifact": MOJO, "h2o": self._describe(model, prefer="mojo")}
+        return {"artifact": MOJO, **self._describe(model, prefer="mojo")}
 
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
         mojo = folder / manifest.get("artifact", MOJO)
-        return open_stored(None, mojo, manifest.get("h2o") or {}, sessions, options.get("warn"), mojo)
+        return open_stored(None, mojo, manifest, sessions, options.get("warn"), mojo)
 
 
 H2O_FORMATS = [H2OFormat(), H2OBinaryFormat(), MojoFormat()]
 
 
-def open_stored(binary: Path | None, mojo: Path | None, info: dict[str, Any], sessions: Sessions, warn,
+def open_stored(binary: Path | None, mojo: Path | None, manifest: dict[str, Any], sessions: Sessions, warn,
                 where: Path) -> StoredH2OModel:
-    """Choose the file to use: the binary when this H2O wrote it (or nothing says otherwise), else the MOJO."""
+    """Choose the file to use: the binary when this H2O wrote it (or nothing says otherwise), else the MOJO.
+
+    This is H2O's version gate (the generic one leaves H2O to it): a binary loads only on the exact H2O version
+    that wrote it, a MOJO on any. The version is read from ``libraries``, or from an older manifest's h2o section.
+    """
     running = running_h2o()
-    written_by = info.get("version")
+    info = manifest.get("h2o") or {}
+    written_by = recorded_libraries(manifest).get("h2o")
     warn = warn or (lambda message: None)
     if binary is not None and written_by in (None, running):
-        return StoredH2OModel(binary, mojo, "binary", info, sessions, warn)
+        return StoredH2OModel(binary, mojo, "binary", info, sessions, warn, written_by)
     if mojo is not None:
         if binary is not None:
             warn(f"the H2O binary of {where} was written by H2O {written_by}, and a binary loads only on the H2O "
                  f"version that wrote it (running {running}): using its MOJO instead")
-        return StoredH2OModel(binary, mojo, "mojo", info, sessions, warn)
+        return StoredH2OModel(binary, mojo, "mojo", info, sessions, warn, written_by)
     raise VersionMismatch(
         f"{where} is an H2O binary written by H2O {written_by}, which loads only on that version (running "
         f"{running}), and there is no MOJO beside it; install h2o=={written_by} to load it, then save it again "

@@ -38,7 +38,7 @@ def test_train_saves_binary_and_mojo_in_one_version(cli, h2o_project: Path, h2o)
     assert manifest["format"] == "h2o" and manifest["engine"] == "h2o"
     assert manifest["model_class"].endswith("H2OGeneralizedLinearEstimator")
     info = manifest["h2o"]
-    assert info["version"] == h2o.__version__ and info["algorithm"] == "glm"
+    assert manifest["libraries"] == {"h2o": h2o.__version__} and info["algorithm"] == "glm"
     assert (info["binary"], info["mojo"], info["prefer"]) == ("model.h2o", "model.zip", "binary")
     assert set(manifest["files"]) == {"model.h2o", "model.zip"}
     for name, entry in manifest["files"].items():

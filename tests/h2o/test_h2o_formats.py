@@ -72,7 +72,7 @@ def test_another_h2o_version_makes_load_use_the_mojo_and_say_so(h2o_project: Pat
     binary_run = ok(run_text(score_text(), store))
     with_binary = pd.read_csv("out/h2o-engine.csv")
     claimed = other_version(h2o)
-    edit_manifest(store / MODEL / "1", lambda m: m["h2o"].update(version=claimed))
+    edit_manifest(store / MODEL / "1", lambda m: m["libraries"].update(h2o=claimed))
 
     record = ok(run_text(score_text(), store))
     said = [w for w in record["warnings"] if w.startswith("load: ")]
@@ -98,7 +98,7 @@ def test_the_loaded_model_says_which_file_it_uses(h2o_project: Path, h2o):
         model, _ref, _manifest = load_from_store(store, MODEL, sessions, warn=heard.append)
         assert (model.obj.use, heard) == ("binary", [])
         assert model.obj.estimator().algo == "glm"
-        edit_manifest(store.root / MODEL / "1", lambda m: m["h2o"].update(version=other_version(h2o)))
+        edit_manifest(store.root / MODEL / "1", lambda m: m["libraries"].update(h2o=other_version(h2o)))
         model, _ref, _manifest = load_from_store(store, MODEL, sessions, warn=heard.append)
         assert model.obj.use == "mojo" and len(heard) == 1
         assert model.obj.estimator().algo == "generic"
@@ -113,7 +113,7 @@ def test_a_binary_of_another_version_without_mojo_is_a_clear_error(h2o_project: 
     assert set(manifest["files"]) == {"model.h2o"} and manifest["libraries"] == {"h2o": h2o.__version__}
     assert ok(run_text(score_text(), store))["warnings"] == []
     claimed = other_version(h2o)
-    edit_manifest(store / MODEL / "1", lambda m: m["h2o"].update(version=claimed))
+    edit_manifest(store / MODEL / "1", lambda m: m["libraries"].update(h2o=claimed))
     result = run_text(score_text(), store)
     assert result.record["error"]["step"] == "load" and result.record["error"]["type"] == "VersionMismatch"
     message = result.record["error"]["message"]
@@ -186,7 +186,7 @@ def test_a_refused_mojo_leaves_the_binary_alone_with_a_warning(h2o_project: Path
     finally:
         assert sessions.stop_all() == []
 
-    edit_manifest(ref.path, lambda m: m["h2o"].update(version=other_version(h2o)))
+    edit_manifest(ref.path, lambda m: m["libraries"].update(h2o=other_version(h2o)))
     with pytest.raises(VersionMismatch, match="no MOJO beside it"):
         load_from_store(store, "nb", Sessions())
     with pytest.raises(UserError, match="format: h2o-binary instead"):

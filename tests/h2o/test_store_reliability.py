@@ -98,11 +98,44 @@ def test_a_signed_h2o_version_refuses_an_edited_preference(h2o_engine, tmp_path:
     assert loads == []
 
 
-def test_a_binary_from_an_older_h2o_is_never_opened_its_mojo_is(store: ModelStore, uploads: list[str],
-                                                                sessions: Sessions):
+def recorded_as(version: str, where: str):
+    """A manifest edit recording ``version`` as the H2O that wrote the files: in ``libraries``, where emberflow
+    records it, or in the h2o section alone, where manifests written before kept it."""
+    def change(manifest: dict) -> None:
+        if where == "libraries":
+            manifest["libraries"]["h2o"] = version
+        else:
+            del manifest["libraries"]["h2o"]
+            manifest["h2o"]["version"] = version
+    return change
+
+
+def test_the_h2o_version_is_recorded_in_libraries(store: ModelStore):
     import h2o
 
-    edit(store, "m", lambda m: m["h2o"].update(version=OLDER))
+    for name in ("m", "mojo"):
+        manifest = store.manifest(store.resolve(name))
+        assert manifest["libraries"] == {"h2o": h2o.__version__} and "version" not in manifest["h2o"]
+
+
+@pytest.mark.parametrize("where", ["libraries", "h2o section"])
+def test_a_binary_of_the_running_h2o_is_opened_wherever_its_version_is_recorded(store: ModelStore,
+                                                                                uploads: list[str],
+                                                                                sessions: Sessions, where: str):
+    import h2o
+
+    edit(store, "m", recorded_as(h2o.__version__, where))
+    warnings: list[str] = []
+    model, _ref, _ = load_from_store(store, "m", sessions, warn=warnings.append)
+    assert (model.obj.use, model.obj.written_by, warnings) == ("binary", h2o.__version__, [])
+
+
+@pytest.mark.parametrize("where", ["libraries", "h2o section"])
+def test_a_binary_from_an_older_h2o_is_never_opened_its_mojo_is(store: ModelStore, uploads: list[str],
+                                                                sessions: Sessions, where: str):
+    import h2o
+
+    edit(store, "m", recorded_as(OLDER, where))
     warnings: list[str] = []
     model, _ref, _ = load_from_store(store, "m", sessions, warn=warnings.append)
     assert model.obj.use == "mojo"
@@ -116,7 +149,7 @@ def test_an_older_binary_alone_is_refused_before_h2o_opens_it(h2o_engine, tmp_pa
                                                               sessions: Sessions):
     store = ModelStore(tmp_path / "store")
     train_and_save("h2o", store.root, "bin", "h2o-binary")
-    edit(store, "bin", lambda m: m["h2o"].update(version=OLDER))
+    edit(store, "bin", recorded_as(OLDER, "libraries"))
     with pytest.raises(VersionMismatch, match=rf"written by H2O {OLDER}.*no MOJO beside it"):
         load_from_store(store, "bin", sessions).obj.estimator()
     assert uploads == []

@@ -123,3 +123,33 @@ def test_load_model_takes_three_states_of_strict_versions(cli, project: Path):
         (project / "wf.yaml").write_text(text)
         result = cli("validate", "wf.yaml")
         assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize("format_name", ["h2o", "h2o-binary", "mojo"])
+@pytest.mark.parametrize("strict", [None, True])
+def test_h2o_versions_are_left_to_h2os_own_gate(format_name: str, strict: bool | None):
+    """An H2O binary loads only on the exact version that wrote it, a MOJO on any: that gate (``open_stored``)
+    decides, so the general one neither warns nor refuses (its advice, strict_versions: false, would not help)."""
+    from emberflow.engine.formats import get_format
+
+    manifest = {"python": platform.python_version(), "libraries": {"h2o": "3.44.0.3"}}
+    warnings: list[str] = []
+    check_versions(manifest, get_format(format_name), strict, warnings.append)
+    assert warnings == []
+
+
+@pytest.mark.parametrize("where", ["libraries", "h2o section"])
+def test_the_h2o_gate_reads_the_version_from_libraries_or_an_older_manifests_h2o_section(tmp_path: Path,
+                                                                                        where: str):
+    """No H2O is started: choosing between the binary and the MOJO reads only the manifest."""
+    from emberflow.engine.formats.h2o import open_stored
+
+    running = metadata.version("h2o")
+    binary, mojo = tmp_path / "model.h2o", tmp_path / "model.zip"
+    for version, expected in ((running, "binary"), ("3.44.0.3", "mojo")):
+        manifest = {"libraries": {"h2o": version}, "h2o": {"model_id": "glm"}} if where == "libraries" else \
+            {"libraries": {}, "h2o": {"model_id": "glm", "version": version}}
+        warnings: list[str] = []
+        stored = open_stored(binary, mojo, manifest, Sessions(), warnings.append, tmp_path)
+        assert (stored.use, stored.written_by) == (expected, version)
+        assert len(warnings) == (expected == "mojo")
