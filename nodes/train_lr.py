@@ -107,7 +107,7 @@ class TrainLR(Node):
         for warning in caught:
             if issubclass(warning.category, ConvergenceWarning):
                 ctx.warn(f"the solver did not converge in {params['max_iter']} iterations; raise max_iter")
-        accuracy = float((estimator.predict(X) == y.to_numpy()).mean())
+        accuracy = sklearn_training_accuracy(estimator, X, y, params["threshold"])
         return Model(
             obj=estimator, engine="sklearn", features=features, label=params["label"],
             classes=[c.item() if hasattr(c, "item") else c for c in estimator.classes_],
@@ -162,16 +162,23 @@ class TrainLR(Node):
             estimator.train(x=features, y=params["label"], training_frame=data)
         for warning in caught:
             ctx.warn(f"H2O: {str(warning.message).strip()}")
-        metrics = {"train_rows": int(data.nrows), "train_logloss": float(estimator.logloss())}
-        if len(classes) == 2:
-            metrics["train_auc"] = float(estimator.auc())
+        accuracy = h2o_training_accuracy(estimator, data, params["label"], params["threshold"])
         return Model(
             obj=estimator, engine="h2o", features=features, label=params["label"], classes=classes,
             feature_types={f: types[f] for f in features},
             params={p.name: params[p.name] for p in self.params
                     if params[p.name] is not None and (p.engines is None or "h2o" in p.engines)},
-            metrics=metrics,
+            metrics={"train_rows": int(data.nrows), "train_accuracy": accuracy},
         )
+
+
+def sklearn_training_accuracy(estimator, X, y, threshold: float) -> float:
+    """The share of training rows predicted right, as Score predicts them: for two classes, the second's
+    probability above ``threshold`` (Spark's summary and H2O's measure use the step's threshold too)."""
+    from emberflow.nodes.score import predicted_labels
+
+    predicted = predicted_labels(estimator.predict_proba(X), list(estimator.classes_), threshold)
+    return float((predicted == y.to_numpy()).mean())
 
 
 def sklearn_l1_ratio(params: dict[str, Any]) -> float:
@@ -397,6 +404,28 @@ def typed_levels(levels: list[str], label_type: str) -> list[Any]:
     if label_type == "real":
         return [float(level) for level in levels]
     return list(levels)
+
+
+def h2o_training_accuracy(estimator, data, label: str, threshold: float) -> float:
+    """The share of training rows predicted right, computed on the cluster (no rows leave it) and predicted as
+    Score predicts on H2O: for two classes, the second's probability above ``threshold``; beyond two, H2O's most
+    probable class. (H2O's own training metrics take the threshold that maximizes F1.)"""
+    import h2o
+
+    levels = data[label].levels()[0]
+    truth = data[label]
+    predictions = estimator.predict(data)
+    try:
+        if len(levels) == 2:
+            correct = (predictions[:, 2] > threshold) == (truth == levels[1])
+        else:
+            correct = None
+            for level in levels:
+                hit = (predictions[:, 0] == level) & (truth == level)
+                correct = hit if correct is None else correct + hit
+        return float(correct.mean()[0])
+    finally:
+        h2o.remove(predictions)
 
 
 def h2o_arguments(params: dict[str, Any], n_classes: int) -> dict[str, Any]:

@@ -307,3 +307,41 @@ steps:
     scored = pd.read_csv(tmp_path / "mixed.csv")
     assert len(scored) == 700 and {"prediction", "probability"} <= set(scored.columns)
     assert record["metrics"]["score"]["rows"] == 700
+
+
+def labelled_rows(path: Path, classes: int) -> Path:
+    """Rows of two features whose label (text) has ``classes`` values that the features separate only in part."""
+    rng = np.random.default_rng(classes)
+    x = rng.normal(size=(300, 2))
+    score = x[:, 0] + 0.7 * x[:, 1] + rng.normal(scale=0.8, size=300)
+    label = np.digitize(score, np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1]))
+    pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "y": [f"c{v}" for v in label]}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_train_lr_records_the_training_accuracy_that_score_measures_on_every_engine(h2o_engine, tmp_path: Path,
+                                                                                   classes: int):
+    """H2O's TrainLR records train_accuracy at the step's threshold, as the other engines do, under the same
+    names: Score on the training rows measures the same accuracy."""
+    from emberflow.engine.store import ModelStore
+
+    data = labelled_rows(tmp_path / "rows.csv", classes)
+    recorded = {}
+    for engine in ("sklearn", "h2o"):
+        text = f"""
+name: train-{engine}
+engine: {engine}
+steps:
+  - {{id: read, node: ReadCSV, params: {{path: {data}}}}}
+  - {{id: train, node: TrainLR, inputs: {{data: read}}, params: {{label: y, threshold: 0.3}}}}
+  - {{id: save, node: SaveModel, inputs: {{model: train}}, params: {{name: {engine}}}}}
+  - {{id: score, node: Score, inputs: {{model: train, data: read}}}}
+"""
+        record = ok(run_text(text, tmp_path / "models"))
+        store = ModelStore(tmp_path / "models")
+        metrics = store.manifest(store.resolve(engine))["metrics"]
+        assert metrics["train_rows"] == 300
+        assert metrics["train_accuracy"] == pytest.approx(record["metrics"]["score"]["accuracy"], abs=1e-12)
+        recorded[engine] = set(metrics)
+    assert recorded["h2o"] == recorded["sklearn"] == {"train_rows", "train_accuracy"}

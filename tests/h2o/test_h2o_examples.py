@@ -47,7 +47,7 @@ def test_train_saves_binary_and_mojo_in_one_version(cli, h2o_project: Path, h2o)
     assert [f["name"] for f in manifest["features"]] == ["preg", "plas", "pres", "skin", "test", "mass", "pedi",
                                                          "age"]
     assert manifest["params"]["regParam"] == 0.0 and manifest["params"]["max_iter"] == 100
-    assert 0.5 < manifest["metrics"]["train_auc"] <= 1.0
+    assert 0.5 < manifest["metrics"]["train_accuracy"] <= 1.0
     metrics = record["metrics"]["score"]
     assert 0.6 < metrics["accuracy"] <= 1.0 and 0.6 < metrics["roc_auc"] <= 1.0
     assert sum(map(sum, metrics["confusion_matrix"]["matrix"])) == metrics["rows"]

@@ -63,6 +63,24 @@ def test_split_train_score_match_a_hand_written_script(data: Path, tmp_path: Pat
     assert step["rows"] == len(test) and step["metrics"]["accuracy"] == metrics["accuracy"]
 
 
+@pytest.mark.parametrize("threshold", [0.5, 0.2, 0.8])
+def test_the_training_accuracy_is_measured_at_the_steps_threshold(data: Path, tmp_path: Path, threshold: float):
+    """train_accuracy predicts as Score does (the second class above the threshold), as on Spark and H2O: Score
+    on the training rows gives the same accuracy."""
+    text = f"""
+name: t
+steps:
+  - {{id: read, node: ReadCSV, params: {{path: "{data}"}}}}
+  - {{id: train, node: TrainLR, inputs: {{data: read}}, params: {{label: label, threshold: {threshold}}}}}
+  - {{id: save, node: SaveModel, inputs: {{model: train}}, params: {{name: m}}}}
+  - {{id: score, node: Score, inputs: {{model: train, data: read}}}}
+"""
+    result = run_text(text, tmp_path / "store")
+    assert result.ok, result.error
+    manifest = json.loads((tmp_path / "store" / "m" / "1" / "manifest.json").read_text())
+    assert manifest["metrics"]["train_accuracy"] == result.record["metrics"]["score"]["accuracy"]
+
+
 def resolved(**given):
     params = resolve_params(TrainLR.params, {"label": "y", **given}, "sklearn", "TrainLR")
     TrainLR.check_params(params, "sklearn")
