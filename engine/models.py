@@ -108,19 +108,20 @@ def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool | No
             continue
         if now == "not installed":
             raise VersionMismatch(f"the model needs {library} {was}, which is not installed here")
-        if _minor(now) != _minor(was):
+        if minor(now) != minor(was):
             message = f"model saved with {library} {was}, running {library} {now}"
             if strict:
                 raise VersionMismatch(f"{message}; strict_versions is on, so it is not loaded (install "
                                       f"{library}=={was} or set strict_versions: false)")
-            if strict is None and library in MAJOR_BOUND and _minor(now)[:1] != _minor(was)[:1]:
+            if strict is None and library in MAJOR_BOUND and minor(now)[:1] != minor(was)[:1]:
                 raise VersionMismatch(f"{message}: {MAJOR_BOUND[library]} models do not cross major versions, "
                                       f"so it is not loaded (install {library}=={was}, or set "
                                       "strict_versions: false to try anyway)")
             warn(message + "; it may not load or may behave differently")
 
 
-def _minor(version: str) -> tuple[str, ...]:
+def minor(version: str) -> tuple[str, ...]:
+    """Major and minor of a version: models are expected to cross patch levels."""
     return tuple(str(version).split(".")[:2])
 
 
@@ -183,7 +184,8 @@ def _load(fmt: ModelFormat, folder: Path, manifest: dict[str, Any], sessions: Se
         checked = {group: read_verified_files([(folder / name, files[name], f"{what}: {name}") for name in names])
                    for group, names in in_memory.items()}
         options = {**options, "checked": checked, "checked_bytes": checked.get("artifact")}
-    return fmt.load(folder, manifest, sessions, options)
+    with fmt.deserializing(manifest, options["warn"]):
+        return fmt.load(folder, manifest, sessions, options)
 
 
 def _names(in_memory: dict[str, tuple[str, ...]]) -> frozenset[str]:

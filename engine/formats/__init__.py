@@ -9,6 +9,7 @@ the ``emberflow.formats`` entry-point group.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -41,6 +42,11 @@ class ModelFormat:
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
         """Read the artifact back (its files already verified) and return the engine's model object."""
         raise NotImplementedError
+
+    def deserializing(self, manifest: dict[str, Any], warn) -> AbstractContextManager:
+        """Around ``load``: what becomes of the library's own warnings while it deserializes (by default, nothing:
+        they are shown as Python shows them)."""
+        return nullcontext()
 
     def in_memory_artifact(self, manifest: dict[str, Any], options: dict[str, Any]) -> str | None:
         """The one listed file this format deserializes from memory, or None to read its files itself. The

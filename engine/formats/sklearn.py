@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,19 +37,76 @@ def _artifact(manifest: dict[str, Any], default: str) -> str | None:
     return name if name in (manifest.get("files") or {}) else None
 
 
-class JoblibFormat(ModelFormat):
+class SklearnFormat(ModelFormat):
+    """A format of scikit-learn models, whose version warnings are emberflow's (see ``folded_version_warnings``)."""
+
+    engine = "sklearn"
+
+    def applies_to(self, model: Model) -> bool:
+        return model.engine == "sklearn"
+
+    def deserializing(self, manifest: dict[str, Any], warn) -> contextlib.AbstractContextManager:
+        return folded_version_warnings(manifest, warn)
+
+
+@contextlib.contextmanager
+def folded_version_warnings(manifest: dict[str, Any], warn) -> Iterator[None]:
+    """scikit-learn's InconsistentVersionWarning, caught while a model is deserialized and said once, in
+    emberflow's words.
+
+    scikit-learn prints it (with its file path and source line, in the middle of a run's progress line) for each
+    estimator pickled by another version. Before deserializing, the version gate has already compared the
+    manifest's scikit-learn with the running one, and warned in the same terms: a warning about the version the
+    manifest records is dropped. One about another version (a file without a manifest, or one whose manifest
+    records another version) becomes the gate's warning, by the gate's rule: a minor difference warns, a patch
+    difference does not. Other warnings are shown as Python would have shown them.
+    """
+    import warnings
+
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InconsistentVersionWarning)
+            yield
+    finally:
+        pickled: dict[tuple[str, str], set[str]] = {}
+        for item in caught:
+            if isinstance(item.message, InconsistentVersionWarning):
+                versions = (item.message.original_sklearn_version, item.message.current_sklearn_version)
+                pickled.setdefault(versions, set()).add(item.message.estimator_name)
+            else:
+                warnings.showwarning(item.message, item.category, item.filename, item.lineno, item.file, item.line)
+        for message in version_warnings(manifest, pickled):
+            warn(message)
+
+
+def version_warnings(manifest: dict[str, Any], pickled: dict[tuple[str, str], set[str]]) -> list[str]:
+    """The gate's warnings for the scikit-learn versions that estimators were pickled by (and the running
+    one), beyond the version the manifest records, which the gate has judged already."""
+    from ..models import minor
+
+    recorded = (manifest.get("libraries") or {}).get("scikit-learn")
+    messages = []
+    for (was, now), estimators in sorted(pickled.items()):
+        if was == recorded or minor(was) == minor(now):
+            continue
+        also = f"; its manifest records scikit-learn {recorded}" if recorded else ""
+        messages.append(f"model saved with scikit-learn {was} (its {', '.join(sorted(estimators))}), running "
+                        f"scikit-learn {now}; it may not load or may behave differently{also}")
+    return messages
+
+
+class JoblibFormat(SklearnFormat):
     """joblib: efficient for models that hold large NumPy arrays (a k-nearest-neighbours model, say)."""
 
     name = "joblib"
-    engine = "sklearn"
     auto = True
     runs_code_on_load = True
     suffixes = (".joblib",)
     library_names = (*SKLEARN_LIBRARIES, "joblib")
     artifact = "model.joblib"
-
-    def applies_to(self, model: Model) -> bool:
-        return model.engine == "sklearn"
 
     def chosen_by_auto(self, model: Model) -> bool:
         return self.applies_to(model) and array_bytes(model.obj) < LARGE_ARRAYS
@@ -78,18 +137,14 @@ class JoblibFormat(ModelFormat):
                            mmap_mode="r" if options.get("mmap") else None)
 
 
-class PickleFormat(ModelFormat):
+class PickleFormat(SklearnFormat):
     """The standard library's pickle, protocol 5, in one file that plain ``pickle.load`` reads."""
 
     name = "pickle"
-    engine = "sklearn"
     runs_code_on_load = True
     suffixes = (".pkl", ".pickle")
     library_names = SKLEARN_LIBRARIES
     artifact = "model.pkl"
-
-    def applies_to(self, model: Model) -> bool:
-        return model.engine == "sklearn"
 
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         import pickle
@@ -112,7 +167,7 @@ class PickleFormat(ModelFormat):
             return pickle.load(handle)
 
 
-class PickleBuffersFormat(ModelFormat):
+class PickleBuffersFormat(SklearnFormat):
     """Pickle protocol 5 with the large arrays out of band: the pickle stream in ``model.pkl``, the arrays' raw
     bytes end to end in ``model.buffers.NNN`` files of ``PIECE_BYTES``, their lengths in the manifest.
 
@@ -123,14 +178,10 @@ class PickleBuffersFormat(ModelFormat):
     """
 
     name = "pickle-buffers"
-    engine = "sklearn"
     auto = True
     runs_code_on_load = True
     library_names = SKLEARN_LIBRARIES
     artifact = "model.pkl"
-
-    def applies_to(self, model: Model) -> bool:
-        return model.engine == "sklearn"
 
     def chosen_by_auto(self, model: Model) -> bool:
         return self.applies_to(model) and array_bytes(model.obj) >= LARGE_ARRAYS

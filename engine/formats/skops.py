@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, UserError
-from . import ModelFormat
-from .sklearn import SKLEARN_LIBRARIES
+from .sklearn import SKLEARN_LIBRARIES, SklearnFormat
 
 if TYPE_CHECKING:
     from ..context import Sessions
@@ -33,17 +32,13 @@ class UntrustedTypes(UserError):
     """A skops file names types outside emberflow's trusted set."""
 
 
-class SkopsFormat(ModelFormat):
+class SkopsFormat(SklearnFormat):
     """scikit-learn models through skops: loading cannot run code from the file."""
 
     name = "skops"
-    engine = "sklearn"
     suffixes = (".skops",)
     library_names = (*SKLEARN_LIBRARIES, "skops")
     artifact = "model.skops"
-
-    def applies_to(self, model: Model) -> bool:
-        return model.engine == "sklearn"
 
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         import skops.io as sio

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import EmberflowError, IntegrityError, UserError
+from ..errors import EmberflowError, IntegrityError, ModelNotFound, UserError
 from ..store import MANIFEST, ModelStore, VersionRef, check_name
 from . import views
 from .graph import run_graph
@@ -90,9 +90,18 @@ def resolve_version(store: ModelStore, name: str, which: str) -> VersionRef:
     """``name`` and a version number, alias or ``latest`` from a URL, to a stored version whose folder and
     manifest really are inside the store (not symbolic links out of it)."""
     check_name(name)
-    ref = store.resolve(f"{name}@{which}")
-    store.stored_file(ref, MANIFEST)
+    ref = store.resolve(f"{name}@{views.version_or_alias(name, which)}")
+    served_file(store, ref, MANIFEST)
     return ref
+
+
+def served_file(store: ModelStore, ref: VersionRef, rel: str) -> Path:
+    """``store.stored_file``, with a path the file system cannot even look up (a NUL byte in it, a name too
+    long) answered as the file that is not there, like any other."""
+    try:
+        return store.stored_file(ref, rel)
+    except (ValueError, OSError):
+        raise ModelNotFound(f"{ref} has no file {views.clip(rel)!r}") from None
 
 
 def _error_handlers(app, templates) -> None:
@@ -212,13 +221,13 @@ def _file_routes(app, store: ModelStore, templates) -> None:
     def download_file(name: str, which: str, rel: str):
         """One file of a version, by its path in the manifest."""
         ref = resolve_version(store, name, which)
-        path = store.stored_file(ref, rel)
+        path = served_file(store, ref, rel)
         return FileResponse(path, media_type="application/octet-stream", filename=path.name)
 
     @app.get("/models/{name}/versions/{which}/view/{rel:path}", include_in_schema=False)
     def view_file(request: Request, name: str, which: str, rel: str):
         ref = resolve_version(store, name, which)
-        path = store.stored_file(ref, rel)
+        path = served_file(store, ref, rel)
         meta = (store.manifest(ref).get("files") or {}).get(rel) or {}
         return templates.TemplateResponse(request, "file.html", {
             "section": "models", "ref": ref, "rel": rel, "size": path.stat().st_size, "sha256": meta.get("sha256"),

@@ -3,15 +3,18 @@ graphs. The routes in ``app.py`` only fetch, call these and render templates."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EmberflowError, WorkflowError
+from ..errors import EmberflowError, ModelNotFound, UserError, WorkflowError
+from ..names import check_name
 from .graph import workflow_graph
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 PREVIEW_BYTES = 256 * 1024
+VERSION = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)  # how the store names version folders
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,26 @@ def _walk(node: dict[str, Any], depth: int, rows: list[TreeRow]) -> int:
             rows.append(TreeRow(depth, name, rel, size, False))
         total += size
     return total
+
+
+def version_or_alias(name: str, which: str) -> str:
+    """A version as a URL gives it, checked before the store reads it: ``latest``, a version number written
+    the one way the store writes them (``1``, ``2``, ``10``: ASCII digits, no leading zero), or an alias. Any
+    other text (``01``, ``²``, ``1`` in full-width digits, 8,000 digits) is no version of the model."""
+    if which == "latest" or VERSION.fullmatch(which):
+        return which
+    if not (which.isascii() and which.isdigit()):
+        try:
+            return check_name(which, "version or alias")
+        except UserError:
+            pass
+    raise ModelNotFound(f"model '{name}' has no version or alias {clip(which)!r}: a version is a number "
+                        "written 1, 2, 3 ..., an alias or latest")
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """A value from a URL, cut short enough to quote in a message."""
+    return text if len(text) <= limit else text[:limit] + "\u2026"
 
 
 def matches(model: dict[str, Any], query: str) -> bool:

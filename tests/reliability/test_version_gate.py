@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import run_subprocess
 from emberflow.engine.context import Sessions
 from emberflow.engine.errors import VersionMismatch
 from emberflow.engine.models import check_versions, load_from_store, save_to_store
@@ -123,6 +124,108 @@ def test_load_model_takes_three_states_of_strict_versions(cli, project: Path):
         (project / "wf.yaml").write_text(text)
         result = cli("validate", "wf.yaml")
         assert result.code == 0, result.err
+
+
+def pickled_by(version: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until undone, a LogisticRegression's state says it was pickled by scikit-learn ``version``: loading such a
+    file makes scikit-learn itself warn (InconsistentVersionWarning), as a file from another version does."""
+    from sklearn.base import BaseEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    monkeypatch.setattr(LogisticRegression, "__getstate__",
+                        lambda self: {**BaseEstimator.__getstate__(self), "_sklearn_version": version})
+
+
+@pytest.mark.parametrize("format_name", ["joblib", "pickle", "pickle-buffers", "skops"])
+@pytest.mark.parametrize("recorded", ["1.0.2", "running"])
+def test_scikit_learns_own_version_warning_is_folded_into_the_gates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     recwarn: pytest.WarningsRecorder,
+                                                                     format_name: str, recorded: str):
+    """A file pickled by scikit-learn 1.0.2: the library's InconsistentVersionWarning never escapes; emberflow says
+    once which versions differ, whether the manifest records 1.0.2 too (the gate warned before deserializing) or
+    the running version (a manifest that does not tell what the file holds)."""
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    store = ModelStore(tmp_path)
+    with monkeypatch.context() as patch:
+        pickled_by("1.0.2", patch)
+        save_to_store(store, lr_model(), "m", format_name, {})
+    if recorded != "running":
+        edit_versions(store, scikit_learn=recorded)
+    warnings = load(store, None)
+    assert not [w for w in recwarn if issubclass(w.category, InconsistentVersionWarning)]
+    said = [w for w in warnings if "scikit-learn" in w]
+    if recorded == "running":
+        assert said == [f"model saved with scikit-learn 1.0.2 (its LogisticRegression), running scikit-learn "
+                        f"{SKLEARN}; it may not load or may behave differently; its manifest records scikit-learn "
+                        f"{SKLEARN}"]
+    else:
+        assert said == [f"model saved with scikit-learn 1.0.2, running scikit-learn {SKLEARN}; it may not load or "
+                        "may behave differently"]
+
+
+def test_a_plain_file_pickled_by_another_scikit_learn_warns_in_emberflows_words(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch,
+                                                                               recwarn: pytest.WarningsRecorder):
+    """A joblib file with no manifest beside it: no gate ran, so the folded warning is the only one."""
+    import joblib
+    from emberflow.engine.models import load_from_path
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    with monkeypatch.context() as patch:
+        pickled_by("1.0.2", patch)
+        joblib.dump(lr_model().obj, tmp_path / "old.joblib")
+    warnings: list[str] = []
+    load_from_path(tmp_path / "old.joblib", Sessions(), trust=True, warn=warnings.append)
+    assert not [w for w in recwarn if issubclass(w.category, InconsistentVersionWarning)]
+    assert warnings == [f"model saved with scikit-learn 1.0.2 (its LogisticRegression), running scikit-learn "
+                        f"{SKLEARN}; it may not load or may behave differently"]
+
+
+def test_a_patch_difference_that_scikit_learn_warns_about_stays_silent_as_in_the_gate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder):
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    major, minor, *_ = SKLEARN.split(".")
+    store = ModelStore(tmp_path)
+    with monkeypatch.context() as patch:
+        pickled_by(f"{major}.{minor}.999", patch)
+        save_to_store(store, lr_model(), "m", "joblib", {})
+    assert load(store, True) == []
+    assert not [w for w in recwarn if issubclass(w.category, InconsistentVersionWarning)]
+
+
+def test_other_warnings_while_loading_are_still_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Only scikit-learn's version warning is caught: any other warning raised while deserializing is shown."""
+    from emberflow.engine.formats.sklearn import folded_version_warnings
+
+    heard: list[str] = []
+    with pytest.warns(UserWarning, match="something else"), folded_version_warnings({}, heard.append):
+        import warnings
+
+        warnings.warn("something else", UserWarning, stacklevel=1)
+    assert heard == []
+
+
+def test_a_run_prints_the_gates_warning_alone_not_scikit_learns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The run's stderr (its progress lines) holds emberflow's warning naming both versions, and not
+    scikit-learn's InconsistentVersionWarning with its file path and source line."""
+    store = ModelStore(tmp_path / "models")
+    with monkeypatch.context() as patch:
+        pickled_by("1.0.2", patch)
+        save_to_store(store, lr_model(), "m", "joblib", {})
+    edit_versions(store, scikit_learn="1.0.2")
+    (tmp_path / "rows.csv").write_text("a,b\n0.5,-1\n-2,0.25\n")
+    (tmp_path / "score.yaml").write_text(
+        "name: score\nsteps:\n  - {id: load, node: LoadModel, params: {name: m}}\n"
+        "  - {id: read, node: ReadCSV, params: {path: rows.csv}}\n"
+        "  - {id: score, node: Score, inputs: {model: load, data: read}}\n")
+    result = run_subprocess("run", "score.yaml", "--store", "models", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "InconsistentVersionWarning" not in result.err and ".py:" not in result.err
+    assert [line for line in result.err.splitlines() if "warning" in line.lower()] == [
+        f"[1/3] load (LoadModel, sklearn) ... warning: load: model saved with scikit-learn 1.0.2, running "
+        f"scikit-learn {SKLEARN}; it may not load or may behave differently"]
 
 
 @pytest.mark.parametrize("format_name", ["h2o", "h2o-binary", "mojo"])

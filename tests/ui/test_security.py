@@ -134,3 +134,23 @@ def test_literal_dot_dot_sent_as_is_to_the_real_server_answers_404(hostile: dict
         connection.close()
         assert response.status == 404, (path, response.status)
         assert SECRET not in body and b"import" not in body, path
+
+
+ROUTES = [*FILE_ROUTES, "/models/{name}", "/models/{name}/versions/{which}", "/api/models/{name}", "/runs/{name}",
+          "/api/runs/{name}", "/workflows/{name}"]
+ODD_VALUES = ["a\0b", "\0", "a" * 8000, "1" * 8000, "\u00b2", "01", "0", "-1", "+1", " 1", "1 ", "1\n", "\uff11",
+              "\u0661", "latest\n", "1.0", "1e3"]
+
+
+def test_odd_names_versions_and_paths_answer_404(client: TestClient):
+    """A NUL byte, a name the file system finds too long, and a version that is not written 1, 2, 3 ...
+    (digits of other scripts, a leading zero, 8,000 digits) are simply not there: 404, never 500."""
+    urls = []
+    for route in ROUTES:
+        for odd in ODD_VALUES:
+            urls.append(route.format(name=enc(odd), which="1", rel=enc(odd)))
+            if "{which}" in route:
+                urls.append(route.format(name="diabetes-lr", which=enc(odd), rel="model.joblib"))
+    answered = {url[:80]: client.get(url).status_code for url in urls}
+    assert {url: code for url, code in answered.items() if code != 404} == {}
+    assert client.get("/models/diabetes-lr/versions/1").status_code == 200
