@@ -558,25 +558,48 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except EmberflowError as exc:
-        if args.debug:
-            import traceback
-
-            traceback.print_exception(exc)
-        step = getattr(exc, "step_id", None)
-        prefix = f"step '{step}': " if step and not str(exc).startswith("step '") else ""
-        print(f"error: {prefix}{exc}", file=sys.stderr)
-        return exc.exit_code
+        return _report(exc, args.debug)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug: still one line, unless --debug
+        failure = _place_failure(exc)
+        if failure is not None:
+            failure.__cause__ = exc
+            return _report(failure, args.debug)
         if args.debug:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return 1
+
+
+def _report(exc: EmberflowError, debug: bool) -> int:
+    """``exc`` as one line on stderr, and one more per note added to it (such as a run record that could not be
+    written); the traceback before them with ``--debug``. Returns the exit code."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    step = getattr(exc, "step_id", None)
+    prefix = f"step '{step}': " if step and not str(exc).startswith("step '") else ""
+    print(f"error: {prefix}{exc}", file=sys.stderr)
+    for note in getattr(exc, "__notes__", ()):
+        print(f"error: {note}", file=sys.stderr)
+    return exc.exit_code
+
+
+def _place_failure(exc: Exception) -> EmberflowError | None:
+    """A full disk, a quota or a read-only file system met by a write that did not say so itself is still a
+    one-line error (exit 2), not a bug; any other exception stays unexpected."""
+    import errno
+
+    from .errors import write_failure
+
+    disk_full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+    return write_failure(exc) if disk_full else None
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ shows a traceback only with ``--debug``.
 
 from __future__ import annotations
 
+import errno
+
 
 class EmberflowError(Exception):
     """Root of emberflow's errors."""
@@ -57,3 +59,28 @@ class StepFailed(EmberflowError):
         self.step_id = step_id
         self.cause = cause
         super().__init__(f"step '{step_id}' failed: {cause}")
+
+
+class WriteFailed(UserError):
+    """A file could not be written because of where it goes, not because of a bug: the disk is full, a quota
+    is reached, the file system is read-only, or the folder is not writable. Exit code 2."""
+
+
+# errno -> (what happened, what to do about it)
+_WRITE_PROBLEMS = {
+    errno.ENOSPC: ("no space left on device", "free space and retry"),
+    errno.EDQUOT: ("disk quota exceeded", "free space (or raise the quota) and retry"),
+    errno.EROFS: ("read-only file system", "write to a writable folder instead"),
+    errno.EACCES: ("permission denied", "check the folder's permissions"),
+    errno.EPERM: ("operation not permitted", "check the folder's permissions"),
+}
+
+
+def write_failure(exc: BaseException, path: object = None) -> WriteFailed | None:
+    """The one-line ``WriteFailed`` for ``exc`` raised while writing ``path`` when the place is at fault (full,
+    over quota, read-only, not writable); None for any other failure, which is left to show as what it is."""
+    if not isinstance(exc, OSError) or exc.errno not in _WRITE_PROBLEMS:
+        return None
+    what, advice = _WRITE_PROBLEMS[exc.errno]
+    where = path if path is not None else exc.filename
+    return WriteFailed(f"{what} while writing {where}; {advice}" if where is not None else f"{what}; {advice}")

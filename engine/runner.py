@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from .batches import FrameBatches
 from .context import RunState, Sessions, StepContext
-from .errors import EmberflowError, StepFailed, UserError
+from .errors import EmberflowError, StepFailed, UserError, WriteFailed, write_failure
 from .frames import row_count, to_engine
 from .store import ModelStore
 from .workflow import Step, Workflow
@@ -93,8 +93,26 @@ def run_workflow(
             reporter.warning(problem)
     record = _record(workflow, state, steps, error, started, time.perf_counter() - clock)
     record["engines"] = engines_started
-    store.write_run(record)
-    return RunResult(record, error)
+    return RunResult(record, _write_record(store, record, error))
+
+
+def _write_record(store: ModelStore, record: dict[str, Any], error: EmberflowError | None) -> EmberflowError | None:
+    """Write the run record; return the error the run ends with. When the record cannot be written (a full
+    disk), a failed step's error stays the run's, with a note saying so; after a successful run the failed
+    write is the error."""
+    try:
+        store.write_run(record)
+        return error
+    except (OSError, EmberflowError) as exc:
+        problem = exc if isinstance(exc, EmberflowError) else (
+            write_failure(exc, store.runs_dir / f"{record['run_id']}.json") or EmberflowError(str(exc)))
+        if error is not None:
+            error.add_note(f"the run record could not be written either: {problem}")
+            return error
+        failure = (WriteFailed if problem.exit_code == 2 else EmberflowError)(
+            f"the run finished, but its record could not be written: {problem}")
+        failure.__cause__ = exc
+        return failure
 
 
 def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: list[dict[str, Any]]):

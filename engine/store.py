@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import IntegrityError, ModelNotFound, UserError
+from .errors import IntegrityError, ModelNotFound, UserError, write_failure
 from .integrity import file_digests, find_problems
 from .names import check_name
 from .signing import signature_problems, signed
@@ -64,14 +64,34 @@ def default_store_root(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
-    tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{path.name}")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    """Write JSON to a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
+
+    On any failure the temporary file is removed and ``path`` is left as it was; a full disk, a quota, a
+    read-only file system or a folder without write permission raises ``WriteFailed`` (one line, naming ``path``).
+    """
+    def fill(handle: Any) -> None:
         json.dump(data, handle, indent=2, sort_keys=False, default=str)
         handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+
+    _write_atomic(path, path.name, fill)
+
+
+def _write_atomic(path: Path, tmp_suffix: str, fill: Callable[[Any], Any]) -> None:
+    """``fill(handle)`` writes a temporary file beside ``path``, flushed to disk and renamed over ``path``."""
+    tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{tmp_suffix}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            fill(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        failure = write_failure(exc, path)
+        if failure is not None:
+            raise failure from exc
+        raise
 
 
 class ModelStore:
@@ -394,12 +414,8 @@ def _alias_file_problems(name: str, held: dict[str, Any]) -> list[str]:
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{path.name.lstrip('.')}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """``write_json_atomic`` for plain text (the temporary's name keeps no leading dot of ``path``)."""
+    _write_atomic(path, path.name.lstrip("."), lambda handle: handle.write(text))
 
 
 def _fsync_tree(folder: Path) -> None:
