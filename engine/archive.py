@@ -10,20 +10,28 @@ are checked against the manifest inside the store's hidden temporary folder befo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import lzma
 import os
+import shutil
 import stat
 import uuid
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import IntegrityError, UserError
+from .errors import IntegrityError, UserError, WriteFailed, write_failure
 from .integrity import CHUNK
 from .store import MANIFEST, TEMP_PREFIX, ModelStore, VersionRef, check_name
 
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_MANIFEST_DEPTH = 64  # lists and objects inside one another; emberflow's manifests use fewer than 10
+MAX_IMPORT_BYTES = 10 * 1024**3  # what an imported zip may expand to, unless the caller allows more
+READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 def zip_folder_name(ref: VersionRef) -> str:
@@ -36,12 +44,17 @@ def export_zip(store: ModelStore, ref: VersionRef, target: str | os.PathLike) ->
     if target.is_dir():
         example = target / f"{zip_folder_name(ref)}.zip"
         raise UserError(f"{target} is a folder; give the zip file to write, such as {example}")
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{target.name}")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             _write_version(store, ref, archive)
         os.replace(tmp, target)
+    except OSError as exc:  # a full disk or a folder we may not write to: one line naming the zip
+        failure = write_failure(exc, target)
+        if failure is None:
+            raise
+        raise failure from exc
     finally:
         tmp.unlink(missing_ok=True)
     return target
@@ -68,26 +81,39 @@ def _write_version(store: ModelStore, ref: VersionRef, archive: zipfile.ZipFile)
                                  f"(check it with: emberflow models verify {ref})")
 
 
-def import_zip(store: ModelStore, source: str | os.PathLike, name: str | None = None) -> VersionRef:
+def import_zip(store: ModelStore, source: str | os.PathLike, name: str | None = None,
+               max_size: int = MAX_IMPORT_BYTES) -> VersionRef:
     """Add the version in the zip at ``source`` to ``store`` as the next version of ``name`` (default: the
-    name in its manifest)."""
+    name in its manifest).
+
+    Before a byte is written, every member must be safe (see ``_check_member``), the sizes in the zip's headers
+    must be the manifest's, their sum at most ``max_size`` and less than the free space under the store.
+    """
     source = Path(source)
     if not source.is_file():
         raise UserError(f"no zip file at {source}; make one with: emberflow models download NAME -o FILE.zip")
     try:
         archive = zipfile.ZipFile(source)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise UserError(f"{source} is not a zip file ({exc}); expected one made by emberflow models "
                         "download") from None
     with archive:
         members, manifest = _checked_members(archive, source)
         target = check_name(name or manifest.get("name"), "model name")
+        _check_expanded_size(members, manifest, source, max_size)
+        _check_free_space(store.root, sum(info.file_size for info in members.values()), source)
 
         def fill(folder: Path) -> None:
             for rel, info in members.items():
-                _extract(archive, info, folder / rel, manifest["files"][rel].get("size"))
+                _extract(archive, info, folder / rel, source)
 
-        return store.import_version(target, manifest, fill)
+        try:
+            return store.import_version(target, manifest, fill)
+        except OSError as exc:  # flushing the files to disk can be where a full disk shows
+            failure = write_failure(exc, exc.filename or store.root)
+            if failure is None:
+                raise
+            raise failure from exc
 
 
 def _checked_members(archive: zipfile.ZipFile, source: Path) -> tuple[dict[str, zipfile.ZipInfo], dict]:
@@ -103,6 +129,7 @@ def _checked_members(archive: zipfile.ZipFile, source: Path) -> tuple[dict[str, 
     members = {PurePosixPath(i.filename).relative_to(top).as_posix(): i for i in infos}
     if len(members) != len(infos):
         raise UserError(f"{source}: the zip holds the same path twice; refusing it")
+    _refuse_files_used_as_folders(members, source)
     manifest = _read_manifest(archive, members.pop(MANIFEST), source)
     listed = set(manifest["files"])
     if set(members) != listed:
@@ -114,8 +141,21 @@ def _checked_members(archive: zipfile.ZipFile, source: Path) -> tuple[dict[str, 
     return members, manifest
 
 
+def _refuse_files_used_as_folders(members: dict[str, zipfile.ZipInfo], source: Path) -> None:
+    """A file cannot also be the folder of another file (``a`` and ``a/b``), nor the version's folder itself."""
+    for rel, info in members.items():
+        if rel == ".":
+            raise UserError(f"{source}: member {info.filename!r} is a file where the version's folder should be; "
+                            "refusing the whole zip, nothing written")
+        for parent in PurePosixPath(rel).parents:
+            if parent.as_posix() in members:
+                raise UserError(f"{source}: {parent.as_posix()!r} is both a file and the folder of {rel!r}; "
+                                "refusing the whole zip, nothing written")
+
+
 def _check_member(info: zipfile.ZipInfo, source: Path) -> None:
-    """Refuse a member that could land outside the target folder or is not a plain file or folder."""
+    """Refuse a member that could land outside the target folder, is not a plain file or folder, or cannot be
+    read as emberflow writes zips (encrypted, or compressed by a method Python does not read)."""
     name = info.filename
     path = PurePosixPath(name)
     kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip was not made on Unix
@@ -124,6 +164,9 @@ def _check_member(info: zipfile.ZipInfo, source: Path) -> None:
         else "a '..' part" if ".." in path.parts or "\\" in name
         else "a symbolic link" if kind == stat.S_IFLNK
         else "not a plain file" if kind not in (0, stat.S_IFREG, stat.S_IFDIR)
+        else "encrypted" if info.flag_bits & 0x1
+        else f"compressed by method {info.compress_type}, which emberflow does not read"
+        if info.compress_type not in READABLE_COMPRESSION
         else None
     )
     if bad:
@@ -133,21 +176,102 @@ def _check_member(info: zipfile.ZipInfo, source: Path) -> None:
 def _read_manifest(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: Path) -> dict[str, Any]:
     if info.file_size > MAX_MANIFEST_BYTES:
         raise UserError(f"{source}: {MANIFEST} is {info.file_size:,} bytes, too large to be a manifest")
+    with _reading(info, source):
+        raw = archive.read(info)
     try:
-        manifest = json.loads(archive.read(info).decode("utf-8"))
+        manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise IntegrityError(f"{source}: {MANIFEST} is not readable JSON ({exc})") from None
+    except RecursionError:
+        manifest = None  # nested deeper than the parser goes: reported as too deep below
+    if manifest is None or _depth(manifest) > MAX_MANIFEST_DEPTH:
+        raise IntegrityError(f"{source}: {MANIFEST} is nested more than {MAX_MANIFEST_DEPTH} levels deep; it is "
+                             "not an emberflow model manifest")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict) or not manifest["files"]:
         raise IntegrityError(f"{source}: {MANIFEST} lists no files; it is not an emberflow model manifest")
+    for rel, meta in manifest["files"].items():
+        if not (isinstance(meta, dict) and isinstance(meta.get("sha256"), str) and type(meta.get("size")) is int
+                and meta["size"] >= 0):
+            raise IntegrityError(f"{source}: {MANIFEST} lists {rel!r} as {json.dumps(meta)[:80]}; expected "
+                                 '{"sha256": "<hex digest>", "size": <bytes>}, as emberflow models download writes')
     return manifest
 
 
-def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, size: Any) -> None:
-    """Copy one member, reading no more than the manifest's size plus one byte (a zip bomb stops there)."""
-    limit = int(size) + 1 if isinstance(size, int) else info.file_size + 1
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (a scalar is 0), counted without recursion and no further
+    than one level past ``MAX_MANIFEST_DEPTH``."""
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_MANIFEST_DEPTH:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_expanded_size(members: dict[str, zipfile.ZipInfo], manifest: dict[str, Any], source: Path,
+                         max_size: int) -> None:
+    """Refuse a zip whose headers disagree with its manifest on a file's size, or that expands past ``max_size``
+    (a zip bomb whose manifest states the true sizes)."""
+    for rel, info in members.items():
+        size = manifest["files"][rel]["size"]
+        if info.file_size != size:
+            raise IntegrityError(f"{source}: {rel} is {info.file_size:,} bytes by the zip's header but {size:,} by "
+                                 "its manifest; nothing imported")
+    total = sum(info.file_size for info in members.values())
+    if total > max_size:
+        raise UserError(f"{source}: the files expand to {total:,} bytes, over the import limit of {max_size:,} "
+                        f"bytes; if the zip is trusted, pass --max-size {total}")
+
+
+def _check_free_space(root: Path, needed: int, source: Path) -> None:
+    place = root.absolute()
+    while not place.exists():  # the store may not exist yet: ask the folder it will be made in
+        place = place.parent
+    free = shutil.disk_usage(place).free
+    if needed > free:
+        raise WriteFailed(f"{source}: the files expand to {needed:,} bytes but only {free:,} bytes are free at "
+                          f"{place}; free space and retry")
+
+
+@contextlib.contextmanager
+def _reading(info: zipfile.ZipInfo, source: Path) -> Iterator[None]:
+    """Report a member that does not decompress cleanly (a bad CRC, a corrupt stream, a short file) as damaged."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, NotImplementedError) as exc:
+        raise IntegrityError(f"{source}: member {info.filename!r} cannot be read ({exc}); the zip is damaged, "
+                             "nothing imported") from None
+
+
+def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, source: Path) -> None:
+    """Copy one member, reading at most one byte more than its header's size: a member that holds more is
+    refused (zipfile itself stops at the header's size; this does not rely on it)."""
+    limit = info.file_size + 1
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    with archive.open(info) as src, open(target, "xb") as dst:
-        while written < limit and (chunk := src.read(min(CHUNK, limit - written))):
-            dst.write(chunk)
-            written += len(chunk)
+    with open(target, "xb") as dst:
+        with _reading(info, source):
+            src = archive.open(info)
+        with src:
+            while written < limit:
+                with _reading(info, source):
+                    chunk = src.read(min(CHUNK, limit - written))
+                if not chunk:
+                    break
+                _write(dst, chunk, target)
+                written += len(chunk)
+    if written > info.file_size:
+        raise IntegrityError(f"{source}: member {info.filename!r} holds more than the {info.file_size:,} bytes its "
+                             "header says; nothing imported")
+
+
+def _write(handle: Any, chunk: bytes, path: Path) -> None:
+    try:
+        handle.write(chunk)
+    except OSError as exc:
+        failure = write_failure(exc, path)
+        if failure is None:
+            raise
+        raise failure from exc

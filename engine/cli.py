@@ -267,7 +267,8 @@ def cmd_models_import(args: argparse.Namespace) -> int:
     from .archive import import_zip
 
     store = _store(args)
-    ref = import_zip(store, args.file, name=args.name)
+    limit = {"max_size": args.max_size} if args.max_size is not None else {}
+    ref = import_zip(store, args.file, name=args.name, **limit)
     manifest = store.manifest(ref)
     origin = manifest.get("imported_from") or {}
     print(f"imported {args.file} as {ref} (exported as {origin.get('name')}@{origin.get('version')}; "
@@ -439,6 +440,9 @@ def _add_archive_commands(models) -> None:
     imported = models.add_parser("import", help="add a downloaded version to this store as its next version")
     imported.add_argument("file", metavar="FILE.zip")
     imported.add_argument("--name", help="the model name in this store (default: the name in the zip)")
+    imported.add_argument("--max-size", type=_byte_size, metavar="SIZE",
+                          help="refuse a zip whose files expand to more than this: bytes, or a number with K, M, G "
+                               "or T (default: 10G)")
     delete = models.add_parser("delete", help="delete one version")
     delete.add_argument("ref", metavar="NAME@VERSION")
     delete.add_argument("--force", action="store_true",
@@ -453,6 +457,16 @@ def _add_archive_commands(models) -> None:
     for parser, func in commands:
         _store_option(parser)
         parser.set_defaults(func=func)
+
+
+def _byte_size(text: str) -> int:
+    """A size given as bytes or with a unit of powers of 1024: ``500M``, ``20G``, ``1.5TiB``."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a size such as 20G, 500M or 1048576 (bytes), got {text!r}")
+    return int(float(match.group(1)) * 1024 ** " KMGT".index((match.group(2) or " ").upper()))
 
 
 def _add_runs_commands(sub) -> None:

@@ -279,3 +279,187 @@ def test_runs_list_and_show(cli, project: Path):
     assert [s["id"] for s in record["steps"]] == ["read", "split", "train", "save", "score", "write"]
     missing = cli("runs", "show", "20000101")
     assert missing.code == 2 and "no single run" in missing.err
+
+
+# ----- damaged and hostile zips: one line, exit 2, nothing written -----
+
+def rewrite_manifest(source: Path, target: Path, edit) -> Path:
+    """A copy of a downloaded zip whose manifest.json holds ``edit(manifest)`` (bytes, or JSON to dump)."""
+    def change(name: str, data: bytes) -> bytes:
+        if not name.endswith("/manifest.json"):
+            return data
+        edited = edit(json.loads(data))
+        return edited if isinstance(edited, bytes) else json.dumps(edited).encode()
+
+    return rewrite_zip(source, target, change=change)
+
+
+def corrupt_member(source: Path, target: Path, member: str) -> Path:
+    """A copy with eight bytes in the middle of one member's compressed data overwritten."""
+    raw = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2
+    raw[start:start + 8] = b"\xff" * 8
+    target.write_bytes(bytes(raw))
+    return target
+
+
+def encrypted_member(source: Path, target: Path, member: str) -> Path:
+    """A copy whose central directory marks one member as encrypted (flag bit 0x1), as an encrypting tool does."""
+    rewrite_zip(source, target)
+    with zipfile.ZipFile(target, "a") as archive:
+        archive.getinfo(member).flag_bits |= 0x1
+        archive._didModify = True  # the central directory is written again on close
+    return target
+
+
+def file_and_folder(source: Path, target: Path) -> Path:
+    """``features.json`` both a file and the folder of ``features.json/x``, both listed in the manifest."""
+    middle = rewrite_zip(source, target.with_name("middle.zip"), add=[("m-1/features.json/x", b"x")])
+
+    def edit(manifest: dict) -> dict:
+        manifest["files"]["features.json/x"] = {"sha256": hashlib.sha256(b"x").hexdigest(), "size": 1}
+        return manifest
+
+    return rewrite_manifest(middle, target, edit)
+
+
+def nested(depth: int) -> bytes:
+    return b'{"files": {"features.json": ' + b"[" * depth + b"]" * depth + b"}}"
+
+
+DAMAGED = {
+    "corrupt member": (lambda src, dst: corrupt_member(src, dst, "m-1/model/stages/1_lr/data/part-00000.parquet"),
+                       "member 'm-1/model/stages/1_lr/data/part-00000.parquet' cannot be read ("),
+    "encrypted member": (lambda src, dst: encrypted_member(src, dst, "m-1/features.json"),
+                         "member 'm-1/features.json' is encrypted; refusing the whole zip"),
+    "encrypted manifest": (lambda src, dst: encrypted_member(src, dst, "m-1/manifest.json"),
+                           "member 'm-1/manifest.json' is encrypted; refusing the whole zip"),
+    "file and folder": (file_and_folder, "'features.json' is both a file and the folder of 'features.json/x'"),
+    "files entry not a mapping": (
+        lambda src, dst: rewrite_manifest(src, dst, lambda m: {**m, "files": {**m["files"], "features.json": "x"}}),
+        "manifest.json lists 'features.json' as \"x\"; expected {\"sha256\""),
+    "files entry without a size": (
+        lambda src, dst: rewrite_manifest(
+            src, dst, lambda m: {**m, "files": {**m["files"], "features.json": {"sha256": "0" * 64}}}),
+        "manifest.json lists 'features.json' as {\"sha256\""),
+    "deeply nested manifest": (lambda src, dst: rewrite_manifest(src, dst, lambda m: nested(100_000)),
+                               "manifest.json is nested more than 64 levels deep"),
+    "nested past the limit": (lambda src, dst: rewrite_manifest(src, dst, lambda m: nested(200)),
+                              "manifest.json is nested more than 64 levels deep"),
+    "header size differs from the manifest": (
+        lambda src, dst: rewrite_manifest(
+            src, dst, lambda m: {**m, "files": {**m["files"], "features.json": {**m["files"]["features.json"],
+                                                                                 "size": 5}}}),
+        "features.json is 10 bytes by the zip's header but 5 by its manifest"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED, ids=list(DAMAGED))
+def test_import_refuses_a_damaged_or_hostile_zip_in_one_line(case: str, cli, tmp_path: Path, exported: Path):
+    make, message = DAMAGED[case]
+    bad = make(exported, tmp_path / "bad.zip")
+    target = tmp_path / "target"
+    result = cli("models", "import", bad, "--store", target)
+    assert result.code == 2, result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "unexpected" not in lines[0], result.err
+    assert lines[0].startswith(f"error: {bad}: ") and message in lines[0]
+    assert not target.exists() or (ModelStore(target).names() == [] and leftovers(target) == [])
+
+
+def test_a_member_holding_more_than_its_header_says_is_refused_as_damaged(tmp_path: Path, exported: Path):
+    """The zip's central directory and the manifest both say 10 bytes for a member that holds 2,048: reading
+    stops after 10 and their CRC does not match, so the member is refused, not copied in full."""
+    rel = "model/stages/1_lr/data/part-00000.parquet"
+
+    def edit(manifest: dict) -> dict:
+        manifest["files"][rel]["size"] = 10
+        return manifest
+
+    raw = bytearray(rewrite_manifest(exported, tmp_path / "edited.zip", edit).read_bytes())
+    name = f"m-1/{rel}".encode()
+    entry = raw.index(b"PK\x01\x02")  # the central directory's entries, each followed by its name at +46
+    while raw[entry + 46:entry + 46 + len(name)] != name:
+        entry = raw.index(b"PK\x01\x02", entry + 4)
+    raw[entry + 24:entry + 28] = (10).to_bytes(4, "little")  # its uncompressed size
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(bytes(raw))
+    store = ModelStore(tmp_path / "target")
+    with pytest.raises(IntegrityError, match=f"member 'm-1/{rel}' cannot be read \\(Bad CRC-32"):
+        import_zip(store, bad)
+    assert store.names() == [] and leftovers(store.root) == []
+
+
+def bomb(target: Path, size: int, claimed: int | None = None) -> Path:
+    """A zip of one model file of ``size`` zero bytes (a few KB compressed) whose manifest states its true size
+    and SHA-256; with ``claimed``, the zip's header and the manifest both say that size instead."""
+    data = bytes(size)
+    manifest = {"name": "bomb", "version": 1, "format": "test",
+                "files": {"model.bin": {"sha256": hashlib.sha256(data).hexdigest(), "size": claimed or size}}}
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb-1/manifest.json", json.dumps(manifest))
+        archive.writestr("bomb-1/model.bin", data)
+        if claimed:
+            archive.getinfo("bomb-1/model.bin").file_size = claimed
+    return target
+
+
+def test_import_refuses_a_zip_that_expands_past_the_limit_before_writing_a_byte(cli, tmp_path: Path):
+    zipped = bomb(tmp_path / "bomb.zip", 8 * 1024 * 1024)
+    assert zipped.stat().st_size < 64 * 1024, "a zip bomb: a few KB that expand to 8 MiB"
+    target = tmp_path / "target"
+    refused = cli("models", "import", zipped, "--store", target, "--max-size", "4M")
+    assert refused.code == 2
+    assert refused.err == (f"error: {zipped}: the files expand to 8,388,608 bytes, over the import limit of "
+                           "4,194,304 bytes; if the zip is trusted, pass --max-size 8388608\n")
+    assert not target.exists()
+    allowed = cli("models", "import", zipped, "--store", target, "--max-size", "8388608")
+    assert allowed.code == 0, allowed.err
+    assert ModelStore(target).versions("bomb") == [1]
+
+
+def test_the_default_limit_is_10_gib(cli, tmp_path: Path):
+    """Headers and manifest agree on 11 GiB (the bytes are not there: nothing is read before the refusal)."""
+    zipped = bomb(tmp_path / "bomb.zip", 1024, claimed=11 * 1024**3)
+    result = cli("models", "import", zipped, "--store", tmp_path / "target")
+    assert result.code == 2
+    assert "over the import limit of 10,737,418,240 bytes; if the zip is trusted, pass --max-size 11811160064" \
+        in result.err
+    assert not (tmp_path / "target").exists()
+
+
+def test_import_refuses_a_zip_larger_than_the_free_space(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    asked: list[Path] = []
+
+    def small_disk(path):
+        asked.append(Path(path))
+        return usage(10**6, 10**6 - 4096, 4096)
+
+    monkeypatch.setattr(shutil, "disk_usage", small_disk)
+    zipped = bomb(tmp_path / "bomb.zip", 8192)
+    result = cli("models", "import", zipped, "--store", tmp_path / "new" / "store")
+    assert result.code == 2
+    assert result.err == (f"error: {zipped}: the files expand to 8,192 bytes but only 4,096 bytes are free at "
+                          f"{tmp_path}; free space and retry\n")
+    assert asked == [tmp_path], "the free space is asked of the folder the store will be made in"
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(("given", "expected"), [("1048576", 1048576), ("500M", 500 * 1024**2), ("20G", 20 * 1024**3),
+                                                  ("1.5TiB", int(1.5 * 1024**4)), ("64kb", 64 * 1024)])
+def test_max_size_takes_bytes_or_a_unit(given: str, expected: int):
+    from emberflow.engine.cli import _byte_size
+
+    assert _byte_size(given) == expected
+
+
+def test_a_max_size_that_is_no_size_is_refused(cli, tmp_path: Path, exported: Path):
+    with pytest.raises(SystemExit) as exited:
+        cli("models", "import", exported, "--max-size", "lots")
+    assert exited.value.code == 2

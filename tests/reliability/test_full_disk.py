@@ -10,9 +10,12 @@ from __future__ import annotations
 import errno
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
+from emberflow.engine import archive
+from emberflow.engine.archive import export_zip
 from emberflow.engine.errors import WriteFailed
 from emberflow.engine.store import ModelStore, write_json_atomic
 
@@ -99,6 +102,59 @@ def test_delete_on_a_full_disk_is_one_line_and_keeps_the_version(cli, tmp_path: 
     assert one_error_line(result.err) == f"error: {NO_SPACE} {store.root / 'm' / '.last-version'}; free space and retry"
     assert store.versions("m") == [1, 2] and store.problems(store.resolve("m@1")) == []
     assert leftovers(store.root) == []
+
+
+@pytest.fixture
+def exported(tmp_path: Path) -> Path:
+    store = ModelStore(tmp_path / "source")
+    save_tree(store, "m")
+    return export_zip(store, store.resolve("m"), tmp_path / "m.zip")
+
+
+class FullFile:
+    """A file opened for writing on a disk that is full: every write fails."""
+
+    def __init__(self, path, mode):
+        self.handle = open(path, mode)  # noqa: SIM115 - closed by __exit__
+
+    def write(self, data):
+        disk_full()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+
+def test_import_on_a_full_disk_is_one_line_and_leaves_nothing(cli, tmp_path: Path, exported: Path, monkeypatch):
+    target = ModelStore(tmp_path / "target")
+    monkeypatch.setattr(archive, "open", FullFile, raising=False)  # the files copied out of the zip
+    result = cli("models", "import", exported, "--store", target.root)
+    assert result.code == 2
+    line = one_error_line(result.err)
+    assert line.startswith(f"error: {NO_SPACE} {target.root / 'm' / '.tmp-'}") and line.endswith("free space and retry")
+    assert target.names() == [] and leftovers(target.root) == []
+
+
+def test_import_whose_flush_to_disk_fails_is_one_line_and_leaves_nothing(cli, tmp_path: Path, exported: Path,
+                                                                          full_disk):
+    target = ModelStore(tmp_path / "target")
+    full_disk()
+    result = cli("models", "import", exported, "--store", target.root)
+    assert result.code == 2
+    assert one_error_line(result.err) == f"error: {NO_SPACE} {target.root}; free space and retry"
+    assert target.names() == [] and leftovers(target.root) == []
+
+
+def test_download_on_a_full_disk_is_one_line_and_leaves_no_zip(cli, tmp_path: Path, monkeypatch):
+    store = ModelStore(tmp_path / "store")
+    save_tree(store, "m")
+    monkeypatch.setattr(zipfile.ZipFile, "write", disk_full)  # the manifest, the first member written
+    result = cli("models", "download", "m", "-o", tmp_path / "out" / "m.zip", "--store", store.root)
+    assert result.code == 2
+    assert one_error_line(result.err) == f"error: {NO_SPACE} {tmp_path / 'out' / 'm.zip'}; free space and retry"
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_any_other_store_write_on_a_read_only_disk_is_still_one_line(cli, tmp_path: Path, monkeypatch):
