@@ -149,8 +149,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         return 0
     rows = [[m["name"], ",".join(map(str, m["versions"])), m["latest"],
              ",".join(f"{a}={v}" for a, v in m["aliases"].items()), m["format"], m["engine"], m["created"],
-             _size(m["size"])] for m in models]
+             None if m["size"] is None else _size(m["size"])] for m in models]
     table(["name", "versions", "latest", "aliases", "format", "engine", "created", "size"], rows)
+    for problem in (p for m in models for p in m["problems"]):  # a damaged model is listed, and said so
+        print(problem, file=sys.stderr)
     return 0
 
 
@@ -193,28 +195,40 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
 
 def cmd_models_verify(args: argparse.Namespace) -> int:
+    """Every version's files against its manifest, each model's aliases, and (for a whole model or the whole
+    store) what the store ignores; one line per version or problem, going on past each failure."""
     store = _store(args)
-    refs = [store.resolve(args.ref)] if args.ref and "@" in args.ref else [
-        store.resolve(f"{name}@{v}") for name in ([args.ref] if args.ref else store.names())
-        for v in store.versions(name)]
-    if args.ref and not refs:
-        store.resolve(args.ref)
-    failed = 0
-    for ref in refs:
-        problems = store.problems(ref)
-        if problems:
-            failed += 1
-            print(f"{ref}: FAILED: {'; '.join(problems)}")
-        else:
-            print(f"{ref}: ok ({len(store.manifest(ref).get('files') or {})} files)")
-    for name in sorted({ref.name for ref in refs}):
-        problems = store.alias_problems(name)
-        if problems:
-            failed += 1
-            print(f"{name} aliases: FAILED: {'; '.join(problems)}")
-    if not refs:
+    if args.ref and "@" in args.ref:
+        refs, strays = [store.resolve(args.ref)], []
+    else:
+        if args.ref:
+            store.resolve(args.ref)  # an unknown model: one line, exit 2
+        refs = [store.ref(name, v) for name in ([args.ref] if args.ref else store.names())
+                for v in store.versions(name)]
+        strays = store.strays(args.ref)
+    failed = sum(not _verify_version(store, ref) for ref in refs)  # printed as they are checked
+    failures = [f"{name} aliases: FAILED: {p}" for name in sorted({ref.name for ref in refs})
+                for p in store.alias_problems(name)]
+    failures += [f"{where}: FAILED: {why}" for where, why in strays]
+    for line in failures:
+        print(line)
+    if not refs and not failures:
         print(f"no models in the store at {store.root}")
-    return 1 if failed else 0
+    return 1 if failed or failures else 0
+
+
+def _verify_version(store, ref) -> bool:
+    """Print ``ref``'s line, ok with its number of files or FAILED with every problem; whether it is ok."""
+    from .errors import IntegrityError
+
+    try:
+        manifest = store.manifest(ref)
+        problems = store.problems(ref, manifest)
+    except IntegrityError as exc:
+        problems = [str(exc).removeprefix(f"{ref}: ")]
+    print(f"{ref}: FAILED: {'; '.join(problems)}" if problems else
+          f"{ref}: ok ({len(manifest.get('files') or {})} files)")
+    return not problems
 
 
 def cmd_models_gc(args: argparse.Namespace) -> int:
@@ -227,9 +241,16 @@ def cmd_models_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_models_alias(args: argparse.Namespace) -> int:
+    from .names import parse_version
+
     store = _store(args)
-    store.set_alias(args.name, args.version, args.alias)
-    print(f"{args.name}@{args.alias} -> version {args.version}")
+    version = parse_version(args.version)
+    if version is None:
+        versions = ", ".join(map(str, store.versions(args.name))) or "none"
+        raise UserError(f"'{args.version}' is not a version number: write it as its folder is named, 1, 2, 3 ... "
+                        f"without leading zeros (versions of '{args.name}': {versions})")
+    store.set_alias(args.name, version, args.alias)
+    print(f"{args.name}@{args.alias} -> version {version}")
     return 0
 
 
@@ -414,7 +435,7 @@ def _add_models_commands(sub) -> None:
     models_verify.set_defaults(func=cmd_models_verify)
     models_alias = models.add_parser("alias", help="point an alias at a version")
     models_alias.add_argument("name")
-    models_alias.add_argument("version", type=int)
+    models_alias.add_argument("version")
     models_alias.add_argument("alias")
     _store_option(models_alias)
     models_alias.set_defaults(func=cmd_models_alias)

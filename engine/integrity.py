@@ -266,14 +266,25 @@ def find_problems(folder: Path, manifest: dict[str, Any], extras: bool = True,
                    if ".." not in Path(rel).parts and not Path(rel).is_absolute() and (folder / rel).is_file()}
     for rel, meta in sorted(expected.items()):
         path = present.get(rel)
-        if path is None:
-            problems.append(f"{rel}: missing")
-        elif path.is_symlink():
-            problems.append(f"{rel}: is a symbolic link, not a stored file")
-        elif path.stat().st_size != meta.get("size"):
-            problems.append(f"{rel}: size {path.stat().st_size} differs from the manifest's {meta.get('size')}")
-        elif rel not in deferred and sha256_file(path) != meta.get("sha256"):
-            problems.append(f"{rel}: SHA-256 differs from the manifest")
+        try:
+            problem = _file_problem(path, meta, check_hash=rel not in deferred)
+        except OSError as exc:  # unreadable, or removed meanwhile: a problem of this file, not of the check
+            problem = f"not readable ({exc.strerror or exc})"
+        if problem:
+            problems.append(f"{rel}: {problem}")
     if extras:
         problems += [f"{rel}: not listed in the manifest" for rel in sorted(set(present) - set(expected))]
     return problems
+
+
+def _file_problem(path: Path | None, meta: dict[str, Any], check_hash: bool) -> str | None:
+    if path is None:
+        return "missing"
+    if path.is_symlink():
+        return "is a symbolic link, not a stored file"
+    size = path.stat().st_size
+    if size != meta.get("size"):
+        return f"size {size} differs from the manifest's {meta.get('size')}"
+    if check_hash and sha256_file(path) != meta.get("sha256"):
+        return "SHA-256 differs from the manifest"
+    return None

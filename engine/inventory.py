@@ -4,47 +4,59 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import IntegrityError
 from .store import ModelStore
 
 
 def list_models(store: ModelStore) -> list[dict[str, Any]]:
-    models = []
-    for name in store.names():
-        versions = store.versions(name)
-        latest = store.resolve(f"{name}@{versions[-1]}")
-        manifest = store.manifest(latest)
-        models.append({
-            "name": name,
-            "versions": versions,
-            "latest": versions[-1],
-            "aliases": store.aliases(name),
-            "format": manifest.get("format"),
-            "engine": manifest.get("engine"),
-            "created": manifest.get("created"),
-            "size": sum(f.get("size", 0) for f in (manifest.get("files") or {}).values()),
-        })
-    return models
+    """Every model's summary; a damaged model is listed too, with what is wrong in its ``problems``."""
+    return [summary for name in store.names() if (summary := _model_summary(store, name))]
+
+
+def _model_summary(store: ModelStore, name: str) -> dict[str, Any] | None:
+    """The latest version's format, engine, creation time and size, the versions and the usable aliases; one
+    line per problem (an unreadable latest manifest, a damaged aliases.json) instead of failing the listing."""
+    versions = store.versions(name)
+    if not versions:  # its last version deleted meanwhile
+        return None
+    aliases, alias_problems = store.alias_report(name)
+    summary: dict[str, Any] = {"name": name, "versions": versions, "latest": versions[-1], "aliases": aliases,
+                               "format": None, "engine": None, "created": None, "size": None,
+                               "problems": [f"{name} aliases: {p}" for p in alias_problems]}
+    try:
+        manifest = store.manifest(store.ref(name, versions[-1]))
+    except IntegrityError as exc:
+        summary["problems"].insert(0, str(exc))
+        return summary
+    summary.update(format=manifest.get("format"), engine=manifest.get("engine"), created=manifest.get("created"),
+                   size=_total_size(manifest.get("files") or {}))
+    return summary
+
+
+def _total_size(files: dict[str, dict[str, Any]]) -> int:
+    return sum(meta["size"] for meta in files.values() if type(meta.get("size")) is int)
 
 
 def list_versions(store: ModelStore, name: str) -> list[dict[str, Any]]:
-    """Every version of ``name``, oldest first: its manifest's summary and the aliases pointing at it."""
+    """Every version of ``name``, oldest first: its manifest's summary and the aliases pointing at it. A version
+    whose manifest cannot be used is listed with the reason in ``problem`` (None for the others)."""
     store.resolve(name)
-    aliases = store.aliases(name)
+    aliases = store.alias_report(name)[0]
     rows = []
     for version in store.versions(name):
-        manifest = store.manifest(store.resolve(f"{name}@{version}"))
-        files = manifest.get("files") or {}
-        rows.append({
-            "version": version,
-            "aliases": sorted(a for a, v in aliases.items() if v == version),
-            "format": manifest.get("format"),
-            "engine": manifest.get("engine"),
-            "created": manifest.get("created"),
-            "files": len(files),
-            "size": sum(f.get("size", 0) for f in files.values()),
-            "metrics": manifest.get("metrics") or {},
-            "run_id": manifest.get("run_id"),
-        })
+        row: dict[str, Any] = {"version": version, "aliases": sorted(a for a, v in aliases.items() if v == version),
+                               "format": None, "engine": None, "created": None, "files": 0, "size": None,
+                               "metrics": {}, "run_id": None, "problem": None}
+        try:
+            manifest = store.manifest(store.ref(name, version))
+        except IntegrityError as exc:
+            row["problem"] = str(exc)
+        else:
+            files = manifest.get("files") or {}
+            row.update(format=manifest.get("format"), engine=manifest.get("engine"), created=manifest.get("created"),
+                       files=len(files), size=_total_size(files), metrics=manifest.get("metrics") or {},
+                       run_id=manifest.get("run_id"))
+        rows.append(row)
     return rows
 
 

@@ -7,9 +7,11 @@ the process that saves or loads, never from the artifact, so a manifest cannot d
 
 What it adds to the checksums: without a key, a changed, missing or added file is caught, but someone who can
 write to the store could edit the manifest itself (its file hashes included, to match new files, or the
-format, classes and features it declares). With a key, any edit of the manifest is refused too. A model's
-``aliases.json`` is signed the same way (with the model's name inside), so that an alias cannot be pointed at
-another version behind the key holders' backs.
+format, classes and features it declares). With a key, any edit of the manifest is refused too. The manifest
+holds the model's name and version number, so they are signed; the store checks them against the folder the
+version sits in (with or without a key), so a signed version copied into another model or number is refused.
+A model's ``aliases.json`` is signed the same way (with the model's name inside), so that an alias cannot be
+pointed at another version behind the key holders' backs.
 """
 
 from __future__ import annotations

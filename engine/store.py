@@ -2,7 +2,8 @@
 
 Layout::
 
-    <root>/<name>/<version>/manifest.json   the manifest (see manifest.py)
+    <root>/<name>/<version>/manifest.json   the manifest, naming the model and version (see models.py);
+                                           <version> is 1, 2, 3 ... in plain decimal: nothing else is a version
     <root>/<name>/<version>/...             the artifact files
     <root>/<name>/aliases.json             alias -> version (signed like a manifest under a key)
     <root>/runs/<run_id>.json              run records
@@ -14,6 +15,7 @@ under the model's lock, so a reader never sees a half-written version and two wr
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -29,7 +31,7 @@ from typing import Any
 
 from .errors import IntegrityError, ModelNotFound, UserError, write_failure
 from .integrity import file_digests, find_problems
-from .names import check_name
+from .names import NAME, check_name, parse_version
 from .signing import signature_problems, signed
 from .suggest import did_you_mean
 
@@ -39,7 +41,7 @@ LAST_VERSION = ".last-version"
 RUNS = "runs"
 TEMP_PREFIX = ".tmp-"
 GC_GRACE_SECONDS = 600.0  # how old an unlocked temporary must be before gc removes it
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")  # matched whole (fullmatch)
 RESERVED_NAMES = {RUNS, "latest"}
 RESERVED_ALIASES = {"latest"}
 
@@ -100,86 +102,181 @@ class ModelStore:
 
     # ----- reading -----
     def names(self) -> list[str]:
+        """The models: folders with a model's name and at least one version, not symbolic links out of the store."""
         if not self.root.is_dir():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir()
-            if p.is_dir() and p.name not in RESERVED_NAMES and not p.name.startswith(".") and self.versions(p.name)
-        )
+        return sorted(p.name for p in self.root.iterdir() if _is_model_name(p.name) and self.versions(p.name))
 
     def versions(self, name: str) -> list[int]:
-        folder = self.root / name
-        if not folder.is_dir():
+        """The versions of ``name``: its folders named 1, 2, 3 ... (canonical decimals: no leading zero, ASCII
+        digits) that hold a manifest and are inside the store. The store ignores anything else (see ``strays``)."""
+        folder = self._model_folder(name)
+        if folder is None:
             return []
-        return sorted(
-            int(p.name) for p in folder.iterdir() if p.name.isdigit() and (p / MANIFEST).is_file()
-        )
+        found = ((parse_version(p.name), p) for p in folder.iterdir())
+        return sorted(v for v, p in found if v is not None and self._inside(p) and (p / MANIFEST).is_file())
+
+    def ref(self, name: str, version: int) -> VersionRef:
+        """The reference to version ``version`` of ``name`` (which should be one of ``versions(name)``)."""
+        return VersionRef(name, version, self.root / name / str(version))
+
+    def _model_folder(self, name: str) -> Path | None:
+        folder = self.root / name
+        return folder if _is_model_name(name) and folder.is_dir() and self._inside(folder) else None
+
+    def _inside(self, path: Path) -> bool:
+        """Whether the model or version folder ``path`` is really in the store: not a symbolic link leading out."""
+        return not path.is_symlink() or path.resolve().is_relative_to(self.root.resolve())
+
+    def strays(self, name: str | None = None) -> list[tuple[str, str]]:
+        """What the store ignores, as (where, why): in ``name``'s folder (or in every model folder and at the top
+        of the store, when None), each entry that is not a version, hidden, nor aliases.json."""
+        if name is not None:
+            return self._model_strays(name)
+        if not self.root.is_dir():
+            return []
+        found: list[tuple[str, str]] = []
+        for path in sorted(self.root.iterdir()):
+            if path.name.startswith(".") or path.name == RUNS or not path.is_dir():
+                continue
+            if not _is_model_name(path.name):
+                found.append((path.name, "not a model name (letters, digits, '.', '_' and '-', at most 128); "
+                                         "the store ignores this folder"))
+            elif not self._inside(path):
+                found.append((path.name, f"a symbolic link out of the store (to {path.resolve()}); the store "
+                                         "ignores it"))
+            else:
+                found += self._model_strays(path.name)
+        return found
+
+    def _model_strays(self, name: str) -> list[tuple[str, str]]:
+        folder = self._model_folder(name)
+        if folder is None:
+            return []
+        found = []
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.name == ALIASES:
+                continue
+            if parse_version(path.name) is None:
+                why = "not a version: version folders are named 1, 2, 3 ... (no leading zero, ASCII digits)"
+            elif not self._inside(path):
+                why = f"a symbolic link out of the store (to {path.resolve()})"
+            elif not (path / MANIFEST).is_file():
+                why = f"holds no {MANIFEST}"
+            else:
+                continue
+            found.append((f"{name}/{path.name}", f"{why}; the store ignores it"))
+        return found
 
     def aliases(self, name: str) -> dict[str, int]:
-        return _alias_map(self._alias_file(name))
+        """``name``'s aliases that map an alias name to a version number (an unreadable aliases.json raises)."""
+        return _alias_entries(self._alias_file(name), name)[0]
 
     def alias_problems(self, name: str) -> list[str]:
-        """Why ``name``'s aliases cannot be trusted under the signing key (nothing when no key is set, or when
-        the model has no aliases)."""
-        return _alias_file_problems(name, self._alias_file(name))
+        """Why some of ``name``'s aliases cannot be used, one line each (see ``alias_report``)."""
+        return self.alias_report(name)[1]
+
+    def alias_report(self, name: str) -> tuple[dict[str, int], list[str]]:
+        """``name``'s usable aliases and one line per problem: an unreadable aliases.json, a signature refused under
+        the key, an entry that is not an alias and a version number, an alias pointing at a version the model
+        does not have. Never raises, so that listing and verifying go on past a damaged model."""
+        held, unreadable = self._read_alias_file(name)
+        if unreadable:
+            return {}, [unreadable]
+        aliases, problems = _alias_entries(held, name)
+        problems = _alias_file_problems(name, held) + problems
+        versions = self.versions(name)
+        problems += [f"alias '{alias}' points at version {version}, which model '{name}' does not have (versions: "
+                     f"{_listed(versions)}); point it at one: emberflow models alias {name} VERSION {alias}"
+                     for alias, version in sorted(aliases.items()) if version not in versions]
+        return aliases, problems
 
     def _alias_file(self, name: str) -> dict[str, Any]:
+        held, unreadable = self._read_alias_file(name)
+        if unreadable:
+            raise IntegrityError(f"model '{name}': {unreadable}")
+        return held
+
+    def _read_alias_file(self, name: str) -> tuple[dict[str, Any], str | None]:
         """``aliases.json`` as written: ``{"name", "aliases", "signature"}`` (a plain alias -> version map in
-        stores written before aliases were signed); ``{}`` when there is none."""
+        stores written before aliases were signed); ``{}`` when there is none. Or why it cannot be read."""
         path = self.root / name / ALIASES
         if not path.is_file():
-            return {}
+            return {}, None
         try:
             with open(path, encoding="utf-8") as handle:
                 held = json.load(handle)
         except (OSError, ValueError) as exc:
-            raise IntegrityError(f"model '{name}': {ALIASES} is not readable JSON ({exc})") from None
-        if not isinstance(held, dict):
-            raise IntegrityError(f"model '{name}': {ALIASES} does not hold aliases")
-        return held if isinstance(held.get("aliases"), dict) else {"aliases": held}
+            return {}, f"{ALIASES} is not readable JSON ({exc})"
+        if not isinstance(held, dict) or ("aliases" in held and not isinstance(held["aliases"], dict)):
+            return {}, f"{ALIASES} does not hold aliases"
+        return (held if "aliases" in held else {"aliases": held}), None
 
-    def _write_aliases(self, name: str, aliases: dict[str, int]) -> None:
+    def _write_aliases(self, name: str, aliases: dict[str, Any]) -> None:
         write_json_atomic(self.root / name / ALIASES, signed({"name": name, "aliases": dict(sorted(aliases.items()))}))
 
     def resolve(self, ref: str) -> VersionRef:
-        """``name``, ``name@latest``, ``name@3`` or ``name@alias`` to a stored version."""
+        """``name``, ``name@latest``, ``name@3`` or ``name@alias`` to a stored version. A version is written as
+        its folder is named: ``name@003`` is refused, with the hint ``name@3``."""
         name, _, which = str(ref).partition("@")
         check_name(name)
         versions = self.versions(name)
         if not versions:
-            names = self.names()
-            raise ModelNotFound(f"no model '{name}' in the store at {self.root}{did_you_mean(name, names)} "
-                                f"(models: {', '.join(names) or 'the store is empty'})")
+            raise self._no_model(name)
         if which in ("", "latest"):
             version = versions[-1]
-        elif which.isdigit():
-            version = int(which)
-            if version not in versions:
-                raise ModelNotFound(
-                    f"model '{name}' has no version {version}; versions: {', '.join(map(str, versions))}")
+        elif which.isascii() and which.isdigit():
+            version = _requested_version(name, which, versions)
         else:
-            held = self._alias_file(name)  # read once: the map and its signature from the same file
-            aliases = _alias_map(held)
-            problems = _alias_file_problems(name, held) if which in aliases else []
-            if problems:
-                raise IntegrityError(f"model '{name}': {problems[0]}; refusing to resolve alias '{which}' (set "
-                                     f"it again with the key: emberflow models alias {name} VERSION {which})")
-            if which not in aliases:
-                listed = ", ".join(f"{a}={v}" for a, v in sorted(aliases.items())) or "none"
-                raise ModelNotFound(
-                    f"model '{name}' has no alias '{which}'{did_you_mean(which, aliases)}; aliases: {listed}; "
-                    f"versions: {', '.join(map(str, versions))}")
-            version = aliases[which]
-        return VersionRef(name, version, self.root / name / str(version))
+            version = self._alias_target(name, which, versions)
+        return self.ref(name, version)
+
+    def _no_model(self, name: str) -> ModelNotFound:
+        names = self.names()
+        return ModelNotFound(f"no model '{name}' in the store at {self.root}{did_you_mean(name, names)} "
+                             f"(models: {', '.join(names) or 'the store is empty'})")
+
+    def _alias_target(self, name: str, alias: str, versions: list[int]) -> int:
+        held = self._alias_file(name)  # read once: the map and its signature from the same file
+        entries = held.get("aliases", {})
+        if alias not in entries:
+            usable = _alias_entries(held, name)[0]
+            listed = ", ".join(f"{a}={v}" for a, v in sorted(usable.items())) or "none"
+            raise ModelNotFound(f"model '{name}' has no alias '{alias}'{did_you_mean(alias, usable)}; aliases: "
+                                f"{listed}; versions: {_listed(versions)}")
+        again = f"emberflow models alias {name} VERSION {alias}"
+        problems = _alias_file_problems(name, held)
+        if problems:
+            raise IntegrityError(f"model '{name}': {problems[0]}; refusing to resolve alias '{alias}' (set "
+                                 f"it again with the key: {again})")
+        version = _alias_version(entries[alias])
+        if version is None:
+            raise IntegrityError(f"model '{name}': alias '{alias}' is {entries[alias]!r} in {ALIASES}, not a version "
+                                 f"number; set it again: {again}")
+        if version not in versions:
+            raise IntegrityError(f"model '{name}': alias '{alias}' points at version {version}, which the model does "
+                                 f"not have (versions: {_listed(versions)}); point it at one: {again}")
+        return version
 
     def manifest(self, ref: VersionRef) -> dict[str, Any]:
+        """``ref``'s manifest, once it reads as one and says it is ``ref``: a version folder copied from another
+        model or another number is refused, with or without a signing key. A symbolic link is not followed."""
         try:
-            with open(ref.path / MANIFEST, encoding="utf-8") as handle:
+            with open(os.open(ref.path / MANIFEST, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8") as handle:
                 manifest = json.load(handle)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise IntegrityError(f"{ref}: {MANIFEST} is a symbolic link; refusing to use it") from None
+            raise IntegrityError(f"{ref}: {MANIFEST} is not readable ({exc}); refusing to use it") from None
+        except ValueError as exc:
             raise IntegrityError(f"{ref}: {MANIFEST} is not readable JSON ({exc}); refusing to use it") from None
         if not isinstance(manifest, dict):
             raise IntegrityError(f"{ref}: {MANIFEST} does not hold a manifest; refusing to use it")
+        _check_location(ref, manifest)
+        files = manifest.get("files")
+        if files is not None and not (isinstance(files, dict) and all(isinstance(m, dict) for m in files.values())):
+            raise IntegrityError(f"{ref}: {MANIFEST} lists its files in another shape than path -> (sha256, size); "
+                                 "refusing to use it")
         return manifest
 
     def problems(self, ref: VersionRef, manifest: dict[str, Any] | None = None,
@@ -197,8 +294,7 @@ class ModelStore:
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         """An exclusive lock per model name; the kernel drops it if the holder dies, so it cannot go stale."""
-        folder = self.root / name
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._folder_to_write(name)
         with open(folder / ".lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -217,8 +313,7 @@ class ModelStore:
         check_name(name)
         if name in RESERVED_NAMES:
             raise UserError(f"'{name}' is reserved in the store; choose another model name")
-        folder = self.root / name
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._folder_to_write(name)
         tmp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
         claim = _claim(tmp)  # held until the version is in place, so gc leaves a live writer's folder alone
@@ -228,7 +323,8 @@ class ModelStore:
             _fsync_tree(tmp)
             with self._lock(name):
                 version = self._next_version(name)
-                manifest = signed({"name": name, "version": version, **manifest})
+                described = {k: v for k, v in manifest.items() if k not in ("name", "version")}
+                manifest = signed({"name": name, "version": version, **described})
                 write_json_atomic(tmp / MANIFEST, manifest)
                 target = folder / str(version)
                 os.rename(tmp, target)
@@ -240,25 +336,42 @@ class ModelStore:
             os.close(claim)
         return VersionRef(name, version, target)
 
+    def _folder_to_write(self, name: str) -> Path:
+        """``name``'s folder, made if need be; refused if it is a symbolic link out of the store, which the store
+        does not follow (what it wrote there would not be listed nor loaded)."""
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        if not self._inside(folder):
+            raise UserError(f"{folder} is a symbolic link out of the store, which the store does not follow; "
+                            "nothing is written there (remove the link, or choose another model name)")
+        return folder
+
     def set_alias(self, name: str, version: int, alias: str) -> None:
+        """Point ``alias`` at ``version``; the file's other entries are kept as they are."""
+        check_name(name)
         check_name(alias, "alias")
         if alias in RESERVED_ALIASES or alias.isdigit():
             raise UserError(f"'{alias}' cannot be an alias (it reads as a version); choose another")
-        if version not in self.versions(name):
-            raise ModelNotFound(f"model '{name}' has no version {version}")
+        versions = self.versions(name)
+        if not versions:
+            raise self._no_model(name)
+        if version not in versions:
+            raise ModelNotFound(f"model '{name}' has no version {version}; versions: {_listed(versions)}")
         with self._lock(name):
-            aliases = self.aliases(name)
-            aliases[alias] = version
-            self._write_aliases(name, aliases)
+            entries = dict(self._alias_file(name).get("aliases", {}))
+            entries[alias] = version
+            self._write_aliases(name, entries)
 
     def _next_version(self, name: str) -> int:
-        """One more than any version the model ever had: a deleted number is never given out again."""
-        path = self.root / name / LAST_VERSION
+        """One more than any version the model ever had: a deleted number is never given out again, nor one whose
+        name is taken by something that is not a version (a folder without a manifest, a link out of the store)."""
+        folder = self.root / name
         try:
-            deleted = int(path.read_text(encoding="utf-8").strip())
+            deleted = parse_version((folder / LAST_VERSION).read_text(encoding="utf-8").strip()) or 0
         except (OSError, ValueError):  # nothing deleted yet (or an unreadable mark: the versions still count)
             deleted = 0
-        return max([deleted, *self.versions(name)]) + 1
+        taken = (parse_version(p.name) for p in folder.iterdir())
+        return max([deleted, *(number for number in taken if number is not None)]) + 1
 
     def import_version(self, name: str, manifest: dict[str, Any], fill: Callable[[Path], None]) -> VersionRef:
         """Add, as the next version of ``name``, a version made elsewhere (another store's export).
@@ -297,9 +410,9 @@ class ModelStore:
                 raise AliasedVersion(
                     f"{ref} is what alias {', '.join(pointing)} points to; point the alias at another "
                     f"version first (emberflow models alias {ref.name} VERSION ALIAS) or pass --force")
-            if pointing:
-                kept = {a: v for a, v in self.aliases(ref.name).items() if a not in pointing}
-                self._write_aliases(ref.name, kept)
+            if pointing:  # the file's other entries are kept as they are
+                entries = self._alias_file(ref.name).get("aliases", {})
+                self._write_aliases(ref.name, {a: v for a, v in entries.items() if a not in pointing})
             highest = max([self._next_version(ref.name) - 1, ref.version])
             _write_text_atomic(self.root / ref.name / LAST_VERSION, f"{highest}\n")
             doomed = ref.path.with_name(f"{TEMP_PREFIX}deleted-{ref.version}-{uuid.uuid4().hex}")
@@ -325,7 +438,7 @@ class ModelStore:
         deleted = []
         for version in doomed:
             try:
-                self.delete(VersionRef(name, version, self.root / name / str(version)))
+                self.delete(self.ref(name, version))
             except (AliasedVersion, ModelNotFound):  # aliased or deleted meanwhile by someone else
                 continue
             deleted.append(version)
@@ -370,13 +483,13 @@ class ModelStore:
         second, by when the record was written."""
         if not self.runs_dir.is_dir():
             return []
-        records = [p for p in self.runs_dir.glob("*.json") if RUN_ID.match(p.stem)]
+        records = [p for p in self.runs_dir.glob("*.json") if RUN_ID.fullmatch(p.stem)]
         records.sort(key=lambda p: (p.stem.partition("-")[0], _mtime_ns(p), p.stem), reverse=True)
         return [p.stem for p in records]
 
     def read_run(self, run_id: str) -> dict[str, Any]:
         """A run record by id, or by a prefix that only one run id starts with."""
-        if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
             raise ModelNotFound(f"no run {run_id!r} in the store at {self.root}")
         matches = [r for r in self.run_ids() if r.startswith(run_id)]
         exact = [r for r in matches if r == run_id]
@@ -401,8 +514,53 @@ def _mtime_ns(path: Path) -> int:
         return 0
 
 
-def _alias_map(held: dict[str, Any]) -> dict[str, int]:
-    return {str(k): int(v) for k, v in held.get("aliases", {}).items()}
+def _is_model_name(name: str) -> bool:
+    return bool(NAME.fullmatch(name)) and name not in RESERVED_NAMES and name not in (".", "..")
+
+
+def _listed(versions: list[int]) -> str:
+    return ", ".join(map(str, versions)) or "none"
+
+
+def _requested_version(name: str, which: str, versions: list[int]) -> int:
+    """The version ``which`` (ASCII digits) of ``name@which``: written as its folder is named, and stored."""
+    version = parse_version(which)
+    if version is None and parse_version(which.lstrip("0")) is not None:
+        raise UserError(f"'{name}@{which}': a version is written without leading zeros: {name}@{which.lstrip('0')}")
+    if version is None or version not in versions:
+        raise ModelNotFound(f"model '{name}' has no version {which}; versions: {_listed(versions)}")
+    return version
+
+
+def _alias_version(value: Any) -> int | None:
+    """The version an aliases.json entry points at: a JSON integer of 1 or more (not ``true``, ``1.9``, ``"3"``)."""
+    return value if type(value) is int and value >= 1 else None
+
+
+def _alias_entries(held: dict[str, Any], name: str) -> tuple[dict[str, int], list[str]]:
+    """The usable entries of model ``name``'s aliases.json, and one line for each other entry."""
+    usable, problems = {}, []
+    for alias, value in held.get("aliases", {}).items():
+        version = _alias_version(value)
+        if not NAME.fullmatch(alias) or alias.isdigit() or alias in RESERVED_ALIASES:
+            problems.append(f"{ALIASES} holds {alias!r}, which is not an alias name; it is ignored")
+        elif version is None:
+            problems.append(f"alias '{alias}' is {value!r} in {ALIASES}, not a version number; it is ignored (set "
+                            f"it again: emberflow models alias {name} VERSION {alias})")
+        else:
+            usable[alias] = version
+    return usable, problems
+
+
+def _check_location(ref: VersionRef, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest that is not of the version whose folder holds it: a folder copied by hand from another
+    model, or from another version number, would otherwise load under a name and number it was never saved as."""
+    name, version = manifest.get("name"), manifest.get("version")
+    if name == ref.name and type(version) is int and version == ref.version:
+        return
+    raise IntegrityError(f"{ref}: {MANIFEST} is of model {name!r} version {version!r}, not of {ref} where it sits "
+                         "(a version folder copied or renamed by hand); refusing to use it (to copy a version "
+                         "between models or stores: emberflow models download, then emberflow models import)")
 
 
 def _alias_file_problems(name: str, held: dict[str, Any]) -> list[str]:

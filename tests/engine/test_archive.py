@@ -249,7 +249,8 @@ def test_models_list_files_and_show(cli, tmp_path: Path):
     store.set_alias("m", 1, "prod")
     listed = cli("models", "list", "--json", "--store", store.root).json()
     assert listed == [{"name": "m", "versions": [1, 2], "latest": 2, "aliases": {"prod": 1}, "format": "spark-ml",
-                       "engine": "spark", "created": None, "size": sum(map(len, SPARK_LIKE.values()))}]
+                       "engine": "spark", "created": None, "size": sum(map(len, SPARK_LIKE.values())),
+                       "problems": []}]
     table = cli("models", "list", "--store", store.root).out.splitlines()
     assert table[0].split() == ["name", "versions", "latest", "aliases", "format", "engine", "created", "size"]
     files = cli("models", "files", "m@prod", "--store", store.root)

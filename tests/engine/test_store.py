@@ -53,7 +53,7 @@ def test_unknown_references_say_what_exists(tmp_path: Path, ref: str, message: s
         store.resolve(ref)
 
 
-@pytest.mark.parametrize("name", ["../x", "/abs", ".hidden", "a/b", "", "x" * 200, "runs"])
+@pytest.mark.parametrize("name", ["../x", "/abs", ".hidden", "a/b", "", "x" * 200, "runs", "m\n"])
 def test_bad_names_are_refused(tmp_path: Path, name: str):
     with pytest.raises(UserError):
         save(ModelStore(tmp_path), name)
@@ -91,3 +91,10 @@ def test_runs_are_recorded_and_not_listed_as_models(tmp_path: Path):
     path = store.write_run({"run_id": "r1", "status": "ok"})
     assert json.loads(path.read_text())["status"] == "ok"
     assert store.names() == ["m"]
+
+
+def test_the_store_writes_the_name_and_version_whatever_the_writer_says(tmp_path: Path):
+    store = ModelStore(tmp_path)
+    ref = store.save("m", lambda folder: (folder / "model.bin").write_bytes(b"x") and {"name": "other", "version": 9})
+    manifest = store.manifest(ref)
+    assert (manifest["name"], manifest["version"]) == ("m", 1) and store.problems(ref) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,30 @@ def test_with_a_key_unsigned_or_borrowed_aliases_are_refused(tmp_path: Path, mon
     (store.root / "m" / "aliases.json").write_bytes((store.root / "other" / "aliases.json").read_bytes())
     with pytest.raises(IntegrityError, match=r"aliases.json belongs to model 'other', not 'm'"):
         store.resolve("m@production")
+
+
+@pytest.mark.parametrize("key", [None, "k1"])
+@pytest.mark.parametrize("copied_from", ["other/1", "m/1"])
+def test_a_version_folder_copied_by_hand_into_the_next_number_is_refused(
+        tmp_path: Path, cli, loads: list[str], monkeypatch: pytest.MonkeyPatch, key: str | None, copied_from: str):
+    """A whole, signed version of another model (or an old version of this one) copied in as version 3 would be
+    the latest: its manifest's name and version, which the signature covers, must be those of its place."""
+    if key:
+        monkeypatch.setenv(KEY_ENV, key)
+    store = ModelStore(tmp_path / "store")
+    for name in ("m", "m", "other"):
+        save_to_store(store, lr_model(), name, "joblib", {})
+    shutil.copytree(store.root / copied_from, store.root / "m" / "3")
+    said = copied_from.replace("/", "' version ")
+    refused(store, loads, rf"m@3: manifest.json is of model '{said}, not of m@3 where it sits \(a version folder "
+                          r"copied or renamed by hand\); refusing to use it \(to copy a version between models or "
+                          r"stores: emberflow models download, then emberflow models import\)")
+    result = cli("models", "verify", "--store", store.root)
+    assert result.code == 1 and f"m@3: FAILED: manifest.json is of model '{said}, not of m@3" in result.out
+    assert "m@1: ok" in result.out and "m@2: ok" in result.out and "other@1: ok" in result.out
+    edit_manifest(store.root / "m" / "3", lambda m: m.update(name="m", version=3))
+    if key:  # the name and the version are signed: making them match breaks the signature
+        refused(store, loads, r"model m@3 does not match its manifest, .*: manifest.json's signature does not match")
+    else:  # without a key a manifest can be rewritten at will (README: what signing adds)
+        assert load_from_store(store, "m", Sessions())[1].version == 3
+    assert load_from_store(store, "m@2", Sessions())[1].version == 2, "the other versions still load"
