@@ -61,22 +61,32 @@ def list_versions(store: ModelStore, name: str) -> list[dict[str, Any]]:
 
 
 def list_runs(store: ModelStore, limit: int | None = None) -> list[dict[str, Any]]:
-    """Recorded runs, newest first, without their steps' details."""
+    """Recorded runs, newest first, without their steps' details. A damaged record is left out, not fatal:
+    records are files anyone may have edited."""
     runs = []
     for run_id in store.run_ids()[:limit]:
         try:
             record = store.read_run(run_id)
-        except (OSError, ValueError):  # a record being written or damaged: list the others
+        except (OSError, IntegrityError):  # a record being written or damaged: list the others
             continue
-        steps = record.get("steps") or []
-        runs.append({
-            "run_id": record.get("run_id", run_id),
-            "status": record.get("status"),
-            "workflow": (record.get("workflow") or {}).get("name"),
-            "started": record.get("started"),
-            "seconds": record.get("seconds"),
-            "steps": len(steps),
-            "failed_step": (record.get("error") or {}).get("step"),
-            "models": [f"{m['name']}@{m['version']}" for m in record.get("models") or []],
-        })
+        runs.append(_run_row(run_id, record))
     return runs
+
+
+def _run_row(run_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    steps, models = record.get("steps"), record.get("models")
+    return {
+        "run_id": record.get("run_id", run_id),
+        "status": record.get("status"),
+        "workflow": _mapping(record.get("workflow")).get("name"),
+        "started": record.get("started"),
+        "seconds": record.get("seconds") if isinstance(record.get("seconds"), int | float) else None,
+        "steps": len(steps) if isinstance(steps, list) else 0,
+        "failed_step": _mapping(record.get("error")).get("step"),
+        "models": [f"{m.get('name')}@{m.get('version')}" for m in models if isinstance(m, dict)]
+        if isinstance(models, list) else [],
+    }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

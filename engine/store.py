@@ -206,8 +206,8 @@ class ModelStore:
         try:
             with open(path, encoding="utf-8") as handle:
                 held = json.load(handle)
-        except (OSError, ValueError) as exc:
-            return {}, f"{ALIASES} is not readable JSON ({exc})"
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep to parse
+            return {}, f"{ALIASES} is not readable JSON ({_reason(exc)})"
         if not isinstance(held, dict) or ("aliases" in held and not isinstance(held["aliases"], dict)):
             return {}, f"{ALIASES} does not hold aliases"
         return (held if "aliases" in held else {"aliases": held}), None
@@ -268,8 +268,9 @@ class ModelStore:
             if exc.errno == errno.ELOOP:
                 raise IntegrityError(f"{ref}: {MANIFEST} is a symbolic link; refusing to use it") from None
             raise IntegrityError(f"{ref}: {MANIFEST} is not readable ({exc}); refusing to use it") from None
-        except ValueError as exc:
-            raise IntegrityError(f"{ref}: {MANIFEST} is not readable JSON ({exc}); refusing to use it") from None
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep to parse
+            raise IntegrityError(f"{ref}: {MANIFEST} is not readable JSON ({_reason(exc)}); refusing to use it") \
+                from None
         if not isinstance(manifest, dict):
             raise IntegrityError(f"{ref}: {MANIFEST} does not hold a manifest; refusing to use it")
         _check_location(ref, manifest)
@@ -410,11 +411,13 @@ class ModelStore:
                 raise AliasedVersion(
                     f"{ref} is what alias {', '.join(pointing)} points to; point the alias at another "
                     f"version first (emberflow models alias {ref.name} VERSION ALIAS) or pass --force")
+            # The number is remembered before the aliases change: a write that fails (a full disk) then leaves
+            # the version and its aliases as they were.
+            highest = max([self._next_version(ref.name) - 1, ref.version])
+            _write_text_atomic(self.root / ref.name / LAST_VERSION, f"{highest}\n")
             if pointing:  # the file's other entries are kept as they are
                 entries = self._alias_file(ref.name).get("aliases", {})
                 self._write_aliases(ref.name, {a: v for a, v in entries.items() if a not in pointing})
-            highest = max([self._next_version(ref.name) - 1, ref.version])
-            _write_text_atomic(self.root / ref.name / LAST_VERSION, f"{highest}\n")
             doomed = ref.path.with_name(f"{TEMP_PREFIX}deleted-{ref.version}-{uuid.uuid4().hex}")
             os.rename(ref.path, doomed)
             _fsync_dir(ref.path.parent)
@@ -497,14 +500,51 @@ class ModelStore:
             hint = f"{len(matches)} runs start with it; give more of the id" if matches else \
                 "list them with: emberflow runs list"
             raise ModelNotFound(f"no single run {run_id!r} in the store at {self.root} ({hint})")
-        with open(self.runs_dir / f"{(exact or matches)[0]}.json", encoding="utf-8") as handle:
-            return json.load(handle)
+        path = self.runs_dir / f"{(exact or matches)[0]}.json"
+        try:
+            with open(path, encoding="utf-8") as handle:
+                record = json.load(handle)
+        except (OSError, ValueError, RecursionError) as exc:
+            raise IntegrityError(f"run record {path.name} is not readable JSON ({_reason(exc)})") from None
+        if not isinstance(record, dict):
+            raise IntegrityError(f"run record {path.name} does not hold a run record")
+        return _run_record_in_shape(record)
 
     def write_run(self, record: dict[str, Any]) -> Path:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         path = self.runs_dir / f"{record['run_id']}.json"
         write_json_atomic(path, record)
         return path
+
+
+_RUN_FIELD_TYPES = {"workflow": dict, "error": dict, "metrics": dict, "vars": dict,
+                    "steps": list, "models": list, "edges": list, "warnings": list}
+_NUMBER_FIELDS = ("seconds", "rows")
+
+
+def _run_record_in_shape(record: dict[str, Any]) -> dict[str, Any]:
+    """A run record whose fields have the types the runner writes: a field of another type (a record edited by
+    hand) is dropped, as are list entries that are not mappings, so that every reader (``runs show``, the UI) can
+    rely on the shape. Nothing is loaded from a record; this only keeps the readers from failing on it."""
+    shaped = {k: v for k, v in record.items() if k not in _RUN_FIELD_TYPES or isinstance(v, _RUN_FIELD_TYPES[k])}
+    shaped = _numbers_in_shape(shaped)
+    for key in ("steps", "models", "edges"):
+        if key in shaped:
+            shaped[key] = [_numbers_in_shape(e) for e in shaped[key] if isinstance(e, dict)]
+    return shaped
+
+
+def _numbers_in_shape(entry: dict[str, Any]) -> dict[str, Any]:
+    shaped = {k: v for k, v in entry.items()
+              if k not in _NUMBER_FIELDS or (isinstance(v, int | float) and not isinstance(v, bool))}
+    if not isinstance(shaped.get("metrics", {}), dict):
+        del shaped["metrics"]
+    return shaped
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a JSON file did not parse, in words: a RecursionError's own text says nothing of the file."""
+    return "nested too deep" if isinstance(exc, RecursionError) else str(exc)
 
 
 def _mtime_ns(path: Path) -> int:

@@ -268,3 +268,41 @@ def test_a_version_number_taken_by_a_folder_without_manifest_is_not_given_out(cl
     assert store.versions("m") == [1] and save(store, "m") == 3
     verified = cli("models", "verify", "--store", store.root)
     assert verified.code == 1 and "m/2: FAILED: holds no manifest.json; the store ignores it" in verified.out
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON that Python's parser cannot descend into
+
+
+def test_a_manifest_nested_too_deep_is_one_line_and_the_rest_is_listed(cli, tmp_path: Path):
+    store = store_of(tmp_path, m=2, other=1)
+    (store.root / "m" / "1" / "manifest.json").write_text(DEEP)
+    with pytest.raises(IntegrityError, match="nested too deep"):
+        store.manifest(store.resolve("m@1"))
+    text, models = listed(cli, store)
+    assert set(models) == {"m", "other"}
+    verify = cli("models", "verify", "--store", store.root)
+    assert verify.code == 1 and "unexpected" not in verify.err + verify.out and "nested too deep" in verify.out
+
+
+def test_an_aliases_file_nested_too_deep_is_reported_and_the_rest_listed(cli, tmp_path: Path):
+    store = store_of(tmp_path, m=1, other=1)
+    (store.root / "m" / "aliases.json").write_text(DEEP)
+    text, models = listed(cli, store)
+    assert set(models) == {"m", "other"} and "nested too deep" in text.err
+    result = cli("models", "show", "m@prod", "--store", store.root)
+    assert result.code == 2 and "nested too deep" in result.err and "unexpected" not in result.err
+
+
+@pytest.mark.parametrize("content", [DEEP, '{"run_id": "x", "sta', "[1, 2]",
+                                     '{"workflow": "a string", "steps": 3, "models": [1], "error": [], "seconds": "9"}',
+                                     '{"steps": [{"seconds": "1", "rows": [], "metrics": 2}], "edges": [{}], '
+                                     '"models": [{}], "error": {}}'])
+def test_a_damaged_run_record_is_one_line_and_the_others_are_listed(cli, tmp_path: Path, content: str):
+    store = store_of(tmp_path)
+    store.write_run({"run_id": "20260101T000000Z-good", "status": "ok", "steps": [], "models": []})
+    (store.runs_dir / "20260101T000001Z-bad.json").write_text(content)
+    runs = cli("runs", "list", "--json", "--store", store.root)
+    assert runs.code == 0, runs.err
+    assert "20260101T000000Z-good" in [r["run_id"] for r in runs.json()]
+    shown = cli("runs", "show", "20260101T000001Z-bad", "--store", store.root)
+    assert "unexpected" not in shown.err and "Traceback" not in shown.err

@@ -218,3 +218,26 @@ def test_a_run_whose_record_cannot_be_written_exits_2_after_its_summary(cli, pro
     line = one_error_line(result.err.split("done in")[-1].split("\n", 1)[-1])
     assert line.startswith(f"error: the run finished, but its record could not be written: {NO_SPACE} ")
     assert leftovers(project / "models") == []
+
+
+def test_delete_force_that_cannot_remember_the_number_keeps_the_version_and_its_aliases(cli, tmp_path: Path,
+                                                                                          monkeypatch):
+    """The deleted number is remembered before the aliases change: when that write fails (the disk filled up
+    between two writes), the version keeps its aliases instead of losing them while it stays."""
+    store = ModelStore(tmp_path / "store")
+    save_tree(store, "m")
+    save_tree(store, "m")
+    store.set_alias("m", 1, "prod")
+    real_fsync = os.fsync
+
+    def full_for_the_number(fd: int) -> None:
+        if "last-version" in os.readlink(f"/proc/self/fd/{fd}"):
+            disk_full()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_for_the_number)
+    result = cli("models", "delete", "m@1", "--force", "--store", store.root)
+    assert result.code == 2
+    one_error_line(result.err)
+    assert store.versions("m") == [1, 2] and store.aliases("m") == {"prod": 1}
+    assert leftovers(store.root) == []
