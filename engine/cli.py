@@ -163,15 +163,15 @@ def _size(size: int) -> str:
 
 
 def cmd_models_show(args: argparse.Namespace) -> int:
-    import json
-
+    from .compare import evaluation
     from .render import file_tree
 
     store = _store(args)
     ref = store.resolve(args.ref)
     manifest = store.manifest(ref)
+    evaluated = evaluation(store, manifest)
     if args.json:
-        _print_json({"path": str(ref.path), "manifest": manifest})
+        _print_json({"path": str(ref.path), "manifest": manifest, "evaluation": evaluated})
         return 0
     print(f"{ref} at {ref.path}")
     here = sorted(a for a, v in store.aliases(ref.name).items() if v == ref.version)
@@ -179,10 +179,8 @@ def cmd_models_show(args: argparse.Namespace) -> int:
           f"{', '.join(here) or 'none'}")
     for key in ("format", "engine", "model_class", "created", "python", "label"):
         print(f"  {key}: {manifest.get(key)}")
-    print(f"  libraries: {', '.join(f'{k} {v}' for k, v in (manifest.get('libraries') or {}).items())}")
-    print(f"  features: {', '.join(f['name'] for f in manifest.get('features') or [])}")
-    print(f"  classes: {manifest.get('classes')}")
-    print(f"  metrics: {json.dumps(manifest.get('metrics') or {})}")
+    for line in _model_lines(manifest, evaluated):
+        print(f"  {line}")
     wf = manifest.get("workflow") or {}
     print(f"  made by: workflow {wf.get('name')} ({wf.get('path')}), step {manifest.get('step')}, "
           f"run {manifest.get('run_id')}")
@@ -192,6 +190,72 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     print("  files:")
     file_tree(manifest.get("files") or {}, indent="    ")
     return 0
+
+
+def _model_lines(manifest: dict[str, Any], evaluated: dict[str, dict[str, Any]]) -> list[str]:
+    """What a version is: its libraries, schema, training parameters and metrics, and the metrics the steps of
+    the run that saved it measured on it (Score's, usually on held-out rows)."""
+    from .formats import recorded_libraries
+
+    features = [f if isinstance(f, dict) else {"name": f} for f in manifest.get("features") or []]
+    typed = [f"{f.get('name')} ({f.get('dtype', 'unknown')})" for f in features]
+    params = manifest.get("params") or {}
+    lines = [
+        f"libraries: {', '.join(f'{k} {v}' for k, v in recorded_libraries(manifest).items()) or 'none recorded'}",
+        f"features: {', '.join(typed)}",
+        f"classes: {', '.join(map(str, manifest.get('classes') or []))}",
+        f"params: {', '.join(f'{k}={_shown(v)}' for k, v in params.items()) or 'none recorded'}",
+        f"metrics: {_metric_text(manifest.get('metrics') or {})}",
+    ]
+    for step, metrics in evaluated.items():
+        lines.append(f"evaluated by step {step} of run {manifest.get('run_id')}: {_metric_text(metrics)}")
+    if not evaluated:
+        lines.append("evaluation: none recorded (no step of the run that saved it scored this model, or the run's "
+                     "record is gone)")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    """A value from a manifest as text: text as it is, anything else as JSON."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _metric_text(metrics: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {_shown(v)}"
+                     for k, v in metrics.items()) or "none recorded"
+
+
+def cmd_models_diff(args: argparse.Namespace) -> int:
+    """Two versions side by side; only what differs unless ``--all``. The refs may name two models."""
+    from .compare import changed_count, compare_versions, evaluation
+    from .render import table
+
+    store = _store(args)
+    refs = [store.resolve(args.a), store.resolve(args.b)]
+    manifests = [store.manifest(ref) for ref in refs]
+    sections = compare_versions(*manifests, *(evaluation(store, manifest) for manifest in manifests))
+    changed, total = changed_count(sections)
+    if args.json:
+        _print_json({"a": {"name": refs[0].name, "version": refs[0].version},
+                     "b": {"name": refs[1].name, "version": refs[1].version},
+                     "changed": changed, "entries": total, "sections": sections})
+        return 0
+    print(f"{refs[0]} (created {manifests[0].get('created')}) and {refs[1]} (created {manifests[1].get('created')})")
+    rows = [[section, entry["key"], _diff_value(entry["a"]), _diff_value(entry["b"])]
+            + (["yes" if entry["changed"] else ""] if args.all else [])
+            for section, entries in sections.items() for entry in entries if args.all or entry["changed"]]
+    if rows:
+        table(["section", "key", str(refs[0]), str(refs[1]), *(["differs"] if args.all else [])], rows)
+    hint = "" if args.all else " (--all shows every entry)"
+    print(f"{changed} of {total} entries differ{hint}")
+    return 0
+
+
+def _diff_value(value: Any) -> str:
+    """A compared value as text: exact (floats in full), ``-`` where that version records none."""
+    return "-" if value is None else _shown(value)
 
 
 def cmd_models_verify(args: argparse.Namespace) -> int:
@@ -429,6 +493,14 @@ def _add_models_commands(sub) -> None:
     models_show.add_argument("--json", action="store_true")
     _store_option(models_show)
     models_show.set_defaults(func=cmd_models_show)
+    models_diff = models.add_parser("diff", help="what differs between two versions: params, metrics, schema, "
+                                                 "libraries")
+    models_diff.add_argument("a", metavar="NAME@A", help="a version: NAME, NAME@VERSION or NAME@ALIAS")
+    models_diff.add_argument("b", metavar="NAME@B", help="the other, of the same model or another one")
+    models_diff.add_argument("--all", action="store_true", help="every entry, not only those that differ")
+    models_diff.add_argument("--json", action="store_true", help="every entry as JSON")
+    _store_option(models_diff)
+    models_diff.set_defaults(func=cmd_models_diff)
     models_verify = models.add_parser("verify", help="check every file's SHA-256 against the manifest")
     models_verify.add_argument("ref", nargs="?", metavar="NAME[@VERSION]")
     _store_option(models_verify)

@@ -44,6 +44,7 @@ def create_app(store_root: str | Path, workflows: list[str | Path] | None = None
     _error_handlers(app, templates)
     _api_routes(app, store, sources)
     _model_pages(app, store, templates)
+    _compare_routes(app, store, templates)
     _file_routes(app, store, templates)
     _run_and_workflow_pages(app, store, sources, templates)
     if allowed_hosts:
@@ -195,6 +196,56 @@ def _model_pages(app, store: ModelStore, templates) -> None:
     @app.get("/models/{name}/versions/{which}", include_in_schema=False)
     def model_version_page(request: Request, name: str, which: str):
         return version_page(request, name, which)
+
+
+def compared_refs(store: ModelStore, name: str, a: str, b: str) -> tuple[VersionRef, VersionRef]:
+    """The two versions a comparison URL names: each a version or alias of ``name`` (``latest`` too), or
+    ``OTHER@VERSION`` of another model; by default the version before the latest, and the latest."""
+    check_name(name)
+    versions = store.versions(name)
+    if not versions:
+        store.resolve(name)  # the model's own "no model" error
+    defaults = [str(versions[-2] if len(versions) > 1 else versions[-1]), "latest"]
+    refs = []
+    for given, default in zip((a, b), defaults, strict=True):
+        other, at, which = given.strip().rpartition("@")
+        refs.append(resolve_version(store, other if at else name, which or ("latest" if at else default)))
+    return refs[0], refs[1]
+
+
+def _compare_routes(app, store: ModelStore, templates) -> None:
+    """Two versions side by side: the page ``/models/NAME/compare?a=1&b=2`` and its JSON under ``/api/``, the same
+    entries ``emberflow models diff`` prints (``engine.compare``)."""
+    from fastapi import Request
+
+    from ..compare import changed_count, compare_versions, evaluation
+
+    def compared(name: str, a: str, b: str) -> dict[str, Any]:
+        refs = compared_refs(store, name, a, b)
+        manifests = [store.manifest(ref) for ref in refs]
+        sections = compare_versions(*manifests, *(evaluation(store, manifest) for manifest in manifests))
+        changed, total = changed_count(sections)
+        return {"a": {"name": refs[0].name, "version": refs[0].version, "created": manifests[0].get("created")},
+                "b": {"name": refs[1].name, "version": refs[1].version, "created": manifests[1].get("created")},
+                "changed": changed, "entries": total, "sections": sections}
+
+    @app.get("/api/models/{name}/compare", tags=["models"])
+    def api_compare(name: str, a: str = "", b: str = "") -> dict[str, Any]:
+        """Two versions side by side, by section (format, params, metrics, evaluation, schema, libraries): each
+        entry's key, its value in ``a`` and in ``b`` (null where that version records none), and whether they
+        differ. ``a`` and ``b`` are versions or aliases of the model, or ``OTHER@VERSION`` of another model;
+        by default the version before the latest, and the latest."""
+        return compared(name, a, b)
+
+    @app.get("/models/{name}/compare", include_in_schema=False)
+    def compare_page(request: Request, name: str, a: str = "", b: str = "", only: str = ""):
+        comparison = compared(name, a, b)
+        sides = [comparison["a"], comparison["b"]]
+        fields = [str(s["version"]) if s["name"] == name else f"{s['name']}@{s['version']}" for s in sides]
+        return templates.TemplateResponse(request, "compare.html", {
+            "section": "models", "name": name, "comparison": comparison, "only_changed": only == "changed",
+            "labels": [f"{s['name']}@{s['version']}" for s in sides], "fields": fields,
+            "versions": store.versions(name)})
 
 
 def _file_routes(app, store: ModelStore, templates) -> None:
