@@ -131,9 +131,10 @@ class TrainLR(Node):
                 raise DataError(f"family binomial takes two classes, but the label '{params['label']}' has "
                                 f"{len(classes)}: {classes[:10]}; use family: multinomial or auto")
             prepared = spark_training_frame(frame, params, classes, counts)
-            fitted = spark_pipeline(features, params, len(classes), SPARK_WEIGHT in prepared.columns).fit(prepared)
+            weighted = SPARK_WEIGHT in prepared.columns
+            fitted = spark_pipeline(features, params, len(classes), weighted).fit(prepared)
             summary = fitted.stages[-1].summary
-            accuracy, iterations = float(summary.accuracy), summary.totalIterations
+            accuracy, iterations = spark_training_accuracy(summary, weighted), summary.totalIterations
         if iterations >= params["max_iter"]:
             ctx.warn(f"the solver stopped after max_iter ({params['max_iter']}) iterations and may not have "
                      "converged; raise max_iter")
@@ -267,6 +268,18 @@ def check_spark_columns(frame, features: list[str], weight_col: str | None) -> N
     if weight_col is not None and not isinstance(types.get(weight_col), NumericType):
         what = "is not in the data" if weight_col not in types else f"is {types[weight_col].simpleString()}"
         raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
+
+
+def spark_training_accuracy(summary, weighted: bool) -> float:
+    """The share of training rows predicted right (at the step's threshold, which the model holds), each row
+    counted once as Score and the other engines count it: Spark's summary weighs the rows by their weights
+    (class_weight, weight_col), so with weights one job counts its predictions (of the cached rows) instead."""
+    if not weighted:
+        return float(summary.accuracy)
+    from pyspark.sql import functions as F
+
+    right = (F.col(summary.predictionCol) == F.col(summary.labelCol)).cast("double")
+    return float(summary.predictions.agg(F.avg(right)).first()[0])
 
 
 @contextlib.contextmanager

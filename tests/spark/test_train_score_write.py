@@ -103,6 +103,20 @@ def test_class_weight_balanced_is_row_weights(node, diabetes):
                                rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("data, params", [
+    ("diabetes", {}), ("diabetes", {"threshold": 0.3}), ("diabetes", {"class_weight": "balanced"}),
+    ("species", {"class_weight": "balanced"}),
+])
+def test_the_training_accuracy_is_scores_accuracy_on_the_training_rows(node, request, data: str, params: dict):
+    """train_accuracy counts the rows predicted right as Score does, and as on the other engines: at the step's
+    threshold, each row once (Spark's own summary weighs the rows by their class weights)."""
+    frame = request.getfixturevalue(data)
+    label = {"diabetes": "class", "species": "species"}[data]
+    model = node(TrainLR, {"data": frame}, label=label, regParam=0.01, **params)
+    node(Score, {"model": model, "data": frame})
+    assert model.metrics["train_accuracy"] == pytest.approx(node.metrics["accuracy"], abs=1e-12)
+
+
 def test_text_labels_of_three_classes(node, species):
     model = node(TrainLR, {"data": species}, label="species", family="multinomial")
     assert model.classes == ["setosa", "versicolor", "virginica"]
