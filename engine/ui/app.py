@@ -19,8 +19,9 @@ from .. import __version__
 from ..errors import EmberflowError, IntegrityError, ModelNotFound, UserError
 from ..store import MANIFEST, ModelStore, VersionRef, check_name
 from . import views
-from .graph import run_graph
+from .graph import TooLargeToDraw, run_graph
 from .hosts import HostGuard
+from .workflows import WorkflowPages, workflow_catalog
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_WORKFLOWS = ("workflows",)
@@ -162,7 +163,7 @@ def _api_routes(app, store: ModelStore, sources: list[Path]) -> None:
     @app.get("/api/workflows", tags=["workflows"])
     def api_workflows() -> list[str]:
         """The keys of the workflow files the UI shows (see ``/workflows/{key}``)."""
-        return list(views.workflow_catalog(sources))
+        return list(workflow_catalog(sources))
 
 
 def _model_pages(app, store: ModelStore, templates) -> None:
@@ -298,23 +299,25 @@ def _run_and_workflow_pages(app, store: ModelStore, sources: list[Path], templat
     @app.get("/runs/{run_id}", include_in_schema=False)
     def run_page(request: Request, run_id: str):
         record = store.read_run(run_id)
+        try:
+            graph, graph_note = run_graph(record), None
+        except TooLargeToDraw as exc:
+            graph, graph_note = None, str(exc)
         return templates.TemplateResponse(request, "run.html", {
-            "section": "runs", "run": record, "graph": run_graph(record)})
+            "section": "runs", "run": record, "graph": graph, "graph_note": graph_note})
+
+    pages = WorkflowPages()
 
     @app.get("/workflows", include_in_schema=False)
     def workflows_page(request: Request):
-        rows = []
-        for key, path in views.workflow_catalog(sources).items():
-            view = views.workflow_view(path)
-            rows.append({"key": key, "name": view.get("name"), "error": view["error"],
-                         "steps": len(view["steps"]) if view.get("steps") else None})
         return templates.TemplateResponse(request, "workflows.html", {
-            "section": "workflows", "workflows": rows, "sources": [str(s) for s in sources]})
+            "section": "workflows", "workflows": pages.rows(workflow_catalog(sources)),
+            "sources": [str(s) for s in sources]})
 
     @app.get("/workflows/{key:path}", include_in_schema=False)
     def workflow_page(request: Request, key: str):
-        path = views.workflow_catalog(sources).get(key)
+        path = workflow_catalog(sources).get(key)
         if path is None:
-            raise HTTPException(404, f"no workflow file {key!r} here; the list is at /workflows")
+            raise HTTPException(404, f"no workflow file {views.clip(key)!r} here; the list is at /workflows")
         return templates.TemplateResponse(request, "workflow.html", {
-            "section": "workflows", "key": key, "view": views.workflow_view(path)})
+            "section": "workflows", "key": key, "view": pages.page(path)})

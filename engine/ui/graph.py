@@ -19,6 +19,10 @@ NODE_W, NODE_H = 176, 56
 GAP_X, GAP_Y = 72, 28
 MARGIN = 16
 SWEEPS = 4
+# Beyond these a drawing is no longer readable, and laying it out costs more than a page should: a step is
+# one box, an edge one path, and an edge spanning k layers k - 1 hidden waypoints.
+MAX_DRAWN_STEPS = 300
+MAX_DRAWN_CELLS = 4000  # boxes + edges + waypoints
 
 # fill, stroke: by the status a step had in a run; "planned" for a workflow that has not run.
 STATUS_COLOURS = {
@@ -28,6 +32,10 @@ STATUS_COLOURS = {
     "running": ("#fff4d6", "#b7791f"),
     "planned": ("#e4effb", "#1e5aa8"),
 }
+
+
+class TooLargeToDraw(ValueError):
+    """A graph past what the UI draws; the message says why, to show where the drawing would be."""
 
 
 @dataclass
@@ -80,8 +88,13 @@ def longest_path_layers(ids: list[str], edges: list[GraphEdge]) -> dict[str, int
 
 
 def layout(nodes: list[GraphNode], edges: list[GraphEdge]) -> Layout:
+    """Layers, waypoints and positions; ``TooLargeToDraw`` past ``MAX_DRAWN_STEPS`` steps or
+    ``MAX_DRAWN_CELLS`` boxes, edges and waypoints (checked before any of them is made)."""
     ids = [n.id for n in nodes]
+    if len(ids) > MAX_DRAWN_STEPS:
+        raise TooLargeToDraw(f"{len(ids):,} steps; the graph is drawn for up to {MAX_DRAWN_STEPS:,}")
     layer_of = longest_path_layers(ids, edges)
+    _check_cells(ids, edges, layer_of)
     layers: list[list[str]] = [[] for _ in range(max(layer_of.values(), default=-1) + 1)]
     for node_id in ids:
         layers[layer_of[node_id]].append(node_id)
@@ -97,6 +110,15 @@ def layout(nodes: list[GraphNode], edges: list[GraphEdge]) -> Layout:
         routes.append((edge, chain + [edge.target]))
     _order_layers(layers, routes)
     return _place(layers, routes)
+
+
+def _check_cells(ids: list[str], edges: list[GraphEdge], layer_of: dict[str, int]) -> None:
+    drawn = [e for e in edges if e.source in layer_of and e.target in layer_of]
+    waypoints = sum(max(layer_of[e.target] - layer_of[e.source] - 1, 0) for e in drawn)
+    cells = len(ids) + len(drawn) + waypoints
+    if cells > MAX_DRAWN_CELLS:
+        raise TooLargeToDraw(f"{len(ids):,} steps and {len(drawn):,} edges, which would take {cells:,} boxes, "
+                             f"curves and bends; the graph is drawn for up to {MAX_DRAWN_CELLS:,}")
 
 
 def _order_layers(layers: list[list[str]], routes: list[tuple[GraphEdge, list[str]]]) -> None:

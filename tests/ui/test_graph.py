@@ -6,12 +6,15 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import combinations
 
+import pytest
 from emberflow.engine.ui.graph import (
+    MAX_DRAWN_STEPS,
     NODE_H,
     NODE_W,
     STATUS_COLOURS,
     GraphEdge,
     GraphNode,
+    TooLargeToDraw,
     layout,
     longest_path_layers,
     render_svg,
@@ -111,3 +114,28 @@ def test_a_run_record_missing_fields_still_draws():
     nodes = [g for g in root.findall(f"{SVG}g[@class]") if g.get("class").startswith("node")]
     assert [(g.get("data-step"), g.get("data-status")) for g in nodes] == [("?", "ok"), ("train", "running")]
     assert len([g for g in root.findall(f"{SVG}g[@class]") if g.get("class") == "edge"]) == 1
+
+
+def test_a_graph_past_the_limits_is_refused_before_it_is_laid_out():
+    many = [GraphNode(f"n{i}") for i in range(MAX_DRAWN_STEPS + 1)]
+    with pytest.raises(TooLargeToDraw, match=f"{MAX_DRAWN_STEPS + 1:,} steps"):
+        layout(many, [])
+    # few steps, but every edge spans the whole chain: thousands of hidden bends
+    chain = [GraphNode(f"n{i}") for i in range(100)]
+    links = [GraphEdge(f"n{i}", f"n{i + 1}") for i in range(99)] + [GraphEdge("n0", "n99")] * 50
+    with pytest.raises(TooLargeToDraw, match="100 steps and 149 edges"):
+        layout(chain, links)
+    assert len(layout(chain, links[:99]).routes) == 99
+
+
+def test_the_page_of_a_run_too_large_to_draw_says_so(tmp_path):
+    from emberflow.engine.store import ModelStore
+    from emberflow.engine.ui.app import create_app
+    from fastapi.testclient import TestClient
+
+    steps = [{"id": f"s{i}", "node": "SplitData", "engine": "sklearn", "status": "ok", "seconds": 0.1, "rows": i}
+             for i in range(MAX_DRAWN_STEPS + 1)]
+    ModelStore(tmp_path).write_run({"run_id": "big-run", "status": "ok", "steps": steps, "edges": []})
+    page = TestClient(create_app(tmp_path, [tmp_path])).get("/runs/big-run")
+    assert page.status_code == 200 and "<svg" not in page.text
+    assert f"Not drawn: {MAX_DRAWN_STEPS + 1:,} steps" in page.text and 'data-step="s300"' in page.text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emberflow.engine.ui.views import TreeRow, matches, text_preview, tree_rows, workflow_catalog
+from emberflow.engine.ui.views import TreeRow, matches, text_preview, tree_rows
+from emberflow.engine.ui.workflows import workflow_catalog
 
 
 def test_tree_rows_put_folders_first_with_their_total_size():
