@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from .errors import DataError, EmberflowError, EngineUnavailable, ModelNotFound, UserError
 from .names import check_name
 from .node import ANY, FRAME, MODEL, Node
-from .params import Param, ParamProblem
+from .params import MAX_JAVA_INT, MAX_SEED, Param, ParamProblem
+from .paths import looked_for
+from .suggest import did_you_mean, did_you_mean_each
 
 if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and editors
     from .batches import FrameBatches
@@ -48,10 +50,11 @@ _LAZY = {
 }
 
 __all__ = [
-    "ANY", "FRAME", "MODEL", "DataError", "EmberflowError", "EngineUnavailable", "FrameBatches", "Model",
-    "ModelNotFound", "Node", "Param", "ParamProblem", "Sessions", "StepContext", "UserError", "check_name",
-    "choose_format", "format_names", "frame_engine", "h2o_estimator", "load_from_path", "load_from_store",
-    "mojo_probabilities", "save_to_path", "save_to_store", "spark_errors", "to_engine", "to_pandas",
+    "ANY", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MODEL", "DataError", "EmberflowError", "EngineUnavailable",
+    "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Sessions", "StepContext", "UserError",
+    "check_name", "choose_format", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine",
+    "h2o_estimator", "load_from_path", "load_from_store", "looked_for", "mojo_probabilities", "save_to_path",
+    "save_to_store", "spark_errors", "to_engine", "to_pandas",
 ]
 
 

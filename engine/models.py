@@ -17,6 +17,7 @@ from .errors import IntegrityError, UserError, VersionMismatch
 from .formats import ModelFormat, all_formats, choose_format, get_format
 from .integrity import file_digests, find_problems, read_verified_files
 from .model import Model
+from .paths import looked_for
 from .signing import signature_problems, signed
 from .store import ModelStore, VersionRef, write_json_atomic
 
@@ -149,7 +150,7 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
                    warn=print) -> Model:
     path = Path(path)
     if not path.exists():
-        raise UserError(f"no model at {path}; check the path (or load from the store by name)")
+        raise UserError(f"no model at {path} ({looked_for(path)}); check the path (or load from the store by name)")
     manifest = _sidecar(path)
     fmt = get_format(manifest["format"]) if manifest else _format_for_path(path, format_name)
     if fmt.runs_code_on_load and not trust:

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .suggest import did_you_mean
+
+# Random seeds every engine takes: NumPy (scikit-learn's random_state) takes 0 to 2**32 - 1, Spark a Java long
+# and H2O a Java long (-1 there meaning "random"), so 0 to 2**32 - 1 means the same seed on all three.
+MAX_SEED = 2**32 - 1
+# Counts that Spark and H2O hand to Java as an int (maxIter, max_iterations, nthreads).
+MAX_JAVA_INT = 2**31 - 1
+
 
 class _Required:
     def __repr__(self) -> str:
@@ -32,22 +40,23 @@ class Param:
 
     ``type`` is a JSON Schema type name (string, integer, number, boolean, array, object) or ``any``; ``items``
     the type of an array's elements; ``aliases`` other accepted names (Spark, Fire Insights or H2O spellings);
-    ``engines`` the engines it applies to (None: every engine the node runs on).
+    ``engines`` the engines it applies to (None: every engine the node runs on); ``input_file`` marks a path the
+    step reads, which ``emberflow validate`` warns about when it does not exist.
 
     A plain class rather than a dataclass: importing dataclasses would cost ``emberflow validate`` more than the
     whole validation.
     """
 
     __slots__ = ("name", "type", "default", "doc", "choices", "aliases", "engines", "items", "minimum", "maximum",
-                 "nullable")
+                 "nullable", "input_file")
 
     def __init__(self, name: str, type: str, default: Any = REQUIRED, doc: str = "",
                  choices: tuple[Any, ...] | None = None, aliases: tuple[str, ...] = (),
                  engines: tuple[str, ...] | None = None, items: str | None = None, minimum: float | None = None,
-                 maximum: float | None = None, nullable: bool = False):
+                 maximum: float | None = None, nullable: bool = False, input_file: bool = False):
         self.name, self.type, self.default, self.doc = name, type, default, doc
         self.choices, self.aliases, self.engines, self.items = choices, aliases, engines, items
-        self.minimum, self.maximum, self.nullable = minimum, maximum, nullable
+        self.minimum, self.maximum, self.nullable, self.input_file = minimum, maximum, nullable, input_file
 
     def __repr__(self) -> str:
         return f"Param({', '.join(f'{field}={getattr(self, field)!r}' for field in self.__slots__)})"
@@ -82,6 +91,8 @@ class Param:
         if is_bool_for_number or not isinstance(value, expected):
             what = f"{'elements of type ' if element else ''}{type_name}"
             raise ValueError(f"expected {what}, got {_describe(value)}")
+        if isinstance(value, float) and not _finite(value):  # .nan passes every range check, .inf most
+            raise ValueError(f"expected a finite number{' in every element' if element else ''}, got {value}")
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {} if self.type == "any" else {"type": self.type}
@@ -113,6 +124,10 @@ class Param:
             "engines": list(self.engines) if self.engines else None,
             "doc": self.doc,
         }
+
+
+def _finite(value: float) -> bool:
+    return value == value and value not in (float("inf"), float("-inf"))  # nan is the one value unequal to itself
 
 
 def _describe(value: Any) -> str:
@@ -177,8 +192,4 @@ def resolve_params(params: tuple[Param, ...], given: dict[str, Any], engine: str
 def _unknown_message(key: str, params: tuple[Param, ...], node: str) -> str:
     names = [p.name for p in params]
     every = names + [alias for p in params for alias in p.aliases]
-    import difflib  # only for this message
-
-    close = difflib.get_close_matches(str(key), every, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown parameter '{key}' for {node}{hint}; valid parameters: {', '.join(names)}"
+    return f"unknown parameter '{key}' for {node}{did_you_mean(key, every)}; valid parameters: {', '.join(names)}"

@@ -1,21 +1,48 @@
-"""Tables and file trees: rich on a terminal, plain aligned text otherwise (pipes, files, tests)."""
+"""Text for the terminal: tables and file trees (rich on a terminal, plain aligned text otherwise: pipes, files,
+tests), and ``printable`` for text that comes from a workflow file, a CSV file or the store."""
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
+# C0 and C1 control characters (ESC starts ANSI escape sequences; CR and BS overwrite what is shown), DEL, and
+# the invisible characters that reorder or hide text (bidirectional overrides, zero-width spaces, line separators)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_RST_LITERAL = re.compile(r"``(.+?)``")
+
+
+def printable(text: Any) -> str:
+    """``text`` safe to print on a terminal: control and invisible characters shown escaped, as Python writes them
+    (``\\x1b``, ``\\n``, ``\\u202e``), so a name from a file can neither move the cursor, recolour the terminal
+    nor break the one-line shape of a message. Use it on any text the command line echoes from a file."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def plain_doc(text: str) -> str:
+    """A docstring for the terminal: reStructuredText's literals between double backticks in single ones, as
+    Markdown and most terminal help write them."""
+    return _RST_LITERAL.sub(r"`\1`", text)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
 
 def table(headers: list[str], rows: list[list[Any]], stream=None) -> None:
+    """Rows under headers; every cell made ``printable`` (a table often shows names read from files)."""
     stream = stream or sys.stdout
-    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    cells = [[("" if c is None else printable(c)) for c in row] for row in rows]
     if stream.isatty():
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         rich_table = Table(*headers, header_style="bold")
         for row in cells:
-            rich_table.add_row(*row)
+            rich_table.add_row(*map(escape, row))  # a cell's [brackets] are text, not rich markup
         Console(file=stream).print(rich_table)
         return
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
@@ -42,8 +69,8 @@ def file_tree(files: dict[str, dict[str, Any]], indent: str = "", stream=None) -
         node = tree
         parts = rel.split("/")
         for part in parts[:-1]:
-            node = node.setdefault(part + "/", {})
-        node[parts[-1]] = meta.get("size", 0)
+            node = node.setdefault(printable(part) + "/", {})
+        node[printable(parts[-1])] = meta.get("size", 0)
     if stream.isatty():
         from rich.console import Console
         from rich.tree import Tree
@@ -75,3 +102,18 @@ def _draw(node: dict[str, Any], indent: str, stream) -> None:
             _draw(value, indent + ("    " if last else "│   "), stream)
         else:
             print(f"{indent}{branch}{name}  ({value:,} bytes)", file=stream)
+
+
+def confusion_lines(confusion: Any) -> list[str] | None:
+    """A confusion matrix as a Score step records it (``{"labels": [...], "matrix": [[...], ...]}``) as aligned
+    lines: the true class down, the predicted class across. None if ``confusion`` is not of that shape."""
+    labels = confusion.get("labels") if isinstance(confusion, dict) else None
+    matrix = confusion.get("matrix") if isinstance(confusion, dict) else None
+    if not isinstance(labels, list) or not isinstance(matrix, list) or len(matrix) != len(labels) or not all(
+            isinstance(row, list) and len(row) == len(labels) for row in matrix):
+        return None
+    rows = [["true \\ predicted", *labels], *([label, *row] for label, row in zip(labels, matrix, strict=True))]
+    cells = [[printable(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(labels) + 1)]
+    return ["  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
+            for row in cells]

@@ -7,15 +7,25 @@ from typing import Any
 from .node import ENGINE_ALIASES, ENGINES
 from .params import Param
 from .registry import Registry, default_registry
-from .workflow import H2O_CONFIG, SPARK_CONFIG, STEP_ID
+from .workflow import H2O_CONFIG, SPARK_CONFIG, STEP_ID, VAR_NAME
+
+# A value that is exactly one ${name} takes the var's value and type, so it may stand for a parameter of any type.
+VAR_VALUE = {"type": "string", "pattern": f"^\\$\\{{{VAR_NAME.pattern.strip('^$')}\\}}$"}
+
+
+def _param_schema(param: Param) -> dict[str, Any]:
+    schema = param.json_schema()
+    if not schema or (schema.get("type") == "string" and "enum" not in schema):  # any string takes ${...}
+        return schema
+    return {"anyOf": [schema, VAR_VALUE], **({"description": param.doc} if param.doc else {})}
 
 
 def _params_schema(params: tuple[Param, ...]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for param in params:
-        properties[param.name] = param.json_schema()
+        properties[param.name] = _param_schema(param)
         for alias in param.aliases:
-            properties[alias] = {**param.json_schema(), "description": f"same as {param.name}"}
+            properties[alias] = {**_param_schema(param), "description": f"same as {param.name}"}
     return {
         "type": "object",
         "properties": properties,

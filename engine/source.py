@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import WorkflowError
+from .render import printable
 
 try:  # libyaml is much faster, and keeps marks too
     from yaml import CSafeLoader as _Loader
@@ -179,7 +180,7 @@ def _check_duplicate_keys(root: yaml.Node, name: str) -> None:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key in keys:
                 where = f"{name}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
-                raise WorkflowError(f"duplicate key '{key}'; each key may appear once in a mapping", where)
+                raise WorkflowError(printable(f"duplicate key '{key}'; each key may appear once in a mapping"), where)
             if key is not None:
                 keys.add(key)
             pending.extend((key_node, value_node))

@@ -27,3 +27,11 @@ def did_you_mean(word: object, options: Iterable[object]) -> str:
     """`` (did you mean 'X'?)`` for the option closest to ``word``, or an empty string if none is close."""
     match = close_match(word, options)
     return f" (did you mean '{match}'?)" if match is not None else ""
+
+
+def did_you_mean_each(words: Iterable[object], options: Iterable[object]) -> str:
+    """`` (did you mean 'age' for 'Age', 'mass' for 'Mas'?)`` for those of ``words`` with a close option."""
+    options = list(options)
+    pairs = [(word, close_match(word, options)) for word in words]
+    found = [f"'{match}' for '{word}'" for word, match in pairs if match is not None]
+    return f" (did you mean {', '.join(found)}?)" if found else ""

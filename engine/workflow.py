@@ -14,13 +14,15 @@ from typing import Any
 
 from .errors import WorkflowError
 from .node import ANY, ENGINE_ALIASES, ENGINES, Node
-from .params import Param, ParamProblem, resolve_params
+from .params import MAX_JAVA_INT, Param, ParamProblem, resolve_params
 from .registry import Registry, default_registry
+from .render import printable
 from .source import Source, load_yaml, read_text
+from .suggest import did_you_mean
 
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-VAR_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
+VAR_REF = re.compile(r"\$\$|\$\{([^}]*)\}|(\$\{)")  # $$, ${name}, or a ${ that no } closes
 TOP_KEYS = ("name", "description", "engine", "vars", "spark", "h2o", "steps")
 STEP_KEYS = ("id", "node", "engine", "inputs", "params", "description")
 
@@ -33,8 +35,9 @@ SPARK_CONFIG = (
 H2O_CONFIG = (
     Param("url", "string", None, "an existing H2O cluster, http://host:port; none starts a local H2O"),
     Param("max_mem_size", "string", "2G", "the local H2O's heap, such as 2G"),
-    Param("nthreads", "integer", 2, "threads of the local H2O (-1: all cores)", minimum=-1),
-    Param("port", "integer", None, "the local H2O's port (P and P+1 are used); default: a free one", minimum=1024),
+    Param("nthreads", "integer", 2, "threads of the local H2O (-1: all cores)", minimum=-1, maximum=MAX_JAVA_INT),
+    Param("port", "integer", None, "the local H2O's port (P and P+1 are used); default: a free one", minimum=1024,
+          maximum=65534),
     Param("extensions", "array", None, "optional H2O extensions to enable, such as XGBoost", items="string"),
 )
 
@@ -78,18 +81,23 @@ class Step:
 
 
 class Workflow:
-    """A checked workflow: its steps in the file's order, ``order`` the order they run in, and its settings."""
+    """A checked workflow: its steps in the file's order, ``order`` the order they run in, and its settings.
+
+    ``var_refs`` holds the names its ``${...}`` use, ``source`` where each value is written.
+    """
 
     def __init__(self, name: str, steps: list[Step], engine: str = "sklearn", description: str = "",
                  vars: dict[str, Any] | None = None, spark: dict[str, Any] | None = None,
                  h2o: dict[str, Any] | None = None, path: str | None = None, text: str = "",
-                 order: list[str] | None = None):
+                 order: list[str] | None = None, var_refs: set[str] | None = None, source: Source | None = None):
         self.name, self.steps, self.engine, self.description = name, steps, engine, description
         self.vars = {} if vars is None else vars
         self.spark = {} if spark is None else spark
         self.h2o = {} if h2o is None else h2o
         self.path, self.text = path, text
         self.order = [] if order is None else order
+        self.var_refs = set() if var_refs is None else var_refs
+        self.source = source
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, path={self.path!r}, steps={[s.id for s in self.steps]!r})"
@@ -134,9 +142,11 @@ class _Validator:
         self.src = source
         self.overrides = overrides
         self.registry = registry
+        self.var_refs: set[str] = set()
 
     def fail(self, message: str, path: tuple = (), key: bool = False) -> WorkflowError:
-        return WorkflowError(message, self.src.where(path, key=key))
+        """The error at ``path``; a name quoted from the file is shown escaped, so the message stays one line."""
+        return WorkflowError(printable(message), self.src.where(path, key=key))
 
     def workflow(self) -> Workflow:
         if self.data is None:
@@ -153,6 +163,7 @@ class _Validator:
         workflow = Workflow(
             name=name, steps=steps, engine=engine, vars=self.vars, spark=spark, h2o=h2o,
             description=str(self.data.get("description") or ""), path=self.src.name, text=self.src.text,
+            var_refs=self.var_refs, source=self.src,
         )
         workflow.order = self._order(steps)
         return workflow
@@ -160,7 +171,8 @@ class _Validator:
     def _check_keys(self, mapping: dict, allowed: tuple[str, ...], path: tuple, what: str) -> None:
         for key in mapping:
             if key not in allowed:
-                raise self.fail(f"unknown {what} '{key}'; expected one of: {', '.join(allowed)}", path + (key,), True)
+                raise self.fail(f"unknown {what} '{key}'{did_you_mean(key, allowed)}; expected one of: "
+                                f"{', '.join(allowed)}", path + (key,), True)
 
     def _string(self, value: Any, path: tuple, what: str) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -177,16 +189,15 @@ class _Validator:
         raw = self.data.get("vars") or {}
         if not isinstance(raw, dict):
             raise self.fail(f"'vars' must be a mapping of name: value, got {_kind(raw)}", ("vars",))
-        merged = dict(raw)
-        merged.update(self.overrides)
-        for key, value in merged.items():
-            where = ("vars", key) if key in raw else ("vars",)
-            if not isinstance(key, str) or not VAR_NAME.match(key):
-                raise self.fail(f"var name {key!r} must be letters, digits and _ (not starting with a digit)", where)
-            if isinstance(value, (dict, list)):
-                raise self.fail(f"var '{key}' must be a single value (string, number, boolean), got {_kind(value)}",
-                                where)
-        return merged
+        for key, value in raw.items():
+            problem = _var_problem(key, value)
+            if problem:
+                raise self.fail(problem, ("vars", key), key=not VAR_NAME.match(str(key)))
+        for key, value in self.overrides.items():  # from the command line: no place in the file to point at
+            problem = _var_problem(key, value)
+            if problem:
+                raise WorkflowError(printable(f"--var {key}: {problem}"))
+        return {**raw, **self.overrides}
 
     def _substitute(self, value: Any, path: tuple) -> Any:
         """Replace ``${name}`` from vars; a value that is exactly one reference keeps the var's type."""
@@ -199,9 +210,16 @@ class _Validator:
         whole = VAR_REF.fullmatch(value)
         if whole and whole.group(1) is not None:
             return self._lookup(whole.group(1), path)
-        return VAR_REF.sub(lambda m: "$" if m.group(1) is None else str(self._lookup(m.group(1), path)), value)
+        return VAR_REF.sub(lambda m: self._replacement(m, value, path), value)
+
+    def _replacement(self, match: re.Match, value: str, path: tuple) -> str:
+        if match.group(2):
+            raise self.fail(f"unterminated var reference in {value!r}: '${{' at character {match.start() + 1} has "
+                            "no closing '}'; write ${name}, or $$ for a literal $", path)
+        return "$" if match.group(1) is None else str(self._lookup(match.group(1), path))
 
     def _lookup(self, name: str, path: tuple) -> Any:
+        self.var_refs.add(name)
         if name not in self.vars:
             known = ", ".join(sorted(self.vars)) or "none defined"
             raise self.fail(
@@ -264,8 +282,9 @@ class _Validator:
 
     def _node(self, name: Any, path: tuple) -> type[Node]:
         if not isinstance(name, str) or name not in self.registry:
-            known = ", ".join(self.registry.names())
-            raise self.fail(f"unknown node {name!r}; known nodes: {known} (plugins add more)", path)
+            names = self.registry.names()
+            hint = did_you_mean(name, names) if isinstance(name, str) else ""
+            raise self.fail(f"unknown node {name!r}{hint}; known nodes: {', '.join(names)} (plugins add more)", path)
         return self.registry.get(name)
 
     def _params(self, raw: Any, node_class: type[Node], engine: str, path: tuple) -> dict[str, Any]:
@@ -291,7 +310,8 @@ class _Validator:
         for port, ref in raw.items():
             if port not in node_class.inputs:
                 ports = ", ".join(node_class.inputs) or "none"
-                raise self.fail(f"{name} has no input port '{port}'; its input ports: {ports}", path + (port,), True)
+                raise self.fail(f"{name} has no input port '{port}'{did_you_mean(port, node_class.inputs)}; its "
+                                f"input ports: {ports}", path + (port,), True)
             if not isinstance(ref, str) or not ref:
                 raise self.fail(f"input '{port}' must name a step as 'step' or 'step.port', got {_kind(ref)}",
                                 path + (port,))
@@ -310,14 +330,14 @@ class _Validator:
                 path = ("steps", step.index, "inputs", port)
                 source = by_id.get(ref.step)
                 if source is None:
-                    raise self.fail(f"input '{port}' refers to unknown step '{ref.step}'; steps: "
-                                    f"{', '.join(by_id)}", path)
+                    raise self.fail(f"input '{port}' refers to unknown step '{ref.step}'"
+                                    f"{did_you_mean(ref.step, by_id)}; steps: {', '.join(by_id)}", path)
                 outputs = source.node_class.outputs
                 out = ref.port or source.node_class.default_output()
                 if out not in outputs:
                     names = ", ".join(outputs) or "none"
-                    raise self.fail(f"step '{source.id}' ({source.node}) has no output '{out}'; its outputs: "
-                                    f"{names}", path)
+                    raise self.fail(f"step '{source.id}' ({source.node}) has no output '{out}'"
+                                    f"{did_you_mean(out, outputs)}; its outputs: {names}", path)
                 want, have = step.node_class.inputs[port], outputs[out]
                 if ANY not in (want, have) and want != have:
                     raise self.fail(f"input '{port}' of {step.node} expects a {want}, but '{ref}' is a {have} "
@@ -341,6 +361,42 @@ class _Validator:
             order.extend(ready)
             sorter.done(*ready)
         return order
+
+
+def _var_problem(key: Any, value: Any) -> str | None:
+    if not isinstance(key, str) or not VAR_NAME.match(key):
+        return f"var name {key!r} must be letters, digits and _ (not starting with a digit)"
+    if isinstance(value, (dict, list)):
+        return f"var '{key}' must be a single value (string, number, boolean), got {_kind(value)}"
+    return None
+
+
+def unused_vars(workflow: Workflow, names: Any) -> list[str]:
+    """One warning for each of ``names`` (the ``--var`` names) that no ``${...}`` of the workflow uses."""
+    used = ", ".join(sorted(workflow.var_refs))
+    its = f"its ${{...}} names: {used}" if used else "it uses no ${...}"
+    return [f"--var {name} is not used by {workflow.path} ({its})" for name in names if name not in workflow.var_refs]
+
+
+def missing_input_files(workflow: Workflow) -> list[str]:
+    """One warning for each input file a step names (a parameter declared ``input_file``) that does not exist.
+
+    Paths with a scheme (``hdfs://``, ``s3a://``) are for the engine to find and are not checked.
+    """
+    from os.path import exists
+
+    from .paths import looked_for
+
+    warnings = []
+    for step in workflow.steps:
+        for param in step.node_class.params:
+            value = step.params.get(param.name)
+            if not param.input_file or not isinstance(value, str) or "://" in value or exists(value):
+                continue
+            where = workflow.source.where(("steps", step.index, "params", param.name)) if workflow.source else ""
+            warnings.append(f"{where}: step '{step.id}': {step.node}'s {param.name} {value} does not exist "
+                            f"({looked_for(value)})")
+    return warnings
 
 
 def _kind(value: Any) -> str:

@@ -23,7 +23,7 @@ class LoadModel(Node):
     outputs = {"model": MODEL}
     params = (
         Param("name", "string", None, "the model in the store: name, name@version or name@alias"),
-        Param("path", "string", None, "a plain model file or folder instead of the store"),
+        Param("path", "string", None, "a plain model file or folder instead of the store", input_file=True),
         Param("format", "string", "auto", "with path: the format, if its name does not tell"),
         Param("trust", "boolean", False, "with path: allow formats whose loading can run code (pickle, joblib)"),
         Param("strict_versions", "boolean", None, "true: refuse a model saved with another minor version of a "

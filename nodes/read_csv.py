@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean_each, looked_for
 
 if TYPE_CHECKING:
     from emberflow.engine.api import FrameBatches, StepContext
@@ -29,7 +29,8 @@ class ReadCSV(Node):
     kind = "dataset"
     outputs = {"data": FRAME}
     params = (
-        Param("path", "string", doc="the CSV file to read"),
+        Param("path", "string", doc="the CSV file to read (a relative path starts from the current folder)",
+              input_file=True),
         Param("header", "boolean", True, "the first line holds the column names"),
         Param("separator", "string", ",", "the field separator", aliases=("sep", "delimiter")),
         Param("columns", "array", None, "column names (replacing the header's, or naming a headerless file)",
@@ -86,7 +87,8 @@ class ReadCSV(Node):
 def check_file(path: str, encoding: str = "utf-8") -> Path:
     file = Path(path)
     if not file.exists():
-        raise DataError(f"ReadCSV: no such file {path}; check the path (or pass --var with the right one)")
+        raise DataError(f"ReadCSV: no such file {path} ({looked_for(path)}); check the path (or pass --var with "
+                        "the right one)")
     if file.is_dir():
         raise DataError(f"ReadCSV: {path} is a folder; expected a CSV file")
     if file.stat().st_size == 0:
@@ -288,7 +290,8 @@ def _check_columns(path: Path, names: list[str], params: dict[str, Any]) -> None
         raise DataError(f"ReadCSV: {path} has duplicate column names {dupes}; rename them or give columns:")
     missing = [c for c in (params["dtypes"] or {}) if c not in names]
     if missing:
-        raise DataError(f"ReadCSV: dtypes name columns {missing} that {path} does not have; columns: "
+        raise DataError(f"ReadCSV: dtypes name columns {missing} that {path} does not have"
+                        f"{did_you_mean_each(missing, names)}; columns: "
                         f"{', '.join(names)}")
 
 
@@ -387,7 +390,8 @@ def read_spark(spark, location: str, params: dict[str, Any]):
     _check_count(base.columns, columns, location)
     missing = [c for c in dtypes if c not in columns]
     if missing:
-        raise DataError(f"ReadCSV: dtypes name columns {missing} that {location} does not have; columns: "
+        raise DataError(f"ReadCSV: dtypes name columns {missing} that {location} does not have"
+                        f"{did_you_mean_each(missing, columns)}; columns: "
                         f"{', '.join(columns)}")
     if params["infer_schema"] and any(c not in dtypes for c in columns):
         base = spark_reader(spark, params).options(mode="PERMISSIVE", inferSchema=True).csv(location)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param
+from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param, did_you_mean, did_you_mean_each
 
 if TYPE_CHECKING:
     from emberflow.engine.api import FrameBatches, Model, StepContext
@@ -68,7 +68,7 @@ class Score(Node):
         frame = inputs["data"]
         label = params["label"] or model.label
         if params["label"] and label not in frame.columns:
-            raise DataError(f"Score: no label column '{label}' in the data; columns: {', '.join(frame.columns)}")
+            raise missing_label(label, frame.columns)
         check_features(model, frame.columns)
         with spark_errors():
             if model.engine == "spark":
@@ -191,8 +191,14 @@ def metrics_label(model: Model, columns, params: dict[str, Any]) -> str | None:
     if label and label in columns:
         return label
     if params["label"]:
-        raise DataError(f"Score: no label column '{label}' in the data; columns: {', '.join(map(str, columns))}")
+        raise missing_label(label, columns)
     return None
+
+
+def missing_label(label: str, columns) -> DataError:
+    columns = [str(c) for c in columns]
+    return DataError(f"Score: no label column '{label}' in the data{did_you_mean(label, columns)}; columns: "
+                     f"{', '.join(columns)}")
 
 
 def score_mojo(ctx: StepContext, model: Model, frame, params: dict[str, Any]):
@@ -226,17 +232,16 @@ def h2o_add_predictions(frame, predictions, classes: list[Any], params: dict[str
 
 
 def check_features(model: Model, columns) -> None:
+    columns = [str(c) for c in columns]
     missing = [f for f in model.features if f not in columns]
     if missing:
-        raise DataError(f"the data lacks the model's feature columns {missing}; columns: {', '.join(columns)}")
+        raise DataError(f"the data lacks the model's feature columns {missing}"
+                        f"{did_you_mean_each(missing, columns)}; columns: {', '.join(columns)}")
 
 
 def model_inputs(model: Model, frame):
     """The model's feature columns of ``frame``, in the model's order, as the model expects them."""
-    columns = [str(c) for c in frame.columns]
-    missing = [f for f in model.features if f not in columns]
-    if missing:
-        raise DataError(f"the data lacks the model's feature columns {missing}; columns: {', '.join(columns)}")
+    check_features(model, frame.columns)
     X = frame[model.features]
     if model.engine == "portable":
         return X.to_numpy(dtype="float64")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param
+from emberflow.engine.api import FRAME, MAX_SEED, DataError, Node, Param, ParamProblem, did_you_mean
 
 if TYPE_CHECKING:
     from emberflow.engine.api import StepContext
@@ -30,10 +30,17 @@ class SplitData(Node):
     outputs = {"train": FRAME, "test": FRAME}
     params = (
         Param("test_size", "number", 0.25, "the share of rows in the test part", minimum=0.0, maximum=1.0),
-        Param("seed", "integer", 42, "the random seed; the same seed gives the same split", aliases=("random_state",)),
+        Param("seed", "integer", 42, "the random seed (0 to 2**32 - 1, which every engine takes); the same seed "
+              "gives the same split", aliases=("random_state",), minimum=0, maximum=MAX_SEED),
         Param("stratify", "string", None, "a column whose class proportions both parts keep", engines=("sklearn",)),
         Param("shuffle", "boolean", True, "shuffle before splitting", engines=("sklearn",)),
     )
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any], engine: str) -> None:
+        if params["test_size"] in (0.0, 1.0):  # the range check lets the ends through; no split can take them
+            raise ParamProblem(f"parameter 'test_size' of SplitData: expected a share between 0 and 1, exclusive, "
+                               f"got {params['test_size']}", "test_size")
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         from sklearn.model_selection import train_test_split
@@ -43,7 +50,8 @@ class SplitData(Node):
         stratify = None
         if params["stratify"]:
             if params["stratify"] not in frame.columns:
-                raise DataError(f"SplitData: no column '{params['stratify']}' to stratify by; columns: "
+                raise DataError(f"SplitData: no column '{params['stratify']}' to stratify by"
+                                f"{did_you_mean(params['stratify'], frame.columns)}; columns: "
                                 f"{', '.join(map(str, frame.columns))}")
             stratify = frame[params["stratify"]]
         try:

@@ -6,7 +6,18 @@ import contextlib
 import math
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param, ParamProblem
+from emberflow.engine.api import (
+    FRAME,
+    MAX_JAVA_INT,
+    MAX_SEED,
+    MODEL,
+    DataError,
+    Node,
+    Param,
+    ParamProblem,
+    did_you_mean,
+    did_you_mean_each,
+)
 
 if TYPE_CHECKING:
     from emberflow.engine.api import Model, StepContext
@@ -54,7 +65,8 @@ class TrainLR(Node):
         Param("l1_ratio", "number", None, "the L1 share of an elasticnet penalty", minimum=0.0, maximum=1.0,
               engines=("sklearn", "spark")),
         Param("solver", "string", "lbfgs", "the optimizer", choices=SOLVERS, engines=("sklearn",)),
-        Param("max_iter", "integer", 100, "the most iterations", minimum=1, aliases=("maxIter", "max_iterations")),
+        Param("max_iter", "integer", 100, "the most iterations", minimum=1, maximum=MAX_JAVA_INT,
+              aliases=("maxIter", "max_iterations")),
         Param("tol", "number", 1e-4, "the convergence tolerance", minimum=0.0),
         Param("fit_intercept", "boolean", True, "fit an intercept", aliases=("fitIntercept", "intercept")),
         Param("class_weight", "any", None, "'balanced' or a mapping of class: weight",
@@ -65,7 +77,8 @@ class TrainLR(Node):
               minimum=0.0, maximum=1.0, aliases=("alpha",)),
         Param("threshold", "number", 0.5, "the probability above which a row is the positive class",
               minimum=0.0, maximum=1.0),
-        Param("seed", "integer", None, "random seed of the solvers that shuffle", aliases=("random_state",)),
+        Param("seed", "integer", None, "random seed of the solvers that shuffle (0 to 2**32 - 1)",
+              aliases=("random_state",), minimum=0, maximum=MAX_SEED),
         Param("standardization", "boolean", True, "Spark and H2O: fit on standardized features (the coefficients "
               "are still for the original ones); false regularizes like scikit-learn", aliases=("standardize",),
               engines=("spark", "h2o")),
@@ -212,11 +225,13 @@ def feature_columns(columns, params: dict[str, Any]) -> list[str]:
     if label not in columns:
         hint = next((f" (one column holding {sep!r}: is the file's separator {sep!r}? set ReadCSV's separator)"
                      for sep in (";", "\t", "|") if len(columns) == 1 and sep in columns[0]), "")
-        raise DataError(f"no label column '{label}' in the data; columns: {', '.join(columns)}{hint}")
+        raise DataError(f"no label column '{label}' in the data{did_you_mean(label, columns)}; columns: "
+                        f"{', '.join(columns)}{hint}")
     features = params["features"] or [c for c in columns if c != label]
     missing = [f for f in features if f not in columns]
     if missing:
-        raise DataError(f"feature columns {missing} are not in the data; columns: {', '.join(columns)}")
+        raise DataError(f"feature columns {missing} are not in the data{did_you_mean_each(missing, columns)}; "
+                        f"columns: {', '.join(columns)}")
     if label in features:
         raise DataError(f"the label '{label}' is also listed as a feature; remove it from features")
     if not features:
@@ -266,7 +281,8 @@ def check_spark_columns(frame, features: list[str], weight_col: str | None) -> N
             raise DataError(f"feature '{name}' is not numeric (Spark type {types[name].simpleString()}); TrainLR "
                             "needs numeric features: leave it out with features: [...], or give ReadCSV a dtype")
     if weight_col is not None and not isinstance(types.get(weight_col), NumericType):
-        what = "is not in the data" if weight_col not in types else f"is {types[weight_col].simpleString()}"
+        what = (f"is not in the data{did_you_mean(weight_col, types)}" if weight_col not in types
+                else f"is {types[weight_col].simpleString()}")
         raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
 
 
@@ -388,7 +404,8 @@ def check_h2o_columns(types: dict[str, str], features: list[str], weight_col: st
             raise DataError(f"feature '{name}' is an H2O {types[name]} column; TrainLR needs numeric or categorical "
                             "features: leave it out with features: [...], or give ReadCSV a dtype")
     if weight_col is not None and types.get(weight_col) not in ("int", "real"):
-        what = "is not in the data" if weight_col not in types else f"is an H2O {types[weight_col]} column"
+        what = (f"is not in the data{did_you_mean(weight_col, types)}" if weight_col not in types
+                else f"is an H2O {types[weight_col]} column")
         raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
 
 

@@ -65,7 +65,9 @@ def test_var_overrides_and_missing_data_is_a_user_error(cli, project: Path):
     result = cli("run", "workflows/train.yaml", "--var", "data=nowhere.csv")
     assert result.code == 2
     assert result.err.strip().splitlines()[-1] == (
-        "error: step 'read': ReadCSV: no such file nowhere.csv; check the path (or pass --var with the right one)")
+        f"error: step 'read': ReadCSV: no such file nowhere.csv (looked for {project / 'nowhere.csv'}; relative "
+        "paths start from the current folder, not the workflow file's); check the path (or pass --var with the right "
+        "one)")
     record = json.loads(next((project / "models" / "runs").glob("*.json")).read_text())
     assert record["status"] == "failed" and record["error"]["step"] == "read"
     assert [s["status"] for s in record["steps"]] == ["failed"] + ["skipped"] * 5

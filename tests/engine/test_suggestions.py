@@ -46,3 +46,29 @@ def test_an_unknown_model_or_alias_names_the_close_one(tmp_path: Path, ref: str,
         store.resolve(ref)
     for fragment in fragments:
         assert fragment in str(raised.value)
+
+
+WORKFLOW = """name: s
+steps:
+  - {id: read, node: ReadCSV, params: {path: a.csv}}
+  - {id: split, node: SplitData, inputs: {data: read}}
+  - {id: train, node: TrainLR, inputs: {data: split.train}, params: {label: y}}
+"""
+
+
+@pytest.mark.parametrize("old, new, hint", [
+    ("node: ReadCSV", "node: READCSV", "unknown node 'READCSV' (did you mean 'ReadCSV'?)"),
+    ("{label: y}", "{LABEL: y}", "unknown parameter 'LABEL' for TrainLR (did you mean 'label'?)"),
+    ("split.train", "split.Train", "has no output 'Train' (did you mean 'train'?)"),
+    ("inputs: {data: read}", "inputs: {Data: read}", "SplitData has no input port 'Data' (did you mean 'data'?)"),
+    ("{data: split.train}", "{data: Split.train}", "unknown step 'Split' (did you mean 'split'?)"),
+    ("params: {path: a.csv}", "Params: {path: a.csv}", "unknown step key 'Params' (did you mean 'params'?)"),
+    ("name: s", "Name: s", "unknown top-level key 'Name' (did you mean 'name'?)"),
+])
+def test_validation_names_the_close_name_in_any_case(old: str, new: str, hint: str):
+    from emberflow.engine.errors import WorkflowError
+    from emberflow.engine.workflow import parse_workflow
+
+    with pytest.raises(WorkflowError) as raised:
+        parse_workflow(WORKFLOW.replace(old, new, 1))
+    assert hint in str(raised.value)
