@@ -48,11 +48,28 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def _load_workflow(args: argparse.Namespace):
+    """The workflow ``args.file`` with its ``--var``s, warning on stderr (also under --json) about each ``--var``
+    that no ``${...}`` of the workflow uses: a misspelt name would otherwise change nothing, silently."""
+    from .workflow import load_workflow, unused_vars
+
+    overrides = _vars(args)
+    workflow = load_workflow(args.file, overrides)
+    _warn(unused_vars(workflow, overrides))
+    return workflow
+
+
+def _warn(warnings: list[str]) -> None:
+    from .render import printable
+
+    for warning in warnings:
+        print(f"warning: {printable(warning)}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import Reporter, run_workflow
-    from .workflow import load_workflow
 
-    workflow = load_workflow(args.file, _vars(args))
+    workflow = _load_workflow(args)
     settings = {
         "spark": {"master": args.spark_master,
                   "conf": dict(_parse_assignment(c, "--spark-conf") for c in args.spark_conf or []) or None},
@@ -73,21 +90,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(record: dict[str, Any]) -> None:
+    from .render import printable
+
     status = "finished" if record["status"] == "ok" else "FAILED"
-    print(f"run {record['run_id']} {status} in {record['seconds']:.2f}s ({record['workflow']['name']})")
+    print(f"run {record['run_id']} {status} in {record['seconds']:.2f}s ({printable(record['workflow']['name'])})")
     for model in record["models"]:
-        print(f"  saved model {model['name']}@{model['version']} ({model['format']}) at {model['path']}")
+        print(f"  saved model {model['name']}@{model['version']} ({model['format']}) at {printable(model['path'])}")
     for step, metrics in record["metrics"].items():
         shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
         print(f"  {step}: {shown}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .workflow import load_workflow
+    from .render import plural, printable
+    from .workflow import missing_input_files
 
-    workflow = load_workflow(args.file, _vars(args))
+    workflow = _load_workflow(args)
+    _warn(missing_input_files(workflow))
     engines = ", ".join(sorted(workflow.engines()))
-    print(f"{args.file}: valid workflow '{workflow.name}', {len(workflow.steps)} steps ({engines})")
+    print(f"{printable(args.file)}: valid workflow '{printable(workflow.name)}', "
+          f"{plural(len(workflow.steps), 'step')} ({engines})")
     return 0
 
 
@@ -100,38 +122,44 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_nodes_list(args: argparse.Namespace) -> int:
     from .registry import default_registry
-    from .render import table
+    from .render import plain_doc, table
 
     nodes = default_registry().all()
     if args.json:
         _print_json([cls.definition() for cls in nodes.values()])
         return 0
-    rows = [[name, cls.kind, ", ".join(cls.engines()), cls.description()] for name, cls in nodes.items()]
+    rows = [[name, cls.kind, ", ".join(cls.engines()), plain_doc(cls.description())] for name, cls in nodes.items()]
     table(["node", "type", "engines", "description"], rows)
     return 0
 
 
 def cmd_nodes_show(args: argparse.Namespace) -> int:
+    import inspect
     import json
 
     from .registry import default_registry
-    from .render import table
+    from .render import plain_doc, printable, table
+    from .suggest import did_you_mean
 
     registry = default_registry()
     if args.node not in registry:
-        raise UserError(f"unknown node {args.node!r}; known nodes: {', '.join(registry.names())}")
+        raise UserError(f"unknown node {args.node!r}{did_you_mean(args.node, registry.names())}; known nodes: "
+                        f"{', '.join(registry.names())}")
     node = registry.get(args.node)
     definition = node.definition()
     if args.json:
         _print_json(definition)
         return 0
-    print(f"{definition['name']} ({definition['type']}; engines: {', '.join(definition['engines'])})")
-    print((node.__doc__ or "").strip() + "\n")
+    print(printable(f"{definition['name']} ({definition['type']}; engines: {', '.join(definition['engines'])})"))
+    for line in plain_doc(inspect.cleandoc(node.__doc__ or "")).splitlines():  # a plugin's text, too
+        print(printable(line))
     ports = [f"{p['name']}: {p['type']}" for p in definition["inputs"]]
     outs = [f"{p['name']}: {p['type']}" for p in definition["outputs"]]
-    print(f"inputs: {', '.join(ports) or 'none'}    outputs: {', '.join(outs) or 'none'}\n")
+    print()
+    print(printable(f"inputs: {', '.join(ports) or 'none'}    outputs: {', '.join(outs) or 'none'}") + "\n")
     rows = [[f["name"] + (f" ({', '.join(f['aliases'])})" if f["aliases"] else ""), f["type"],
-             "required" if f["required"] else json.dumps(f["default"]), f["doc"]] for f in definition["fields"]]
+             "required" if f["required"] else json.dumps(f["default"]), plain_doc(f["doc"])]
+            for f in definition["fields"]]
     table(["param (aliases)", "type", "default", "doc"], rows)
     return 0
 
@@ -290,8 +318,10 @@ def _verify_version(store, ref) -> bool:
         problems = store.problems(ref, manifest)
     except IntegrityError as exc:
         problems = [str(exc).removeprefix(f"{ref}: ")]
+    from .render import plural
+
     print(f"{ref}: FAILED: {'; '.join(problems)}" if problems else
-          f"{ref}: ok ({len(manifest.get('files') or {})} files)")
+          f"{ref}: ok ({plural(len(manifest.get('files') or {}), 'file')})")
     return not problems
 
 
@@ -402,31 +432,49 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_show(args: argparse.Namespace) -> int:
-    from .render import table
+    """A run record: every text in it is shown ``printable``, as a record is a file anyone may have edited."""
+    from .render import confusion_lines, printable, table
 
     record = _store(args).read_run(args.run_id)
     if args.json:
         _print_json(record)
         return 0
     wf = record.get("workflow") or {}
-    print(f"run {record.get('run_id')}: {record.get('status')}, started {record.get('started')}, "
-          f"{record.get('seconds', 0):.2f}s, workflow {wf.get('name')} ({wf.get('path')})")
+    print(printable(f"run {record.get('run_id')}: {record.get('status')}, started {record.get('started')}, "
+                    f"{record.get('seconds', 0):.2f}s, workflow {wf.get('name')} ({wf.get('path')})"))
+    steps = record.get("steps") or []
     rows = [[s.get("id"), s.get("node"), s.get("engine"), s.get("status"),
              "" if s.get("seconds") is None else f"{s['seconds']:.2f}",
-             "" if s.get("rows") is None else f"{s['rows']:,}",
-             ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                       for k, v in (s.get("metrics") or {}).items())] for s in record.get("steps") or []]
+             "" if s.get("rows") is None else f"{s['rows']:,}", _metrics_cell(s.get("metrics") or {})]
+            for s in steps]
     table(["step", "node", "engine", "status", "seconds", "rows", "metrics"], rows)
-    edges = [f"{e['from']} -> {e['to']} ({e['port']})" for e in record.get("edges") or []]
-    print(f"edges: {'; '.join(edges) or 'none'}")
+    for step in steps:
+        lines = confusion_lines((step.get("metrics") or {}).get("confusion_matrix"))
+        if lines:
+            print(printable(f"confusion matrix of step {step.get('id')}:"))
+            print("\n".join(f"  {line}" for line in lines))
+    edges = [f"{e.get('from')} -> {e.get('to')} ({e.get('port')})" for e in record.get("edges") or []]
+    print(printable(f"edges: {'; '.join(edges) or 'none'}"))
     for model in record.get("models") or []:
-        print(f"saved model {model['name']}@{model['version']} ({model.get('format')}) "
-              f"by step {model['step']}")
+        print(printable(f"saved model {model.get('name')}@{model.get('version')} ({model.get('format')}) by step "
+                        f"{model.get('step')}"))
     for warning in record.get("warnings") or []:
-        print(f"warning: {warning}")
+        print(f"warning: {printable(warning)}")
     if record.get("error"):
-        print(f"error at step {record['error'].get('step')}: {record['error'].get('message')}")
+        print(printable(f"error at step {record['error'].get('step')}: {record['error'].get('message')}"))
     return 0
+
+
+def _metrics_cell(metrics: dict[str, Any]) -> str:
+    """A step's metrics on one line: numbers to 4 decimals; a confusion matrix is drawn under the table instead."""
+    from .render import confusion_lines
+
+    shown = []
+    for key, value in metrics.items():
+        if key == "confusion_matrix" and confusion_lines(value):
+            continue
+        shown.append(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}")
+    return ", ".join(shown)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -610,11 +658,17 @@ def _terminal_columns() -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose help formatter is ``_HelpFormatter``; its subcommands' parsers are ``_Parser`` too."""
+    """An ArgumentParser whose help formatter is ``_HelpFormatter``; its subcommands' parsers are ``_Parser`` too.
 
-    def __init__(self, *args, **kwargs):
+    Every one takes ``--debug``, so it works after the command as well as before it (``emberflow run wf.yaml
+    --debug``). Only the top-level parser gives it a default (False): a subcommand's parser leaves it unset
+    unless it is given there, so it never undoes a ``--debug`` given before the command.
+    """
+
+    def __init__(self, *args, debug_default: Any = argparse.SUPPRESS, **kwargs):
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+        self.add_argument("--debug", action="store_true", default=debug_default, help="show tracebacks")
 
 
 # Each command's arguments, in the order ``emberflow --help`` lists the commands.
@@ -638,9 +692,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="emberflow",
         description="Run machine-learning workflows from YAML files and keep the models they make.",
+        debug_default=False,
     )
     parser.add_argument("--version", action="version", version=f"emberflow {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, add_command in COMMANDS.items():
         if command in (None, name):
@@ -678,7 +732,9 @@ def main(argv: list[str] | None = None) -> int:
             return _report(failure, args.debug)
         if args.debug:
             raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+        from .render import printable
+
+        print(printable(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"),
               file=sys.stderr)
         return 1
 
@@ -690,11 +746,13 @@ def _report(exc: EmberflowError, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(exc)
+    from .render import printable  # a message may quote a file's text: no terminal escapes, no line breaks
+
     step = getattr(exc, "step_id", None)
     prefix = f"step '{step}': " if step and not str(exc).startswith("step '") else ""
-    print(f"error: {prefix}{exc}", file=sys.stderr)
+    print(printable(f"error: {prefix}{exc}"), file=sys.stderr)
     for note in getattr(exc, "__notes__", ()):
-        print(f"error: {note}", file=sys.stderr)
+        print(printable(f"error: {note}"), file=sys.stderr)
     return exc.exit_code
 
 

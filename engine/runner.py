@@ -15,6 +15,7 @@ from .batches import FrameBatches
 from .context import RunState, Sessions, StepContext
 from .errors import EmberflowError, StepFailed, UserError, WriteFailed, write_failure
 from .frames import row_count, to_engine
+from .render import printable
 from .store import ModelStore
 from .workflow import Step, Workflow
 
@@ -40,8 +41,8 @@ class Reporter:
         self.stream = stream
 
     def _print(self, text: str, end: str = "\n") -> None:
-        if self.stream is not None:
-            print(text, end=end, file=self.stream, flush=True)
+        if self.stream is not None:  # a warning may quote a data file's text: no terminal escapes from it
+            print(printable(text), end=end, file=self.stream, flush=True)
 
     def step_started(self, number: int, total: int, step: Step) -> None:
         self._print(f"[{number}/{total}] {step.id} ({step.node}, {step.engine}) ...", end=" ")

@@ -68,7 +68,7 @@ def test_download_then_import_gives_a_version_that_verifies_and_scores(cli, proj
 
     verified = cli("models", "verify", "--store", second)
     assert verified.code == 0, verified.out
-    assert "diabetes-lr@2: ok (1 files)" in verified.out
+    assert "diabetes-lr@2: ok (1 file)" in verified.out
 
     scored = cli("run", "workflows/score.yaml", "--store", second, "--var", "model=diabetes-lr@2",
                  "--var", "out=scored-from-second", "--json")

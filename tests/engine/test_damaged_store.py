@@ -68,7 +68,7 @@ def test_an_alias_that_is_not_a_version_number_is_reported_and_the_rest_listed(c
     assert store.resolve("m@ok").version == 1
     verified = cli("models", "verify", "--store", store.root)
     assert verified.code == 1
-    assert verified.out.splitlines()[:3] == ["m@1: ok (1 files)", "m@2: ok (1 files)", "other@1: ok (1 files)"]
+    assert verified.out.splitlines()[:3] == ["m@1: ok (1 file)", "m@2: ok (1 file)", "other@1: ok (1 file)"]
     assert "m aliases: FAILED: alias 'prod' is" in verified.out
 
 
@@ -95,7 +95,7 @@ def test_a_truncated_manifest_is_reported_and_the_other_models_listed_and_verifi
     verified = cli("models", "verify", "--store", store.root)
     assert verified.code == 1
     lines = verified.out.splitlines()
-    assert lines[0] == "a@1: ok (1 files)" and lines[1] == "b@1: ok (1 files)" and lines[3] == "c@1: ok (1 files)"
+    assert lines[0] == "a@1: ok (1 file)" and lines[1] == "b@1: ok (1 file)" and lines[3] == "c@1: ok (1 file)"
     assert lines[2].startswith("b@2: FAILED: manifest.json is not readable JSON")
 
 
@@ -245,7 +245,7 @@ def test_verify_reports_an_unreadable_file_and_goes_on(cli, tmp_path: Path, monk
     verified = cli("models", "verify", "--store", store.root)
     assert verified.code == 1
     assert verified.out.splitlines() == ["a@1: FAILED: model.bin: not readable (Permission denied)",
-                                         "b@1: ok (1 files)"]
+                                         "b@1: ok (1 file)"]
 
 
 def test_a_manifest_whose_files_are_not_entries_is_refused_in_one_line(cli, tmp_path: Path):

@@ -177,4 +177,4 @@ def test_readers_ignore_temporaries(tmp_path: Path, cli):
     assert store.names() == ["m"] and store.versions("m") == [1]
     listed = cli("models", "list", "--store", tmp_path, "--json").json()
     assert [m["name"] for m in listed] == ["m"]
-    assert cli("models", "verify", "--store", tmp_path).out.strip() == "m@1: ok (1 files)"
+    assert cli("models", "verify", "--store", tmp_path).out.strip() == "m@1: ok (1 file)"
