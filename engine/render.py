@@ -8,22 +8,26 @@ import sys
 from typing import Any
 
 # C0 and C1 control characters (ESC starts ANSI escape sequences; CR and BS overwrite what is shown), DEL, and
-# the invisible characters that reorder or hide text (bidirectional overrides, zero-width spaces, line separators)
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_RST_LITERAL = re.compile(r"``(.+?)``")
+# the invisible characters that reorder or hide text (bidirectional overrides, zero-width spaces, line separators).
+# Patterns, not compiled ones: ``re`` compiles each on first use (``emberflow validate`` of a valid file never does).
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+_RST_LITERAL = r"``(.+?)``"
 
 
 def printable(text: Any) -> str:
     """``text`` safe to print on a terminal: control and invisible characters shown escaped, as Python writes them
     (``\\x1b``, ``\\n``, ``\\u202e``), so a name from a file can neither move the cursor, recolour the terminal
     nor break the one-line shape of a message. Use it on any text the command line echoes from a file."""
-    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text))
+    text = str(text)
+    if text.isascii() and text.isprintable():  # the usual case, answered without the pattern
+        return text
+    return re.sub(_UNPRINTABLE, lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def plain_doc(text: str) -> str:
     """A docstring for the terminal: reStructuredText's literals between double backticks in single ones, as
     Markdown and most terminal help write them."""
-    return _RST_LITERAL.sub(r"`\1`", text)
+    return re.sub(_RST_LITERAL, r"`\1`", text)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
