@@ -192,7 +192,7 @@ def _size(size: int) -> str:
 
 def cmd_models_show(args: argparse.Namespace) -> int:
     from .compare import evaluation
-    from .render import file_tree
+    from .render import file_tree, printable
 
     store = _store(args)
     ref = store.resolve(args.ref)
@@ -201,20 +201,24 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"path": str(ref.path), "manifest": manifest, "evaluation": evaluated})
         return 0
-    print(f"{ref} at {ref.path}")
-    here = sorted(a for a, v in store.aliases(ref.name).items() if v == ref.version)
-    print(f"  versions of {ref.name}: {', '.join(map(str, store.versions(ref.name)))}; aliases of this version: "
-          f"{', '.join(here) or 'none'}")
+    # every text from the manifest is shown printable: a manifest is a file anyone who can write the store may edit
+    print(printable(f"{ref} at {ref.path}"))
+    aliases, alias_problems = store.alias_report(ref.name)  # a damaged aliases.json does not hide the version
+    here = sorted(a for a, v in aliases.items() if v == ref.version)
+    print(printable(f"  versions of {ref.name}: {', '.join(map(str, store.versions(ref.name)))}; aliases of this "
+                    f"version: {', '.join(here) or 'none'}"))
+    for problem in alias_problems:
+        print(printable(f"  aliases: {problem}"))
     for key in ("format", "engine", "model_class", "created", "python", "label"):
-        print(f"  {key}: {manifest.get(key)}")
+        print(printable(f"  {key}: {manifest.get(key)}"))
     for line in _model_lines(manifest, evaluated):
-        print(f"  {line}")
-    wf = manifest.get("workflow") or {}
-    print(f"  made by: workflow {wf.get('name')} ({wf.get('path')}), step {manifest.get('step')}, "
-          f"run {manifest.get('run_id')}")
-    if manifest.get("imported_from"):
-        origin = manifest["imported_from"]
-        print(f"  imported from: {origin.get('name')}@{origin.get('version')} of another store")
+        print(printable(f"  {line}"))
+    wf = manifest.get("workflow") if isinstance(manifest.get("workflow"), dict) else {}
+    print(printable(f"  made by: workflow {wf.get('name')} ({wf.get('path')}), step {manifest.get('step')}, "
+                    f"run {manifest.get('run_id')}"))
+    origin = manifest.get("imported_from")
+    if isinstance(origin, dict):
+        print(printable(f"  imported from: {origin.get('name')}@{origin.get('version')} of another store"))
     print("  files:")
     file_tree(manifest.get("files") or {}, indent="    ")
     return 0
@@ -258,7 +262,7 @@ def _metric_text(metrics: dict[str, Any]) -> str:
 def cmd_models_diff(args: argparse.Namespace) -> int:
     """Two versions side by side; only what differs unless ``--all``. The refs may name two models."""
     from .compare import changed_count, compare_versions, evaluation
-    from .render import table
+    from .render import printable, table
 
     store = _store(args)
     refs = [store.resolve(args.a), store.resolve(args.b)]
@@ -270,7 +274,8 @@ def cmd_models_diff(args: argparse.Namespace) -> int:
                      "b": {"name": refs[1].name, "version": refs[1].version},
                      "changed": changed, "entries": total, "sections": sections})
         return 0
-    print(f"{refs[0]} (created {manifests[0].get('created')}) and {refs[1]} (created {manifests[1].get('created')})")
+    print(printable(f"{refs[0]} (created {manifests[0].get('created')}) and {refs[1]} "
+                    f"(created {manifests[1].get('created')})"))
     rows = [[section, entry["key"], _diff_value(entry["a"]), _diff_value(entry["b"])]
             + (["yes" if entry["changed"] else ""] if args.all else [])
             for section, entries in sections.items() for entry in entries if args.all or entry["changed"]]
@@ -302,8 +307,10 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
     failures = [f"{name} aliases: FAILED: {p}" for name in sorted({ref.name for ref in refs})
                 for p in store.alias_problems(name)]
     failures += [f"{where}: FAILED: {why}" for where, why in strays]
-    for line in failures:
-        print(line)
+    from .render import printable
+
+    for line in failures:  # names of stray folders and alias problems quote what is on disk
+        print(printable(line))
     if not refs and not failures:
         print(f"no models in the store at {store.root}")
     return 1 if failed or failures else 0
@@ -318,9 +325,9 @@ def _verify_version(store, ref) -> bool:
         problems = store.problems(ref, manifest)
     except IntegrityError as exc:
         problems = [str(exc).removeprefix(f"{ref}: ")]
-    from .render import plural
+    from .render import plural, printable
 
-    print(f"{ref}: FAILED: {'; '.join(problems)}" if problems else
+    print(printable(f"{ref}: FAILED: {'; '.join(problems)}") if problems else  # problems quote file names
           f"{ref}: ok ({plural(len(manifest.get('files') or {}), 'file')})")
     return not problems
 

@@ -306,3 +306,26 @@ def test_a_damaged_run_record_is_one_line_and_the_others_are_listed(cli, tmp_pat
     assert "20260101T000000Z-good" in [r["run_id"] for r in runs.json()]
     shown = cli("runs", "show", "20260101T000001Z-bad", "--store", store.root)
     assert "unexpected" not in shown.err and "Traceback" not in shown.err
+
+
+def test_models_show_verify_and_diff_print_a_manifest_s_text_escaped(cli, tmp_path: Path):
+    """A manifest is a file anyone who can write the store may edit: its text never reaches the terminal raw."""
+    store = store_of(tmp_path, m=2)
+    for version in (1, 2):
+        path = store.root / "m" / str(version) / "manifest.json"
+        manifest = json.loads(path.read_text())
+        manifest.update(label="\x1b[31mred\x1b[0m", created="\x1b]0;title\x07", params={"C": "\x1b[2J"})
+        path.write_text(json.dumps(manifest))
+    (store.root / "m" / "0\x1b[1m").mkdir()  # a stray folder, reported by verify with its name
+    for command in (("show", "m@1"), ("diff", "m@1", "m@2", "--all"), ("verify",)):
+        result = cli("models", *command, "--store", store.root)
+        assert "\x1b" not in result.out + result.err, (command, result.out)
+        assert "\\x1b" in result.out, (command, result.out)
+
+
+def test_models_show_of_a_version_is_not_hidden_by_a_damaged_aliases_file(cli, tmp_path: Path):
+    store = store_of(tmp_path, m=1)
+    (store.root / "m" / "aliases.json").write_text("{not json")
+    result = cli("models", "show", "m@1", "--store", store.root)
+    assert result.code == 0, result.err
+    assert "aliases: aliases.json is not readable JSON" in result.out
