@@ -61,7 +61,8 @@ def read_text(path: str | Path) -> str:
             _refuse_non_regular(os.fstat(fd).st_mode, path)
             raw = handle.read(MAX_WORKFLOW_BYTES + 1)
     except FileNotFoundError:
-        raise WorkflowError("no such file; check the path to the workflow file", str(path)) from None
+        raise WorkflowError(f"no such file (looked for {os.path.abspath(path)}); check the path to the workflow "
+                            "file", str(path)) from None
     except PermissionError:
         raise WorkflowError("cannot be read (permission denied)", str(path)) from None
     except OSError as exc:

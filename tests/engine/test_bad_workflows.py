@@ -110,3 +110,13 @@ def test_a_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.Mo
     result = cli("validate", path)
     assert result.code == 2
     assert result.err == f"error: {path}: file is over 64 bytes; a workflow file is expected to be smaller\n"
+
+
+def test_a_missing_workflow_file_names_the_absolute_path_tried(tmp_path, monkeypatch):
+    from emberflow.engine.errors import WorkflowError
+    from emberflow.engine.source import read_text
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WorkflowError) as caught:
+        read_text("flows/missing.yaml")
+    assert f"looked for {tmp_path / 'flows' / 'missing.yaml'}" in str(caught.value)
