@@ -9,7 +9,6 @@ The framework is imported inside ``create_app`` (and this module has no ``from _
 annotations``, so the routes' annotations are the real classes FastAPI needs).
 """
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from .. import __version__
 from ..errors import EmberflowError, IntegrityError, ModelNotFound, UserError
 from ..store import MANIFEST, ModelStore, VersionRef, check_name
-from . import views
+from . import versions, views
 from .graph import TooLargeToDraw, run_graph
 from .hosts import HostGuard
 from .workflows import WorkflowPages, workflow_catalog
@@ -60,7 +59,7 @@ def _templates(store: ModelStore):
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["size"] = lambda n: human_size(n) if _is_count(n) else ""
-    templates.env.filters["num"] = _number
+    templates.env.filters["num"] = versions.number_text
     templates.env.filters["count"] = _count
     templates.env.globals.update(store_root=str(store.root), version=__version__)
     return templates
@@ -76,16 +75,6 @@ def _count(value: Any) -> str:
     if _is_count(value):
         return f"{value:,}"
     return "" if value is None else str(value)  # an undefined template value reads as ""
-
-
-def _number(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(", ", ": "), default=str)
-    return str(value)
 
 
 def resolve_version(store: ModelStore, name: str, which: str) -> VersionRef:
@@ -183,20 +172,22 @@ def _model_pages(app, store: ModelStore, templates) -> None:
         return templates.TemplateResponse(request, "models.html", {
             "section": "models", "models": shown, "query": q, "total": len(models)})
 
+    @app.get("/models/{name}", include_in_schema=False)
+    def model_page(request: Request, name: str, metric: str = ""):
+        check_name(name)
+        overview = versions.model_overview(store, list_versions(store, name), name, metric)
+        return templates.TemplateResponse(request, "model.html", {
+            "section": "models", "name": name, "aliases": store.alias_report(name)[0], **overview})
+
+    @app.get("/models/{name}/versions/{which}", include_in_schema=False)
     def version_page(request: Request, name: str, which: str):
         ref = resolve_version(store, name, which)
         manifest = store.manifest(ref)
-        return templates.TemplateResponse(request, "model.html", {
-            "section": "models", "ref": ref, "manifest": manifest, "aliases": store.aliases(ref.name),
-            "versions": list_versions(store, ref.name), "tree": views.tree_rows(manifest.get("files") or {})})
-
-    @app.get("/models/{name}", include_in_schema=False)
-    def model_page(request: Request, name: str):
-        return version_page(request, name, "latest")
-
-    @app.get("/models/{name}/versions/{which}", include_in_schema=False)
-    def model_version_page(request: Request, name: str, which: str):
-        return version_page(request, name, which)
+        files = manifest.get("files")
+        return templates.TemplateResponse(request, "version.html", {
+            "section": "models", "ref": ref, "manifest": manifest, "aliases": store.alias_report(ref.name)[0],
+            "versions": store.versions(ref.name), "tree": views.tree_rows(files if isinstance(files, dict) else {}),
+            "details": versions.version_details(manifest, versions.evaluation_of(store, manifest))})
 
 
 def compared_refs(store: ModelStore, name: str, a: str, b: str) -> tuple[VersionRef, VersionRef]:

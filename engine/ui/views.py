@@ -26,14 +26,16 @@ class TreeRow:
 
 
 def tree_rows(files: dict[str, dict[str, Any]]) -> list[TreeRow]:
-    """A manifest's files as rows of an indented tree: folders first at each level, with their total size."""
+    """A manifest's files as rows of an indented tree: folders first at each level, with their total size (a
+    size that is not a whole number counts as 0)."""
     root: dict[str, Any] = {}
     for rel, meta in files.items():
         node = root
-        parts = rel.split("/")
+        parts = str(rel).split("/")
         for part in parts[:-1]:
             node = node.setdefault(part + "/", {})
-        node[parts[-1]] = (rel, int(meta.get("size") or 0))
+        size = meta.get("size") if isinstance(meta, dict) else None
+        node[parts[-1]] = (rel, size if isinstance(size, int) and not isinstance(size, bool) else 0)
     rows: list[TreeRow] = []
     _walk(root, 0, rows)
     return rows

@@ -73,7 +73,17 @@ def test_browse_a_trained_model_download_it_and_see_the_run_graph(cli, project: 
     shoot(page, shots, "models")
     page.click("a.model-link:text-is('diabetes-lr')")
     page.wait_for_url(f"{base}/models/diabetes-lr")
+    chart = page.locator("#chart svg.metric-chart")
+    assert chart.locator("circle.point").count() == 1
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100, "the chart is drawn at a visible size"
+    page.select_option("#metric", "train_accuracy")
+    page.click("#chart-form button")
+    page.wait_for_url(f"{base}/models/diabetes-lr?metric=train_accuracy")
+    assert page.locator("#chart svg circle.point title").text_content() == \
+        f"version 1: train_accuracy {manifest['metrics']['train_accuracy']:.4g}"
     shoot(page, shots, "model")
+    page.goto(f"{base}/models/diabetes-lr")
     page.click('tr[data-version="1"] a.version-link')
     page.wait_for_url(f"{base}/models/diabetes-lr/versions/1")
     assert page.locator("section.version h2").inner_text() == "Version 1"

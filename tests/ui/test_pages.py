@@ -58,7 +58,7 @@ def test_model_page_shows_versions_aliases_manifest_metrics_and_files(client: Te
         assert f'data-file="{rel}"' in html and f'title="{meta["size"]:,} bytes"' in html
         assert f'/models/diabetes-lr/versions/1/files/{rel}"' in html
     assert 'href="/models/diabetes-lr/versions/1/download"' in html
-    latest = client.get("/models/diabetes-lr")
+    latest = client.get("/models/diabetes-lr/versions/latest")
     assert 'id="version-2"' in latest.text
 
 
