@@ -9,6 +9,7 @@ The framework is imported inside ``create_app`` (and this module has no ``from _
 annotations``, so the routes' annotations are the real classes FastAPI needs).
 """
 
+import errno
 import shutil
 import tempfile
 from pathlib import Path
@@ -254,8 +255,11 @@ def _file_routes(app, store: ModelStore, templates) -> None:
         folder = Path(tempfile.mkdtemp(prefix="emberflow-download-"))
         try:
             path = export_zip(store, ref, folder / f"{zip_folder_name(ref)}.zip")
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, ValueError) or getattr(exc, "errno", None) == errno.ENAMETOOLONG:
+                raise IntegrityError(f"{ref}: its manifest lists a file name no file can have ({exc}); refusing "
+                                     "to export it") from None
             raise
         return FileResponse(path, media_type="application/zip", filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

@@ -4,16 +4,14 @@ The routes in ``app.py`` only fetch, call these and render templates (the workfl
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelNotFound, UserError
-from ..names import check_name
+from ..names import check_name, parse_version
 
 PREVIEW_BYTES = 256 * 1024
-VERSION = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)  # how the store names version folders
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ def version_or_alias(name: str, which: str) -> str:
     """A version as a URL gives it, checked before the store reads it: ``latest``, a version number written
     the one way the store writes them (``1``, ``2``, ``10``: ASCII digits, no leading zero), or an alias. Any
     other text (``01``, ``²``, ``1`` in full-width digits, 8,000 digits) is no version of the model."""
-    if which == "latest" or VERSION.fullmatch(which):
+    if which == "latest" or parse_version(which) is not None:
         return which
     if not (which.isascii() and which.isdigit()):
         try:

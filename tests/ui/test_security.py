@@ -154,3 +154,21 @@ def test_odd_names_versions_and_paths_answer_404(client: TestClient):
     answered = {url[:80]: client.get(url).status_code for url in urls}
     assert {url: code for url, code in answered.items() if code != 404} == {}
     assert client.get("/models/diabetes-lr/versions/1").status_code == 200
+
+
+def test_a_manifest_listing_a_name_no_file_can_have_is_refused_not_a_500(trained: TrainedStore, tmp_path: Path):
+    import json
+
+    root = tmp_path / "models"
+    shutil.copytree(trained.root, root, symlinks=True)
+    path = root / "diabetes-lr" / "1" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    odd = {"a\0b": {"sha256": "0" * 64, "size": 3}, "x" * 300: {"sha256": "0" * 64, "size": 3}}
+    for name, meta in odd.items():
+        path.write_text(json.dumps({**manifest, "files": {**manifest["files"], name: meta}}))
+        client = TestClient(create_app(root))
+        assert client.get("/models/diabetes-lr/versions/1").status_code == 200
+        download = client.get("/models/diabetes-lr/versions/1/download")
+        assert download.status_code == 409 and "lists a file name no file can have" in download.text
+        for route in ("files", "view"):
+            assert client.get(f"/models/diabetes-lr/versions/1/{route}/{enc(name)}").status_code == 404
