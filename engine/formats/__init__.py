@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..entry_points import entry_points
+from ..entry_points import distribution_version, entry_points
 from ..errors import EmberflowError, UserError
 
 if TYPE_CHECKING:
@@ -89,14 +89,9 @@ def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
     return {name: installed_version(name) for name in names}
 
 
-@cache  # the libraries a process has imported do not change under it; metadata is slow to read
+@cache  # the libraries a process has imported do not change under it
 def installed_version(name: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    return distribution_version(name) or "not installed"
 
 
 def _builtin() -> list[ModelFormat]:
