@@ -140,10 +140,15 @@ def _describe(value: Any) -> str:
 
 
 class ParamProblem(ValueError):
-    """A parameter problem; ``key`` is the name as written in the workflow (for its location)."""
+    """A parameter problem; ``key`` is the name as written in the workflow (for its location).
 
-    def __init__(self, message: str, key: str | None = None):
-        self.key = key
+    ``within`` is the place inside the parameter's value where the problem is, as list indexes and mapping keys
+    (``("conditions", 2, "op")`` is reached by key ``conditions``, within ``(2, "op")``), and ``on_key`` says the
+    problem is that place's mapping key (an unknown key) rather than its value.
+    """
+
+    def __init__(self, message: str, key: str | None = None, within: tuple = (), on_key: bool = False):
+        self.key, self.within, self.on_key = key, tuple(within), on_key
         super().__init__(message)
 
 

@@ -298,7 +298,10 @@ class _Validator:
             node_class.check_params(params, engine)
             return params
         except ParamProblem as exc:
-            raise self.fail(str(exc), path + (exc.key,) if exc.key else path, key=bool(exc.key)) from None
+            if not exc.key:
+                raise self.fail(str(exc), path) from None
+            on_key = exc.on_key or not exc.within
+            raise self.fail(str(exc), path + (exc.key, *exc.within), key=on_key) from None
 
     def _inputs(self, raw: Any, node_class: type[Node], path: tuple) -> dict[str, InputRef]:
         raw = raw or {}
