@@ -380,10 +380,22 @@ def first_line(exc: BaseException) -> str:
 # ----- frames -----
 
 def frame_to_pandas(frame: Any) -> Any:
-    """An H2OFrame as a pandas DataFrame, through H2O's CSV download (no polars needed, no warning)."""
+    """An H2OFrame as a pandas DataFrame, through H2O's CSV download (no polars needed, no warning).
+
+    A missing value of a one-column frame is an empty line of that CSV, which must stay a row. H2O's time
+    columns come as milliseconds since the epoch, in the cluster's time zone; they become pandas timestamps."""
     import pandas as pd
 
-    return pd.read_csv(io.StringIO(frame.get_frame_data()), low_memory=False)
+    data = pd.read_csv(io.StringIO(frame.get_frame_data()), low_memory=False, skip_blank_lines=False)
+    times = [name for name, kind in frame.types.items() if kind == "time" and name in data.columns]
+    if times:
+        import h2o
+
+        zone = h2o.rapids("(getTimeZone)")["string"]  # what H2O reads and writes times in; UTC unless set
+        for name in times:
+            stamps = pd.to_datetime(data[name], unit="ms", utc=True)
+            data[name] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
+    return data
 
 
 def pandas_to_frame(h2o: Any, frame: Any, column_types: dict[str, str] | None = None) -> Any:

@@ -1,0 +1,28 @@
+"""H2O frames to pandas: every row comes back, missing values included, and time columns come back as times."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.h2o
+
+
+def test_a_one_column_frame_keeps_its_rows_with_missing_values(h2o):
+    from emberflow.engine.engines.h2o import frame_to_pandas, pandas_to_frame
+
+    for values in ([1.0, None, 3.0, None], [None], ["a", None, "b"]):
+        back = frame_to_pandas(pandas_to_frame(h2o, pd.DataFrame({"x": values})))
+        assert back.shape == (len(values), 1)
+        assert back["x"].isna().tolist() == [v is None for v in values]
+
+
+def test_time_columns_come_back_as_the_times_h2o_read(h2o):
+    from emberflow.engine.engines.h2o import frame_to_pandas
+
+    frame = h2o.H2OFrame({"day": ["2024-02-29 00:00:00", "", "1999-12-31 23:59:58"], "n": [1, 2, 3]},
+                         column_types=["time", "int"])
+    back = frame_to_pandas(frame)
+    assert pd.api.types.is_datetime64_any_dtype(back["day"])
+    assert back["day"].tolist()[0] == pd.Timestamp("2024-02-29") and pd.isna(back["day"][1])
+    assert back["day"][2] == pd.Timestamp("1999-12-31 23:59:58") and back["n"].tolist() == [1, 2, 3]
