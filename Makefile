@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser
+.PHONY: run run-sklearn test lint bench clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/score_mojo.yaml
 	$(BIN)/emberflow models list
 
+# The embedded engine alone (pandas + scikit-learn, no Java): train and save, load and score, list the store.
+run-sklearn: $(BIN)/.installed
+	$(BIN)/emberflow run workflows/train.yaml
+	$(BIN)/emberflow run workflows/score.yaml
+	$(BIN)/emberflow models list
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
@@ -31,7 +37,7 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 # The Spark standalone-cluster test runs in a pytest invocation of its own (a process cannot switch its Spark
 # master); the first invocation leaves it out, so it runs once.
