@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import csv_file
-from .harness import BIN, ROOT, Sample, Series, alternate, run_command
+from .data import csv_file, pima_file
+from .harness import BIN, ROOT, BenchError, Sample, Series, alternate, run_command
 
 HERE = Path(__file__).resolve().parent
 WORKFLOWS = HERE / "workflows"
@@ -65,6 +66,7 @@ class Bench:
     reps: int
     env: dict[str, str]
     warmup: bool = True
+    quick: bool = False
     log: Callable[[str], None] = print
     rows: list[Row] = field(default_factory=list)
     series: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -142,6 +144,32 @@ def train_sklearn(b: Bench) -> None:
     b.add(ratio_row(f"train workflow, sklearn, {b.sizes.train_rows:,} rows", 1.10,
                     found["emberflow train workflow"].median, found["baselines/train_sklearn.py"].median,
                     "pandas + scikit-learn + joblib script"))
+
+
+# ----- 2b. the tutorial emberflow grew from, end to end -----
+def tutorial(b: Bench) -> None:
+    """The tutorial's script (pandas, scikit-learn, pickle) against the same work as a workflow, on the Pima data.
+    Short runs, so at least 5 of each (one in quick mode); both must find the same test accuracy."""
+    data = pima_file(b.data)
+    out = b.work / "tutorial"
+    out.mkdir(parents=True, exist_ok=True)
+    ours, theirs = "emberflow tutorial workflow", "baselines/tutorial.py"
+    sides = {
+        ours: lambda: b.run(*b.workflow("tutorial.yaml", record=True, data=data, model="tutorial-lr")),
+        theirs: lambda: b.run(*b.python(BASELINES / "tutorial.py", data, out / "finalized_model.sav")),
+    }
+    found = b.compare("tutorial", sides, reps=b.reps if b.quick else max(b.reps, 5))
+    accuracy = json.loads(found[ours].samples[-1].stdout)["metrics"]["score"]["accuracy"]
+    expected = float(found[theirs].samples[-1].stdout.split()[-1])
+    if abs(accuracy - expected) > 1e-12:
+        raise BenchError(f"the tutorial workflow's test accuracy {accuracy} differs from the script's {expected}")
+    row = ratio_row("the tutorial as a workflow: Pima, 768 rows, read, split, train, save, score", 1.05,
+                    found[ours].median, found[theirs].median, "the tutorial's script: pandas, scikit-learn, pickle")
+    paired = [o.seconds / t.seconds for o, t in zip(found[ours].samples, found[theirs].samples, strict=True)]
+    row.detail = {"median_of_paired_ratios": round(statistics.median(paired), 4),
+                  "cpu_ratio": round(found[ours].cpu_median / found[theirs].cpu_median, 4)}
+    b.log(f"  paired ratios {[round(r, 3) for r in paired]}; CPU time ratio {row.detail['cpu_ratio']}")
+    b.add(row)
 
 
 def _latest_model_file(b: Bench, name: str) -> Path:
@@ -259,6 +287,7 @@ def score_stream(b: Bench) -> None:
 SKLEARN_CASES = {
     "startup": startup,
     "train": train_sklearn,
+    "tutorial": tutorial,
     "model-io": model_io,
     "score": score_sklearn,
     "stream": score_stream,

@@ -1,4 +1,5 @@
-"""Seeded data for the benchmarks: a binary classification problem with numeric features, written as CSV.
+"""Seeded data for the benchmarks: a binary classification problem with numeric features, written as CSV; and
+the Pima Indians diabetes data as the tutorial reads it.
 
 Files are named by their content (rows, seed, label or not), so a second run reuses them.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 FEATURES = 8
 CHUNK_ROWS = 500_000
 WEIGHTS = (1.5, -2.0, 0.75, 0.0, 1.0, -0.5, 0.25, 2.0)
@@ -50,4 +52,21 @@ def csv_file(folder: Path, rows: int, seed: int, with_label: bool = True) -> Pat
             pcsv.write_csv(make_chunk(rng, n, with_label), handle, pcsv.WriteOptions(include_header=False))
             done += n
     os.replace(tmp, path)
+    return path
+
+
+def pima_file(folder: Path) -> Path:
+    """The Pima Indians diabetes data (768 rows) as the tutorial reads it: ``pima-indians-diabetes.data.csv``, no
+    header. The examples ship it in two parts with a header each, ``workflows/data/diabetes.csv`` (the first 700
+    rows) and ``diabetes_new.csv`` (the other 68); they are joined in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pima-indians-diabetes.data.csv"
+    rows = []
+    for part in ("diabetes.csv", "diabetes_new.csv"):
+        rows += (ROOT / "workflows" / "data" / part).read_text().strip().splitlines()[1:]
+    text = "\n".join(rows) + "\n"
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
     return path

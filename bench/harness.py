@@ -25,6 +25,7 @@ class BenchError(RuntimeError):
 class Sample:
     seconds: float
     max_rss: int = 0  # bytes, of the child process (and the children it waited for)
+    cpu: float = 0.0  # seconds of CPU (user + system) the child used, all its threads
     parts: dict[str, float] = field(default_factory=dict)  # timings reported from inside the process
     stdout: str = field(default="", repr=False)
     stderr: str = field(default="", repr=False)
@@ -46,6 +47,10 @@ class Series:
         return statistics.median(s.parts[name] for s in self.samples)
 
     @property
+    def cpu_median(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
     def peak_rss(self) -> int:
         return max((s.max_rss for s in self.samples), default=0)
 
@@ -53,6 +58,7 @@ class Series:
         parts = sorted({name for s in self.samples for name in s.parts})
         return {"label": self.label, "median_s": round(self.median, 4),
                 "runs_s": [round(s.seconds, 4) for s in self.samples],
+                "cpu_median_s": round(self.cpu_median, 4),
                 "peak_rss_mib": round(self.peak_rss / 2**20, 1),
                 "parts_median_s": {name: round(self.part(name), 4) for name in parts}}
 
@@ -85,8 +91,8 @@ def run_command(cmd: Sequence[str], cwd: Path, env: dict[str, str], timeout: flo
         if code != 0:
             tail = (out.read() + err.read()).decode(errors="replace")[-3000:]
             raise BenchError(f"{' '.join(map(str, cmd))} exited with {code}:\n{tail}")
-        return Sample(seconds, usage.ru_maxrss * 1024, stdout=out.read().decode(errors="replace"),
-                      stderr=err.read().decode(errors="replace"))
+        return Sample(seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime,
+                      stdout=out.read().decode(errors="replace"), stderr=err.read().decode(errors="replace"))
 
 
 def alternate(sides: dict[str, Callable[[], Sample]], reps: int, warmup: bool = True,

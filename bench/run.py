@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="emberflow-bench-"))
     bench = Bench(results=args.results, data=args.data or args.results / "data", work=work, sizes=sizes,
                   reps=reps, env=child_env({"EMBERFLOW_STORE": str(work / "store")}), warmup=not args.quick,
-                  log=lambda text: print(text, flush=True))
+                  quick=args.quick, log=lambda text: print(text, flush=True))
     start = time.perf_counter()
     try:
         for name in names:
