@@ -449,13 +449,17 @@ class ModelStore:
 
     def stored_file(self, ref: VersionRef, rel: str) -> Path:
         """The file ``rel`` of a version, for downloads and file views: only a file its manifest lists, and
-        only if its real path (symbolic links followed) stays inside the version's folder."""
-        base = ref.path.resolve()
-        path = (base / rel).resolve()
-        inside = path.is_relative_to(base) and base.is_relative_to(self.root.resolve())
-        if not inside or not path.is_file():
-            raise ModelNotFound(f"{ref} has no file {rel!r}")
+        only if its real path (symbolic links followed) stays inside the version's folder. A name the manifest
+        lists that no file can have (a NUL byte, too long for the file system) is an integrity error."""
         if rel != MANIFEST and rel not in (self.manifest(ref).get("files") or {}):
+            raise ModelNotFound(f"{ref} has no file {rel[:200]!r}")
+        try:
+            base = ref.path.resolve()
+            path = (base / rel).resolve()
+            inside = path.is_relative_to(base) and base.is_relative_to(self.root.resolve()) and path.is_file()
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"{ref}: its manifest lists a file name no file can have ({exc})") from None
+        if not inside:
             raise ModelNotFound(f"{ref} has no file {rel!r}")
         return path
 
@@ -536,7 +540,7 @@ def _run_record_in_shape(record: dict[str, Any]) -> dict[str, Any]:
 
 def _numbers_in_shape(entry: dict[str, Any]) -> dict[str, Any]:
     shaped = {k: v for k, v in entry.items()
-              if k not in _NUMBER_FIELDS or (isinstance(v, int | float) and not isinstance(v, bool))}
+              if k not in _NUMBER_FIELDS or v is None or (isinstance(v, int | float) and not isinstance(v, bool))}
     if not isinstance(shaped.get("metrics", {}), dict):
         del shaped["metrics"]
     return shaped

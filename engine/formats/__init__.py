@@ -77,7 +77,8 @@ class ModelFormat:
 def recorded_libraries(manifest: dict[str, Any]) -> dict[str, str]:
     """The library versions a manifest records (Python aside): its ``libraries``, and the H2O version that
     manifests written before it was kept there hold in their ``h2o`` section."""
-    libraries = dict(manifest.get("libraries") or {})
+    held = manifest.get("libraries")  # a manifest may have been edited: anything but a mapping records nothing
+    libraries = {str(k): str(v) for k, v in held.items()} if isinstance(held, dict) else {}
     legacy = manifest.get("h2o")
     if "h2o" not in libraries and isinstance(legacy, dict) and legacy.get("version"):
         libraries["h2o"] = str(legacy["version"])

@@ -9,14 +9,13 @@ The framework is imported inside ``create_app`` (and this module has no ``from _
 annotations``, so the routes' annotations are the real classes FastAPI needs).
 """
 
-import errno
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import EmberflowError, IntegrityError, ModelNotFound, UserError
+from ..errors import EmberflowError, IntegrityError, UserError
 from ..store import MANIFEST, ModelStore, VersionRef, check_name
 from . import versions, views
 from .graph import TooLargeToDraw, run_graph
@@ -83,17 +82,8 @@ def resolve_version(store: ModelStore, name: str, which: str) -> VersionRef:
     manifest really are inside the store (not symbolic links out of it)."""
     check_name(name)
     ref = store.resolve(f"{name}@{views.version_or_alias(name, which)}")
-    served_file(store, ref, MANIFEST)
+    store.stored_file(ref, MANIFEST)
     return ref
-
-
-def served_file(store: ModelStore, ref: VersionRef, rel: str) -> Path:
-    """``store.stored_file``, with a path the file system cannot even look up (a NUL byte in it, a name too
-    long) answered as the file that is not there, like any other."""
-    try:
-        return store.stored_file(ref, rel)
-    except (ValueError, OSError):
-        raise ModelNotFound(f"{ref} has no file {views.clip(rel)!r}") from None
 
 
 def _error_handlers(app, templates) -> None:
@@ -255,11 +245,8 @@ def _file_routes(app, store: ModelStore, templates) -> None:
         folder = Path(tempfile.mkdtemp(prefix="emberflow-download-"))
         try:
             path = export_zip(store, ref, folder / f"{zip_folder_name(ref)}.zip")
-        except BaseException as exc:
+        except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
-            if isinstance(exc, ValueError) or getattr(exc, "errno", None) == errno.ENAMETOOLONG:
-                raise IntegrityError(f"{ref}: its manifest lists a file name no file can have ({exc}); refusing "
-                                     "to export it") from None
             raise
         return FileResponse(path, media_type="application/zip", filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
@@ -268,13 +255,13 @@ def _file_routes(app, store: ModelStore, templates) -> None:
     def download_file(name: str, which: str, rel: str):
         """One file of a version, by its path in the manifest."""
         ref = resolve_version(store, name, which)
-        path = served_file(store, ref, rel)
+        path = store.stored_file(ref, rel)
         return FileResponse(path, media_type="application/octet-stream", filename=path.name)
 
     @app.get("/models/{name}/versions/{which}/view/{rel:path}", include_in_schema=False)
     def view_file(request: Request, name: str, which: str, rel: str):
         ref = resolve_version(store, name, which)
-        path = served_file(store, ref, rel)
+        path = store.stored_file(ref, rel)
         meta = (store.manifest(ref).get("files") or {}).get(rel) or {}
         return templates.TemplateResponse(request, "file.html", {
             "section": "models", "ref": ref, "rel": rel, "size": path.stat().st_size, "sha256": meta.get("sha256"),

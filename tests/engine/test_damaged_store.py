@@ -329,3 +329,30 @@ def test_models_show_of_a_version_is_not_hidden_by_a_damaged_aliases_file(cli, t
     result = cli("models", "show", "m@1", "--store", store.root)
     assert result.code == 0, result.err
     assert "aliases: aliases.json is not readable JSON" in result.out
+
+
+def test_a_run_record_in_shape_is_read_as_written(tmp_path: Path):
+    store = store_of(tmp_path)
+    record = {"run_id": "20260101T000000Z-ok", "status": "failed", "seconds": 1.5, "workflow": {"name": "w"},
+              "steps": [{"id": "a", "rows": None, "seconds": None, "metrics": {}}, {"id": "b", "rows": 3}],
+              "models": [], "edges": [{"from": "a", "to": "b", "port": "data"}], "error": {"step": "a"}}
+    store.write_run(record)
+    assert store.read_run("20260101T000000Z-ok") == record
+
+
+@pytest.mark.parametrize("libraries", [["scikit-learn"], "1.9", 3])
+def test_a_manifest_whose_libraries_are_not_a_mapping_is_compared_and_shown(cli, tmp_path: Path, libraries):
+    store = store_of(tmp_path, m=2)
+    path = store.root / "m" / "1" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "libraries": libraries}))
+    for command in (("show", "m@1"), ("diff", "m@1", "m@2")):
+        result = cli("models", *command, "--store", store.root)
+        assert result.code == 0 and "unexpected" not in result.err, (command, result.err)
+
+
+def test_a_file_name_no_file_can_have_is_not_a_stored_file(tmp_path: Path):
+    store = store_of(tmp_path, m=1)
+    ref = store.resolve("m@1")
+    for rel in ("a\x00b", "x" * 5000):
+        with pytest.raises(ModelNotFound):
+            store.stored_file(ref, rel)

@@ -131,8 +131,8 @@ def test_json_api(client: TestClient, trained: TrainedStore):
     assert len(runs) == 2 and runs[0]["run_id"] == trained.run["run_id"]
     assert client.get("/api/runs", params={"limit": 1}).json() == runs[:1]
     record = client.get(f"/api/runs/{trained.run['run_id']}").json()
+    assert record["steps"] == trained.run["steps"]  # as the runner wrote it, a step's rows: null included
     assert record == store.read_run(trained.run["run_id"])
-    assert [(s["id"], s["status"]) for s in record["steps"]] == [(s["id"], s["status"]) for s in trained.run["steps"]]
     keys = client.get("/api/workflows").json()
     assert {"workflows/score.yaml", "workflows/train.yaml"} <= set(keys)
     assert all(k.startswith("workflows/") for k in keys)
