@@ -10,7 +10,6 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import run_subprocess
 from emberflow.engine.context import Sessions
 from emberflow.engine.errors import VersionMismatch
 from emberflow.engine.models import check_versions, load_from_store, save_to_store
@@ -207,7 +206,8 @@ def test_other_warnings_while_loading_are_still_shown(tmp_path: Path, monkeypatc
     assert heard == []
 
 
-def test_a_run_prints_the_gates_warning_alone_not_scikit_learns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_run_prints_the_gates_warning_alone_not_scikit_learns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 emberflow_subprocess):
     """The run's stderr (its progress lines) holds emberflow's warning naming both versions, and not
     scikit-learn's InconsistentVersionWarning with its file path and source line."""
     store = ModelStore(tmp_path / "models")
@@ -220,7 +220,7 @@ def test_a_run_prints_the_gates_warning_alone_not_scikit_learns(tmp_path: Path, 
         "name: score\nsteps:\n  - {id: load, node: LoadModel, params: {name: m}}\n"
         "  - {id: read, node: ReadCSV, params: {path: rows.csv}}\n"
         "  - {id: score, node: Score, inputs: {model: load, data: read}}\n")
-    result = run_subprocess("run", "score.yaml", "--store", "models", cwd=tmp_path)
+    result = emberflow_subprocess("run", "score.yaml", "--store", "models", cwd=tmp_path)
     assert result.code == 0, result.err
     assert "InconsistentVersionWarning" not in result.err and ".py:" not in result.err
     assert [line for line in result.err.splitlines() if "warning" in line.lower()] == [
