@@ -41,7 +41,7 @@ def test_nodes_show_text_and_unknown_node(cli):
     shown = cli("nodes", "show", "ReadCSV")
     assert shown.code == 0 and "FAILFAST" in shown.out and "separator" in shown.out
     unknown = cli("nodes", "show", "ReadCsv")
-    assert unknown.code == 2 and "known nodes: LoadModel" in unknown.err
+    assert unknown.code == 2 and "known nodes: " in unknown.err and "LoadModel, ReadCSV" in unknown.err
 
 
 def test_run_prints_progress_and_a_summary(cli, project: Path):
