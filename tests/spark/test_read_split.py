@@ -152,5 +152,8 @@ def test_split_is_a_seeded_partition_of_the_rows(node, spark):
 
 
 def test_split_refuses_a_share_of_zero(node, spark):
-    with pytest.raises(DataError, match="test_size must be between 0 and 1"):
+    """Refused when the step's parameters are checked, before Spark sees anything."""
+    from emberflow.engine.params import ParamProblem
+
+    with pytest.raises(ParamProblem, match="expected a share between 0 and 1, exclusive, got 0.0"):
         node(SplitData, {"data": spark.range(10)}, test_size=0.0)
