@@ -180,6 +180,8 @@ def cmd_nodes_show(args: argparse.Namespace) -> int:
     for line in plain_doc(inspect.cleandoc(node.__doc__ or "")).splitlines():  # a plugin's text, too
         print(printable(line))
     ports = [f"{p['name']}: {p['type']}" for p in definition["inputs"]]
+    if definition.get("extra_inputs"):
+        ports.append(f"more {definition['extra_inputs']}s, each under a port name of its own")
     outs = [f"{p['name']}: {p['type']}" for p in definition["outputs"]]
     print()
     print(printable(f"inputs: {', '.join(ports) or 'none'}    outputs: {', '.join(outs) or 'none'}") + "\n")

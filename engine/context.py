@@ -76,6 +76,7 @@ class RunState:
     warnings: list[str] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,6 +109,11 @@ class StepContext:
     def warn(self, message: str) -> None:
         self.run.warnings.append(f"{self.step_id}: {message}")
         self.run.sessions.warn(f"{self.step_id}: {message}")
+
+    def note(self, message: str) -> None:
+        """Say how the step ran where it matters to the user but is no problem (H2O's SQL ran through pandas):
+        shown at the end of the step's progress line and kept in the run record."""
+        self.run.notes.setdefault(self.step_id, []).append(message)
 
     def record_metrics(self, metrics: dict[str, Any]) -> None:
         self.run.metrics.setdefault(self.step_id, {}).update(metrics)

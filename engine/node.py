@@ -31,6 +31,10 @@ class Node:
 
     kind: ClassVar[str] = "transform"
     inputs: ClassVar[dict[str, str]] = {}
+    # The type of the further input ports a step may add under names of its own (letters, digits and _, not
+    # starting with a digit), beside the declared ``inputs``, which are all required; None: no further ports.
+    # The SQL node takes any number of frames this way, each a table named by its port.
+    extra_inputs: ClassVar[str | None] = None
     outputs: ClassVar[dict[str, str]] = {}
     params: ClassVar[tuple[Param, ...]] = ()
     # True for a node that works batch by batch on the sklearn engine: it is handed FrameBatches as they come
@@ -58,6 +62,11 @@ class Node:
         """Checks across parameters, at validation time. Raise ``ParamProblem(message, key)`` on a problem."""
 
     @classmethod
+    def input_type(cls, port: str) -> str | None:
+        """The type of input ``port``: a declared port's, else that of the further ports (None: no such port)."""
+        return cls.inputs.get(port, cls.extra_inputs)
+
+    @classmethod
     def default_output(cls) -> str | None:
         return next(iter(cls.outputs), None)
 
@@ -77,6 +86,7 @@ class Node:
             "type": cls.kind,
             "engines": list(cls.engines()),
             "inputs": [{"name": k, "type": v} for k, v in cls.inputs.items()],
+            "extra_inputs": cls.extra_inputs,
             "outputs": [{"name": k, "type": v} for k, v in cls.outputs.items()],
             "fields": [p.describe() for p in cls.params],
         }

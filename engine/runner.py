@@ -49,7 +49,8 @@ class Reporter:
 
     def step_finished(self, info: dict[str, Any]) -> None:
         rows = f", {info['rows']:,} rows" if info.get("rows") is not None else ""
-        self._print(f"done in {info['seconds']:.2f}s{rows}")
+        notes = "".join(f" ({note})" for note in info.get("notes", ()))
+        self._print(f"done in {info['seconds']:.2f}s{rows}{notes}")
 
     def step_failed(self, info: dict[str, Any]) -> None:
         self._print(f"FAILED after {info['seconds']:.2f}s")
@@ -143,6 +144,8 @@ def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: l
                     rows=_rows(outputs[step.id], step))
         if step.id in state.metrics:
             info["metrics"] = state.metrics[step.id]
+        if step.id in state.notes:
+            info["notes"] = state.notes[step.id]
         reporter.step_finished(info)
     return None
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .node import ENGINE_ALIASES, ENGINES
+from .node import ENGINE_ALIASES, ENGINES, Node
 from .params import Param
 from .registry import Registry, default_registry
-from .workflow import H2O_CONFIG, SPARK_CONFIG, STEP_ID, VAR_NAME
+from .workflow import H2O_CONFIG, PORT_NAME, SPARK_CONFIG, STEP_ID, VAR_NAME
 
 # A value that is exactly one ${name} takes the var's value and type, so it may stand for a parameter of any type.
 VAR_VALUE = {"type": "string", "pattern": f"^\\$\\{{{VAR_NAME.pattern.strip('^$')}\\}}$"}
@@ -34,6 +34,14 @@ def _params_schema(params: tuple[Param, ...]) -> dict[str, Any]:
     }
 
 
+def _inputs_schema(node: type[Node]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": {p: {"type": "string"} for p in node.inputs},
+                              "required": list(node.inputs), "additionalProperties": False}
+    if node.extra_inputs is not None:  # further ports under names of the step's own
+        schema.update(additionalProperties={"type": "string"}, propertyNames={"pattern": PORT_NAME.pattern})
+    return schema
+
+
 def workflow_schema(registry: Registry | None = None) -> dict[str, Any]:
     registry = registry or default_registry()
     nodes = registry.all()
@@ -44,8 +52,7 @@ def workflow_schema(registry: Registry | None = None) -> dict[str, Any]:
             "then": {
                 "properties": {
                     "params": _params_schema(cls.params),
-                    "inputs": {"type": "object", "properties": {p: {"type": "string"} for p in cls.inputs},
-                               "required": list(cls.inputs), "additionalProperties": False},
+                    "inputs": _inputs_schema(cls),
                 },
             },
         }

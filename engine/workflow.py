@@ -22,6 +22,7 @@ from .suggest import did_you_mean
 
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PORT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # a further input port's name (Node.extra_inputs)
 VAR_REF = re.compile(r"\$\$|\$\{([^}]*)\}|(\$\{)")  # $$, ${name}, or a ${ that no } closes
 TOP_KEYS = ("name", "description", "engine", "vars", "spark", "h2o", "steps")
 STEP_KEYS = ("id", "node", "engine", "inputs", "params", "description")
@@ -311,10 +312,7 @@ class _Validator:
                             f"got {_kind(raw)}", path)
         refs: dict[str, InputRef] = {}
         for port, ref in raw.items():
-            if port not in node_class.inputs:
-                ports = ", ".join(node_class.inputs) or "none"
-                raise self.fail(f"{name} has no input port '{port}'{did_you_mean(port, node_class.inputs)}; its "
-                                f"input ports: {ports}", path + (port,), True)
+            self._check_port(port, node_class, path)
             if not isinstance(ref, str) or not ref:
                 raise self.fail(f"input '{port}' must name a step as 'step' or 'step.port', got {_kind(ref)}",
                                 path + (port,))
@@ -325,6 +323,18 @@ class _Validator:
             raise self.fail(f"{name} needs input {', '.join(repr(m) for m in missing)}: add it under 'inputs' "
                             f"as {missing[0]}: <step id>", path if raw else path[:-1])
         return refs
+
+    def _check_port(self, port: Any, node_class: type[Node], path: tuple) -> None:
+        if port in node_class.inputs:
+            return
+        name, ports = node_class.node_name(), ", ".join(node_class.inputs) or "none"
+        if node_class.extra_inputs is None:
+            raise self.fail(f"{name} has no input port '{port}'{did_you_mean(port, node_class.inputs)}; its "
+                            f"input ports: {ports}", path + (port,), True)
+        if not isinstance(port, str) or not PORT_NAME.match(port):
+            raise self.fail(f"input port name {port!r} of {name} must be letters, digits and _, not starting with a "
+                            f"digit (at most 64): {name} names the frame by it; its ports: {ports}, and others "
+                            "named so", path + (port,), True)
 
     def _check_references(self, steps: list[Step]) -> None:
         by_id = {s.id: s for s in steps}
@@ -341,7 +351,7 @@ class _Validator:
                     names = ", ".join(outputs) or "none"
                     raise self.fail(f"step '{source.id}' ({source.node}) has no output '{out}'"
                                     f"{did_you_mean(out, outputs)}; its outputs: {names}", path)
-                want, have = step.node_class.inputs[port], outputs[out]
+                want, have = step.node_class.input_type(port), outputs[out]
                 if ANY not in (want, have) and want != have:
                     raise self.fail(f"input '{port}' of {step.node} expects a {want}, but '{ref}' is a {have} "
                                     f"(from {source.node})", path)
