@@ -420,10 +420,19 @@ def pandas_column_types(frame: Any) -> dict[str, str]:
     types = {}
     for name in frame.columns:
         dtype = frame[name].dtype
-        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        if pd.api.types.is_bool_dtype(dtype) or _holds_text(frame[name]):
             types[str(name)] = "enum"
         elif pd.api.types.is_integer_dtype(dtype):
             types[str(name)] = "int"
         elif pd.api.types.is_float_dtype(dtype):
             types[str(name)] = "real"
     return types
+
+
+def _holds_text(column: Any) -> bool:
+    """A text column, or an object column of text and booleans only (not one of dates, which H2O reads as times)."""
+    import pandas as pd
+
+    if not pd.api.types.is_object_dtype(column.dtype):
+        return pd.api.types.is_string_dtype(column.dtype)
+    return bool(column.dropna().map(lambda value: isinstance(value, str | bool)).all())

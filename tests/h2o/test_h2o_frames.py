@@ -26,3 +26,15 @@ def test_time_columns_come_back_as_the_times_h2o_read(h2o):
     assert pd.api.types.is_datetime64_any_dtype(back["day"])
     assert back["day"].tolist()[0] == pd.Timestamp("2024-02-29") and pd.isna(back["day"][1])
     assert back["day"][2] == pd.Timestamp("1999-12-31 23:59:58") and back["n"].tolist() == [1, 2, 3]
+
+
+def test_an_object_column_of_dates_goes_to_h2o_as_times_and_one_of_text_as_categorical(h2o):
+    import datetime
+
+    from emberflow.engine.engines.h2o import frame_to_pandas, pandas_to_frame
+
+    frame = pd.DataFrame({"day": pd.Series([datetime.date(2024, 1, 31), None], dtype=object),
+                          "word": pd.Series(["a", None], dtype=object), "flag": pd.Series([True, None], dtype=object)})
+    uploaded = pandas_to_frame(h2o, frame)
+    assert uploaded.types == {"day": "time", "word": "enum", "flag": "enum"}
+    assert frame_to_pandas(uploaded)["day"].tolist()[0] == pd.Timestamp("2024-01-31")
