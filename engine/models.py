@@ -128,7 +128,7 @@ def minor(version: str) -> tuple[str, ...]:
 
 def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *,
                     strict_versions: bool | None = None, options: dict[str, Any] | None = None,
-                    warn=print) -> tuple[Model, VersionRef, dict]:
+                    features: list[str] | None = None, warn=print) -> tuple[Model, VersionRef, dict]:
     ref = store.resolve(reference)
     manifest = store.manifest(ref)
     fmt = get_format(manifest["format"])
@@ -141,13 +141,14 @@ def load_from_store(store: ModelStore, reference: str, sessions: Sessions, *,
     check_versions(manifest, fmt, strict_versions, warn)
     obj = _load(fmt, ref.path, manifest, sessions, options, in_memory, refusal)
     model = _model_from_manifest(obj, manifest, fmt)
+    name_features(model, features, f"model {ref}")
     model.origin = {"name": ref.name, "version": ref.version, "path": str(ref.path)}
     return model, ref, manifest
 
 
 def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, format_name: str = "auto",
                    strict_versions: bool | None = None, options: dict[str, Any] | None = None,
-                   warn=print) -> Model:
+                   features: list[str] | None = None, warn=print) -> Model:
     path = Path(path)
     if not path.exists():
         raise UserError(f"no model at {path} ({looked_for(path)}); check the path (or load from the store by name)")
@@ -172,6 +173,7 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
     meta.setdefault("artifact", path.name)
     obj = _load(fmt, folder, meta, sessions, options, in_memory, refusal)
     model = _model_from_manifest(obj, meta, fmt)
+    name_features(model, features, f"the model at {path}")
     model.origin = {"path": str(path)}
     return model
 
@@ -231,3 +233,26 @@ def _model_from_manifest(obj: Any, manifest: dict[str, Any], fmt: ModelFormat) -
         params=manifest.get("params") or {},
         metrics=manifest.get("metrics") or {},
     )
+
+
+def name_features(model: Model, given: list[str] | None, what: str) -> None:
+    """The loader's ``features`` (LoadModel's): the names of the columns a model fitted on NumPy arrays takes, in
+    the order it was fitted on. Such a model (a pickle from a script) knows how many columns it takes but not
+    their names, so without them it is refused here, not by the first Score. A model that names its features
+    keeps them, and a ``features`` that differs from them is refused, naming both."""
+    count = getattr(model.obj, "n_features_in_", None)
+    count = count if isinstance(count, int) else None
+    if given is None:
+        if not model.features and model.engine == "sklearn":
+            how_many = f", {count} of them" if count is not None else ""
+            raise UserError(f"{what} was fitted without column names; give LoadModel features: [...] (the columns "
+                            f"in the order it was fitted on{how_many})")
+        return
+    given = [str(name) for name in given]
+    if model.features and given != model.features:
+        raise UserError(f"LoadModel's features [{', '.join(given)}] differ from those {what} was fitted on: "
+                        f"[{', '.join(model.features)}]; leave features out, or list those in that order")
+    if count is not None and len(given) != count:
+        raise UserError(f"LoadModel's features name {len(given)} columns, and {what} was fitted on {count}; list "
+                        f"its {count} columns, in the order it was fitted on")
+    model.features = given

@@ -17,6 +17,9 @@ class LoadModel(Node):
     Every file's SHA-256 is checked against the manifest, and the recorded Python and library versions against
     the running ones, before anything is deserialized. A pickle or joblib file from a plain path runs code when
     loaded, so it needs ``trust: true``.
+
+    ``features`` names the columns of a model fitted on NumPy arrays (a pickle from a script), in the order it was
+    fitted on: such a model has no column names, and is refused without them.
     """
 
     kind = "ml-modelload"
@@ -30,6 +33,8 @@ class LoadModel(Node):
               "library; false: only warn, even across Spark major versions; unset: warn, but refuse a Spark ML "
               "model of another Spark major version"),
         Param("mmap", "boolean", False, "memory-map a joblib model's arrays instead of reading them"),
+        Param("features", "array", None, "the columns of a model fitted without column names (on NumPy arrays), "
+              "in the order it was fitted on", items="string"),
     )
 
     @classmethod
@@ -45,6 +50,7 @@ class LoadModel(Node):
                     check_name(which, "version or alias")
             except UserError as exc:
                 raise ParamProblem(str(exc), "name") from None
+        check_features(params["features"])
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
         from emberflow.engine.api import load_from_path, load_from_store
@@ -53,8 +59,23 @@ class LoadModel(Node):
         if params["path"]:
             return load_from_path(Path(params["path"]), ctx.sessions, trust=params["trust"],
                                   format_name=params["format"], strict_versions=params["strict_versions"],
-                                  options=options, warn=ctx.warn)
+                                  options=options, features=params["features"], warn=ctx.warn)
         model, ref, _manifest = load_from_store(ctx.store, params["name"], ctx.sessions,
                                                 strict_versions=params["strict_versions"], options=options,
-                                                warn=ctx.warn)
+                                                features=params["features"], warn=ctx.warn)
         return model
+
+
+def check_features(features: list[str] | None) -> None:
+    """``features``: at least one column, each named once (the model takes its columns by position)."""
+    if features is None:
+        return
+    if not features:
+        raise ParamProblem("LoadModel's features is empty; list the model's columns in the order it was fitted on, "
+                           "or leave features out", "features")
+    seen: set[str] = set()
+    for index, name in enumerate(features):
+        if name in seen:
+            raise ParamProblem(f"LoadModel's features names column '{name}' twice; each column of the model once, in "
+                               "the order it was fitted on", "features", within=(index,))
+        seen.add(name)

@@ -245,6 +245,8 @@ def model_inputs(model: Model, frame):
     X = frame[model.features]
     if model.engine == "portable":
         return X.to_numpy(dtype="float64")
+    if not hasattr(model.obj, "feature_names_in_"):  # fitted on arrays: its columns are LoadModel's features
+        return X.to_numpy()
     return X
 
 

@@ -104,7 +104,7 @@ class JoblibFormat(SklearnFormat):
     name = "joblib"
     auto = True
     runs_code_on_load = True
-    suffixes = (".joblib",)
+    suffixes = (".joblib", ".sav")  # .sav: what tutorials name a pickle or joblib file (joblib reads both)
     library_names = (*SKLEARN_LIBRARIES, "joblib")
     artifact = "model.joblib"
 
