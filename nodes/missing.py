@@ -137,7 +137,7 @@ class FillMissing(Node):
 
 
 def check_fill_value(value: Any, key: str, within: tuple) -> None:
-    if isinstance(value, bool | str) or (isinstance(value, int | float) and math.isfinite(value)):
+    if isinstance(value, bool | str | int) or (isinstance(value, float) and math.isfinite(value)):
         return
     raise ParamProblem(f"FillMissing: expected a number, text, true or false to fill with, got {value!r}", key,
                        within)

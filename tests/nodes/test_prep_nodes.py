@@ -271,6 +271,11 @@ def test_bad_parameters_are_located_errors_at_validation(node: str, params: str,
     assert message in caught.value.message
 
 
+def test_an_integer_too_large_for_a_float_is_a_value_to_fill_with():
+    workflow = parse_workflow(step("FillMissing", "      values: {a: " + "9" * 400 + "}"), "wf.yaml")
+    assert workflow.step("prep").params["values"] == {"a": int("9" * 400)}
+
+
 def test_every_new_node_documents_its_parameters():
     from emberflow.engine.registry import default_registry
 
