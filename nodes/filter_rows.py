@@ -126,6 +126,9 @@ def check_scalar(value: Any, index: int, at: tuple) -> None:
                            "conditions", at)
     if isinstance(value, float) and not math.isfinite(value):
         raise ParamProblem(f"Filter: condition {index + 1}: expected a finite number, got {value}", "conditions", at)
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        raise ParamProblem(f"Filter: condition {index + 1}: expected a number from -2**63 to 2**63 - 1, got "
+                           f"{repr(value):.40}...", "conditions", at)
 
 
 def value_kind(value: Any) -> str:

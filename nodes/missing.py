@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 STRATEGIES = ("mean", "median", "mode", "constant")
 FILLABLE = ("number", "text", "boolean")
+INT64 = 2**63  # a whole number every engine holds
 
 
 class DropMissing(Node):
@@ -137,6 +138,9 @@ class FillMissing(Node):
 
 
 def check_fill_value(value: Any, key: str, within: tuple) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+        raise ParamProblem(f"FillMissing: expected a number from -2**63 to 2**63 - 1, got {repr(value):.40}...",
+                           key, within)
     if isinstance(value, bool | str | int) or (isinstance(value, float) and math.isfinite(value)):
         return
     raise ParamProblem(f"FillMissing: expected a number, text, true or false to fill with, got {value!r}", key,

@@ -271,9 +271,16 @@ def test_bad_parameters_are_located_errors_at_validation(node: str, params: str,
     assert message in caught.value.message
 
 
-def test_an_integer_too_large_for_a_float_is_a_value_to_fill_with():
-    workflow = parse_workflow(step("FillMissing", "      values: {a: " + "9" * 400 + "}"), "wf.yaml")
-    assert workflow.step("prep").params["values"] == {"a": int("9" * 400)}
+@pytest.mark.parametrize("node, params, location", [
+    ("FillMissing", "      values: {a: 9223372036854775807, b: " + "9" * 400 + "}", "8:43"),
+    ("FillMissing", "      strategy: constant\n      value: -9223372036854775809", "9:7"),
+    ("Filter", "      conditions: [{column: a, op: in, value: [1, 9223372036854775808]}]", "8:51"),
+])
+def test_an_integer_no_engine_holds_is_refused_at_its_place(node: str, params: str, location: str):
+    with pytest.raises(WorkflowError) as caught:
+        parse_workflow(step(node, params), "wf.yaml")
+    assert caught.value.location == f"wf.yaml:{location}"
+    assert "expected a number from -2**63 to 2**63 - 1, got " in caught.value.message
 
 
 def test_every_new_node_documents_its_parameters():
