@@ -14,7 +14,7 @@ from typing import Any
 
 from .context import Sessions
 from .errors import IntegrityError, UserError, VersionMismatch
-from .formats import ModelFormat, all_formats, choose_format, get_format
+from .formats import ModelFormat, Untold, all_formats, choose_format, get_format, recorded_libraries
 from .integrity import file_digests, find_problems, read_verified_files
 from .model import Model
 from .paths import looked_for
@@ -95,21 +95,44 @@ MAJOR_BOUND = {"pyspark": "Spark ML"}
 
 
 def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool | None, warn) -> None:
-    """Compare the manifest's Python and library versions with the running ones before deserializing.
+    """Compare the manifest's Python and library versions with the running ones before deserializing (see
+    ``judge_versions``)."""
+    saved: dict[str, str | Untold] = dict(recorded_libraries(manifest))
+    saved["python"] = manifest.get("python", "unknown")
+    judge_versions(saved, fmt, strict, warn)
+
+
+def check_file_versions(path: Path, fmt: ModelFormat, strict: bool | None, warn) -> dict[str, str]:
+    """The same gate for a plain file or folder with no manifest beside it: the versions that the file itself
+    records (``fmt.written_by``: a pickle's scikit-learn, a Spark directory's sparkVersion, an H2O binary's or
+    MOJO's H2O), read without deserializing it. Returns those it tells, as a manifest's ``libraries``."""
+    written = fmt.written_by(path)
+    judge_versions(written, fmt, strict, warn, where=path)
+    return {library: version for library, version in written.items() if isinstance(version, str)}
+
+
+def judge_versions(saved: dict[str, str | Untold], fmt: ModelFormat, strict: bool | None, warn,
+                   where: Path | None = None) -> None:
+    """The version gate: ``saved`` (library: version, or ``Untold`` when a plain file at ``where`` does not
+    tell) against the running versions.
 
     ``strict`` is the loader's ``strict_versions``: None (the default) warns on a minor difference and refuses
-    a major difference of a library in ``MAJOR_BOUND``; True refuses any minor difference; False only warns.
+    a major difference of a library in ``MAJOR_BOUND``; True refuses any minor difference, and a version that
+    cannot be told; False only warns. A format's ``own_version_gate`` libraries are left to its loading unless
+    ``strict``, its ``exact_versions`` always.
     """
-    saved = dict(manifest.get("libraries") or {})
-    saved["python"] = manifest.get("python", "unknown")
     running = {**fmt.libraries(), "python": platform.python_version()}
     for library, was in sorted(saved.items()):
         now = running.get(library)
-        if now is None:
+        if now is None or library in getattr(fmt, "exact_versions", ()) or (
+                not strict and library in getattr(fmt, "own_version_gate", ())):
             continue
         if now == "not installed":
-            raise VersionMismatch(f"the model needs {library} {was}, which is not installed here")
-        if minor(now) != minor(was):
+            needs = f"{library} {was}" if isinstance(was, str) else library
+            raise VersionMismatch(f"the model needs {needs}, which is not installed here")
+        if isinstance(was, Untold):
+            _untold(library, was, where, now, strict, warn)
+        elif minor(now) != minor(was):
             message = f"model saved with {library} {was}, running {library} {now}"
             if strict:
                 raise VersionMismatch(f"{message}; strict_versions is on, so it is not loaded (install "
@@ -119,6 +142,14 @@ def check_versions(manifest: dict[str, Any], fmt: ModelFormat, strict: bool | No
                                       f"so it is not loaded (install {library}=={was}, or set "
                                       "strict_versions: false to try anyway)")
             warn(message + "; it may not load or may behave differently")
+
+
+def _untold(library: str, untold: Untold, where: Path | None, now: str, strict: bool | None, warn) -> None:
+    message = f"cannot tell which {library} version wrote {where} ({untold.why})"
+    if strict:
+        raise VersionMismatch(f"{message}; strict_versions is on, so it is not loaded (leave strict_versions unset "
+                              "to load it with this warning)")
+    warn(f"{message}; running {library} {now}, it may not load or may behave differently")
 
 
 def minor(version: str) -> tuple[str, ...]:
@@ -169,7 +200,8 @@ def load_from_path(path: Path, sessions: Sessions, *, trust: bool = False, forma
         if problems:
             raise IntegrityError(f"{refusal}: {'; '.join(problems)}")
         check_versions(manifest, fmt, strict_versions, warn)
-    meta = dict(manifest or {})
+    # No manifest: the gate reads the versions the file records, and the loader sees them as a manifest's.
+    meta = dict(manifest or {"libraries": check_file_versions(path, fmt, strict_versions, warn)})
     meta.setdefault("artifact", path.name)
     obj = _load(fmt, folder, meta, sessions, options, in_memory, refusal)
     model = _model_from_manifest(obj, meta, fmt)

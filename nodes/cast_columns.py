@@ -158,17 +158,32 @@ def pandas_from_text(text: Any, ok: Any, wanted: str) -> tuple[Any, Any]:
     import pandas as pd
 
     if wanted == "integer":
-        numbers = text.map(lambda v: int(v) if isinstance(v, str) else None)
-        ok = ok & numbers.map(lambda v: v is not None and -INT64 <= v < INT64).astype(bool)
-        return pd.array([v if good else None for v, good in zip(numbers, ok, strict=True)], dtype="Int64"), ok
+        return pandas_integers(text, ok)
     if wanted == "float":
-        return pd.to_numeric(text, errors="coerce").astype("float64"), ok
+        return text.str.removeprefix("+").astype("float64"), ok
     if wanted == "boolean":
         return text.str.lower().map(lambda v: v in TRUE_TEXT if isinstance(v, str) else None).astype("boolean"), ok
     stamps = pd.to_datetime(text.str.replace("T", " "), format="ISO8601" if wanted == "timestamp" else "%Y-%m-%d",
                             errors="coerce")
     ok = ok & stamps.notna()
     return (stamps if wanted == "timestamp" else pandas_dates(stamps)), ok
+
+
+def pandas_integers(text: Any, ok: Any) -> tuple[Any, Any]:
+    """Integers from text that matches TEXT["integer"]: up to 18 digits fit int64 whatever they are, and are
+    converted at once; longer ones one by one, refused beyond int64."""
+    import pandas as pd
+
+    short = ok & (text.str.len() <= 18)
+    values = text.where(short).str.removeprefix("+").astype("Int64")  # Arrow's parser takes no plus sign
+    for index in text.index[ok & ~short]:
+        number = int(text[index])
+        if -INT64 <= number < INT64:
+            values[index] = number
+        else:
+            ok = ok.copy()
+            ok[index] = False
+    return pd.array(values, dtype="Int64"), ok
 
 
 def pandas_from_number(series: Any, wanted: str) -> tuple[Any, Any]:
@@ -196,7 +211,12 @@ def pandas_from_boolean(flags: Any, wanted: str) -> Any:
     if wanted == "float":
         return flags.astype("Float64").astype("float64")
     if wanted == "string":
-        return flags.astype("object").map({True: "true", False: "false"}).astype("str")
+        import numpy as np
+        import pandas as pd
+
+        words = np.where(flags.fillna(False).to_numpy(dtype=bool), "true", "false").astype(object)
+        words[flags.isna().to_numpy()] = None
+        return pd.Series(words, index=flags.index, dtype="str")
     return flags
 
 

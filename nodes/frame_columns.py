@@ -64,8 +64,6 @@ def kinds(frame: Any, engine: str, columns: Iterable[str]) -> dict[str, str]:
 
 
 def pandas_kind(series: Any) -> str:
-    import datetime
-
     import pandas as pd
 
     dtype = series.dtype
@@ -77,14 +75,9 @@ def pandas_kind(series: Any) -> str:
         return "timestamp"
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         return "text"
-    values = series.dropna()
-    checks = (("boolean", lambda v: isinstance(v, bool)), ("text", lambda v: isinstance(v, str)),
-              ("timestamp", lambda v: isinstance(v, datetime.datetime)),
-              ("date", lambda v: isinstance(v, datetime.date)))
-    for kind, check in checks:
-        if values.map(check).all():
-            return kind if len(values) else "text"
-    return "other"
+    inferred = pd.api.types.infer_dtype(series, skipna=True)  # an object column, by the values it holds
+    return {"boolean": "boolean", "string": "text", "empty": "text", "datetime": "timestamp", "date": "date"}.get(
+        inferred, "other")
 
 
 def spark_kind(data_type: Any) -> str:

@@ -212,7 +212,8 @@ def pandas_statistics(frame: Any, strategy: str, targets: list[str]) -> dict[str
         elif strategy == "median":
             found[column] = values.median() if len(values) else None
         else:
-            found[column] = mode_of([(plain(v), int(n)) for v, n in values.value_counts().items()])
+            counts = values.value_counts()
+            found[column] = plain(min(counts.index[counts == counts.max()])) if len(counts) else None
     return found
 
 

@@ -31,6 +31,13 @@ class ModelFormat:
     runs_code_on_load: ClassVar[bool] = False  # pickle-like: loading a file can execute code
     suffixes: ClassVar[tuple[str, ...]] = ()  # how a plain file of this format is recognised by its name
     library_names: ClassVar[tuple[str, ...]] = ()
+    # Libraries whose other versions the format's own loading deals with (H2O's: a binary of another version
+    # gives way to the MOJO beside it, or is refused): the version gate leaves a difference in them to it, unless
+    # strict_versions is on.
+    own_version_gate: ClassVar[tuple[str, ...]] = ()
+    # Libraries of which the format's loading refuses every other version itself (an H2O binary alone), with
+    # advice that fits: the version gate leaves them to it even under strict_versions.
+    exact_versions: ClassVar[tuple[str, ...]] = ()
 
     def applies_to(self, model: Model) -> bool:
         raise NotImplementedError
@@ -72,6 +79,22 @@ class ModelFormat:
 
     def libraries(self) -> dict[str, str]:
         return installed_versions(self.library_names)
+
+    def written_by(self, path: Path) -> dict[str, str | Untold]:
+        """The versions of the libraries that wrote ``path``, a plain file or folder with no manifest beside it,
+        as the file itself records them, read without deserializing anything: the version gate judges them as it
+        judges a manifest's. ``Untold`` for a library whose version the file does not tell; by default, none."""
+        return {}
+
+
+class Untold:
+    """In ``written_by``, a library version that a file does not tell, and why."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"Untold({self.why!r})"
 
 
 def recorded_libraries(manifest: dict[str, Any]) -> dict[str, str]:

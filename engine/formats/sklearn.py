@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError
 from ..integrity import HashingWriter
-from . import ModelFormat
+from . import ModelFormat, Untold
 
 if TYPE_CHECKING:
     from ..context import Sessions
@@ -47,6 +47,12 @@ class SklearnFormat(ModelFormat):
 
     def deserializing(self, manifest: dict[str, Any], warn) -> contextlib.AbstractContextManager:
         return folded_version_warnings(manifest, warn)
+
+    def written_by(self, path: Path) -> dict[str, str | Untold]:
+        """The scikit-learn version in the estimators' pickled state, read without unpickling it."""
+        from .pickled import sklearn_version
+
+        return {"scikit-learn": sklearn_version(path)}
 
 
 @contextlib.contextmanager

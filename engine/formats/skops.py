@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, UserError
+from . import Untold
 from .sklearn import SKLEARN_LIBRARIES, SklearnFormat
 
 if TYPE_CHECKING:
@@ -46,6 +47,21 @@ class SkopsFormat(SklearnFormat):
         sio.dump(model.obj, folder / self.artifact)
         return {"artifact": self.artifact}
 
+    def written_by(self, path: Path) -> dict[str, str | Untold]:
+        """The skops version in the file's schema, and the scikit-learn version in its first estimator's state."""
+        import json
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                schema = json.loads(archive.read("schema.json"))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            untold = Untold(f"its schema.json cannot be read: {exc}")
+            return {"scikit-learn": untold, "skops": untold}
+        skops = schema.get("_skops_version") if isinstance(schema, dict) else None
+        return {"scikit-learn": _sklearn_version(schema),
+                "skops": skops if isinstance(skops, str) else Untold("its schema names no _skops_version")}
+
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
         import skops.io as sio
 
@@ -60,3 +76,26 @@ class SkopsFormat(SklearnFormat):
                 f"{path.name} holds types that emberflow does not trust, so it is not loaded: "
                 f"{', '.join(untrusted)}; a skops model may hold scikit-learn estimators and NumPy data only")
         return sio.load(path, trusted=list(named))
+
+
+def _sklearn_version(schema: Any) -> str | Untold:
+    """The ``_sklearn_version`` of the first estimator state in a skops schema (a JSON string, as skops writes a
+    str)."""
+    import json
+
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            held = node.get("_sklearn_version")
+            if isinstance(held, dict) and isinstance(held.get("content"), str):
+                try:
+                    version = json.loads(held["content"]) if held.get("is_json") else held["content"]
+                except ValueError:
+                    version = None
+                if isinstance(version, str):
+                    return version
+            pending.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            pending.extend(reversed(node))
+    return Untold("its schema holds no _sklearn_version")

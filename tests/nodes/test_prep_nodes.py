@@ -109,6 +109,17 @@ def test_cast_text_to_every_type():
     assert pd.isna(cast["stamp"][3])
 
 
+def test_cast_text_to_integers_and_numbers_up_to_the_limits():
+    frame = pd.DataFrame({"n": pd.Series(["+2", "-9223372036854775808", "9223372036854775807", "9223372036854775808",
+                                          "00000000000000000000000012", "1.5", None], dtype="str"),
+                          "x": pd.Series(["+2", "5.", "1E-2", "1e400", ".5", "-0", None], dtype=object)})
+    cast = run_node("CastColumns", "sklearn", {"data": frame}, {"types": {"n": "integer", "x": "float"},
+                                                               "invalid": "null"}, Sessions())
+    assert cast["n"].tolist()[:3] == [2, -2**63, 2**63 - 1] and cast["n"][4] == 12
+    assert cast["n"].isna().tolist() == [False, False, False, True, False, True, True]
+    assert cast["x"].tolist()[:5] == [2.0, 5.0, 0.01, float("inf"), 0.5] and pd.isna(cast["x"][6])
+
+
 def test_cast_numbers_booleans_and_dates():
     sessions = Sessions()
     cast = run_case(case("CastColumns", "numbers, booleans, dates"), "sklearn", sessions)

@@ -165,8 +165,10 @@ def test_scikit_learns_own_version_warning_is_folded_into_the_gates(tmp_path: Pa
 
 def test_a_plain_file_pickled_by_another_scikit_learn_warns_in_emberflows_words(tmp_path: Path,
                                                                                monkeypatch: pytest.MonkeyPatch,
-                                                                               recwarn: pytest.WarningsRecorder):
-    """A joblib file with no manifest beside it: no gate ran, so the folded warning is the only one."""
+                                                                               recwarn: pytest.WarningsRecorder,
+                                                                               loads: list[str]):
+    """A joblib file with no manifest beside it: the gate reads the version from the pickle's bytes and warns
+    before deserializing, once; scikit-learn's own warning about the same version is dropped."""
     import joblib
     from emberflow.engine.models import load_from_path
     from sklearn.exceptions import InconsistentVersionWarning
@@ -175,10 +177,12 @@ def test_a_plain_file_pickled_by_another_scikit_learn_warns_in_emberflows_words(
         pickled_by("1.0.2", patch)
         joblib.dump(lr_model().obj, tmp_path / "old.joblib")
     warnings: list[str] = []
-    load_from_path(tmp_path / "old.joblib", Sessions(), trust=True, warn=warnings.append)
+    load_from_path(tmp_path / "old.joblib", Sessions(), trust=True, features=["a", "b"],
+                   warn=lambda message: warnings.append((message, list(loads))))
     assert not [w for w in recwarn if issubclass(w.category, InconsistentVersionWarning)]
-    assert warnings == [f"model saved with scikit-learn 1.0.2 (its LogisticRegression), running scikit-learn "
-                        f"{SKLEARN}; it may not load or may behave differently"]
+    assert warnings == [(f"model saved with scikit-learn 1.0.2, running scikit-learn {SKLEARN}; it may not load "
+                         "or may behave differently", [])]
+    assert loads == ["joblib"]
 
 
 def test_a_patch_difference_that_scikit_learn_warns_about_stays_silent_as_in_the_gate(
