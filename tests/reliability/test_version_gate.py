@@ -177,7 +177,7 @@ def test_a_plain_file_pickled_by_another_scikit_learn_warns_in_emberflows_words(
         pickled_by("1.0.2", patch)
         joblib.dump(lr_model().obj, tmp_path / "old.joblib")
     warnings: list[str] = []
-    load_from_path(tmp_path / "old.joblib", Sessions(), trust=True, features=["a", "b"],
+    load_from_path(tmp_path / "old.joblib", Sessions(), trust=True,
                    warn=lambda message: warnings.append((message, list(loads))))
     assert not [w for w in recwarn if issubclass(w.category, InconsistentVersionWarning)]
     assert warnings == [(f"model saved with scikit-learn 1.0.2, running scikit-learn {SKLEARN}; it may not load "
