@@ -58,8 +58,10 @@ def kinds(frame: Any, engine: str, columns: Iterable[str]) -> dict[str, str]:
         types = {field.name: field.dataType for field in frame.schema.fields}
         return {c: spark_kind(types[c]) for c in columns}
     if engine == "h2o":
-        types = frame.types
-        return {c: h2o_kind(frame, c, types[c]) for c in columns}
+        types, columns = frame.types, list(columns)
+        levels = dict(zip(frame.names, frame.levels(), strict=True)) if any(
+            types[c] == "enum" for c in columns) else {}
+        return {c: h2o_kind(types[c], levels.get(c)) for c in columns}
     return {c: pandas_kind(frame[c]) for c in columns}
 
 
@@ -96,12 +98,12 @@ def spark_kind(data_type: Any) -> str:
     return "other"
 
 
-def h2o_kind(frame: Any, column: str, h2o_type: str) -> str:
+def h2o_kind(h2o_type: str, levels: list | None = None) -> str:
     if h2o_type in ("int", "real"):
         return "number"
     if h2o_type == "enum":
-        levels = {str(level).lower() for level in (frame[column].levels() or [[]])[0]}
-        return "boolean" if levels and levels <= BOOLEAN_LEVELS else "text"
+        found = {str(level).lower() for level in levels or ()}
+        return "boolean" if found and found <= BOOLEAN_LEVELS else "text"
     if h2o_type == "string":
         return "text"
     if h2o_type == "time":

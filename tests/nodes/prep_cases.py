@@ -64,6 +64,7 @@ def typed() -> pd.DataFrame:
     """Numbers, booleans and dates to convert to other types."""
     return pd.DataFrame({
         "whole": [1.0, 0.0, 3.0, float("nan"), -2.0],
+        "ratio": [0.5, 1.25, float("nan"), -2.0, 3.0],
         "binary": [1, 0, 1, 0, 1],
         "member": pd.Series([True, False, None, True, False], dtype=object),
         "day": pd.Series([datetime.date(2024, 1, 31), datetime.date(2023, 3, 15), None, datetime.date(2000, 1, 1),
@@ -78,9 +79,10 @@ class Case:
     """One node with one set of parameters on named input frames; ``ordered``: the rows keep their order."""
 
     def __init__(self, name: str, node: str, params: dict[str, Any], inputs: dict[str, str] | None = None,
-                 ordered: bool = True):
+                 ordered: bool = True, refused_on: tuple[str, ...] = ()):
         self.name, self.node, self.params, self.ordered = name, node, params, ordered
         self.inputs = inputs or {"data": "people"}
+        self.refused_on = refused_on  # engines that refuse the case, saying why
 
     def __repr__(self) -> str:
         return f"{self.node}[{self.name}]"
@@ -141,6 +143,8 @@ CASES: dict[str, list[Case]] = {
             {"data": "typed"}),
         Case("to text", "CastColumns", {"types": {"binary": "string", "member": "string", "whole": "float"}},
              {"data": "typed"}),
+        Case("fractions and dates to text", "CastColumns", {"types": {"ratio": "string", "day": "string"}},
+             {"data": "typed"}, refused_on=("h2o",)),
     ],
     "Join": [
         Case(how, "Join", {"keys": ["city"], "how": how}, {"left": "people", "right": "cities"}, ordered=False)

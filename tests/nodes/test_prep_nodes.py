@@ -130,8 +130,9 @@ def test_cast_numbers_booleans_and_dates():
     text = run_case(case("CastColumns", "to text"), "sklearn", sessions)
     assert text["binary"].tolist() == ["1", "0", "1", "0", "1"]
     assert text["member"].tolist()[:2] == ["true", "false"] and pd.isna(text["member"][2])
-    dates = run_node("CastColumns", "sklearn", {"data": FRAMES["typed"]()}, {"types": {"day": "string"}}, sessions)
-    assert dates["day"].tolist()[:2] == ["2024-01-31", "2023-03-15"]
+    dates = run_case(case("CastColumns", "fractions and dates to text"), "sklearn", sessions)
+    assert dates["day"].tolist()[:2] == ["2024-01-31", "2023-03-15"] and pd.isna(dates["day"][2])
+    assert dates["ratio"].tolist()[:2] == ["0.5", "1.25"]
 
 
 def test_invalid_values_become_missing_when_asked():
