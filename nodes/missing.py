@@ -55,8 +55,11 @@ class DropMissing(Node):
         columns = names(frame, ctx.engine)
         subset = params["columns"] or columns
         check_columns("DropMissing", subset, columns)
-        if ctx.engine == "spark":
-            return frame.na.drop(how=params["how"], subset=subset)  # Spark's na.drop counts NaN as missing too
+        if ctx.engine == "spark":  # not na.drop, which reads a dot in a column's name as a struct's field
+            from functools import reduce
+
+            missing = [spark_missing(frame, c) for c in subset]
+            return frame.where(~reduce(lambda a, b: (a | b) if params["how"] == "any" else (a & b), missing))
         if ctx.engine == "h2o":
             missing = frame[subset].isna().sum(axis=1, return_frame=True)
             return frame[missing == 0 if params["how"] == "any" else missing < len(subset), :]

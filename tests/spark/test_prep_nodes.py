@@ -77,6 +77,23 @@ def test_a_value_that_does_not_convert_is_named_with_its_row_across_partitions(e
             "count": "integer", "day": "date", "flag": "boolean"}}, engines)
 
 
+def test_column_names_with_dots_spaces_and_backticks_are_names(engines: Sessions):
+    frame = pd.DataFrame({"a.b": [1.0, None, 3.0], "c d": ["x", "y", None], "e`f": ["1", "2", "z"]})
+    steps = [("DropMissing", {"columns": ["a.b", "c d"], "how": "all"}),
+             ("FillMissing", {"values": {"a.b": 0, "c d": "?"}}),
+             ("CastColumns", {"types": {"e`f": "integer"}, "invalid": "null"}),
+             ("Filter", {"conditions": [{"column": "c d", "op": "!=", "value": "y"}]}),
+             ("RenameColumns", {"mapping": {"a.b": "x.y"}}),
+             ("SelectColumns", {"columns": ["e`f", "a.b"]}),
+             ("Join", {"keys": ["c d"], "how": "left"})]
+    for node, params in steps:
+        inputs = {"left": frame, "right": frame[["c d"]].assign(**{"g.h": [1, 2, 3]})} if node == "Join" else {
+            "data": frame}
+        on_spark = run_node(node, "spark", inputs, params, engines).toPandas()
+        expected = run_node(node, "sklearn", inputs, params, engines)
+        assert rows(on_spark, node != "Join") == rows(expected, node != "Join"), node
+
+
 def test_unknown_columns_are_one_error_before_any_job(engines: Sessions):
     with pytest.raises(DataError, match=r"Filter: no columns 'Age', 'citi' in the data \(did you mean 'age' for 'Age', "
                                         r"'city' for 'citi'\?\); columns: id, age, name, city, member, score"):
