@@ -175,15 +175,15 @@ def pandas_integers(text: Any, ok: Any) -> tuple[Any, Any]:
     import pandas as pd
 
     short = ok & (text.str.len() <= 18)
-    values = text.where(short).str.removeprefix("+").astype("Int64")  # Arrow's parser takes no plus sign
-    for index in text.index[ok & ~short]:
-        number = int(text[index])
+    values = text.where(short).str.removeprefix("+").astype("Int64").array.copy()  # Arrow's parser: no plus sign
+    ok = ok.to_numpy(dtype=bool, copy=True)
+    for position in (ok & ~short.to_numpy(dtype=bool)).nonzero()[0]:
+        number = int(text.iloc[position])
         if -INT64 <= number < INT64:
-            values[index] = number
+            values[position] = number
         else:
-            ok = ok.copy()
-            ok[index] = False
-    return pd.array(values, dtype="Int64"), ok
+            ok[position] = False
+    return values, pd.Series(ok, index=text.index)
 
 
 def pandas_from_number(series: Any, wanted: str) -> tuple[Any, Any]:

@@ -118,6 +118,12 @@ def test_cast_text_to_integers_and_numbers_up_to_the_limits():
     assert cast["n"].tolist()[:3] == [2, -2**63, 2**63 - 1] and cast["n"][4] == 12
     assert cast["n"].isna().tolist() == [False, False, False, True, False, True, True]
     assert cast["x"].tolist()[:5] == [2.0, 5.0, 0.01, float("inf"), 0.5] and pd.isna(cast["x"][6])
+    repeated = frame.set_axis([3, 3, 3, 1, 1, 2, 2], axis="index")  # an index repeating labels: rows by position
+    again = run_node("CastColumns", "sklearn", {"data": repeated}, {"types": {"n": "integer", "x": "float"},
+                                                                     "invalid": "null"}, Sessions())
+    assert rows(again) == rows(cast) and again.index.tolist() == [3, 3, 3, 1, 1, 2, 2]
+    with pytest.raises(DataError, match="row 4, column 'n': '9223372036854775808' is not an integer"):
+        run_node("CastColumns", "sklearn", {"data": repeated}, {"types": {"n": "integer"}}, Sessions())
 
 
 def test_cast_numbers_booleans_and_dates():
