@@ -197,6 +197,19 @@ def test_the_input_frame_is_left_as_it_was():
     pd.testing.assert_frame_equal(frame, before)
 
 
+def test_an_index_that_repeats_labels_changes_no_case():
+    """Frames made by hand or by a plugin may repeat index labels; the nodes work by position."""
+    sessions = Sessions()
+    for cases in CASES.values():
+        for each in cases:
+            frames = {port: FRAMES[name]() for port, name in each.inputs.items()}
+            repeated = {port: frame.set_axis([i // 2 for i in range(len(frame))], axis="index")
+                        for port, frame in frames.items()}
+            expected = run_node(each.node, "sklearn", frames, each.params, sessions)
+            assert rows(run_node(each.node, "sklearn", repeated, each.params, sessions), each.ordered) == rows(
+                expected, each.ordered), each
+
+
 @pytest.mark.parametrize("node, params, message", [
     ("SelectColumns", {"columns": ["Age", "nam", "id"]},
      "SelectColumns: no columns 'Age', 'nam' in the data (did you mean 'age' for 'Age', 'name' for 'nam'?); columns: "
