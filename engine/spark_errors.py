@@ -55,9 +55,10 @@ def explain(exc: BaseException) -> EmberflowError:
     if "[UNRESOLVED_COLUMN" in text:
         return DataError(f"{root.split('. Did you mean')[0]}; columns: {_suggested(messages)}")
     if "Encountered null while assembling" in text or "Encountered NaN while assembling" in text:
-        return DataError("feature columns have missing values; fill or drop those rows before this step")
+        return DataError("feature columns have missing values; fill them with a FillMissing step or drop those rows "
+                         "with a DropMissing step before this step")
     if "Labels MUST NOT be Null or NaN" in text:
-        return DataError("the label column has missing values; drop those rows first")
+        return DataError("the label column has missing values; drop those rows first with a DropMissing step")
     return SparkFailure(f"Spark failed: {root}")
 
 

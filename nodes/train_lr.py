@@ -253,7 +253,8 @@ def numeric_features(frame, features: list[str]):
                             "features: leave it out with features: [...]")
     if X.isna().any().any():
         bad = [c for c in features if X[c].isna().any()]
-        raise DataError(f"features {bad} have missing values; fill or drop those rows before TrainLR")
+        raise DataError(f"features {bad} have missing values; before TrainLR, fill them with a FillMissing step or "
+                        f"drop those rows with a DropMissing step (columns: {bad})")
     X = X.astype("float64")
     infinite = [c for c in features if X[c].abs().eq(float("inf")).any()]
     if infinite:
@@ -261,10 +262,16 @@ def numeric_features(frame, features: list[str]):
     return X
 
 
+def missing_label_values(label: str, count: int) -> DataError:
+    """The same refusal, with advice that works, on every engine."""
+    return DataError(f"the label '{label}' has {count} missing values; drop those rows first with a DropMissing "
+                     f"step (columns: [{label}])")
+
+
 def label_column(frame, label: str):
     y = frame[label]
     if y.isna().any():
-        raise DataError(f"the label '{label}' has {int(y.isna().sum())} missing values; drop those rows first")
+        raise missing_label_values(label, int(y.isna().sum()))
     if y.nunique() < 2:
         only = y.iloc[0].item() if hasattr(y.iloc[0], "item") else y.iloc[0]
         raise DataError(f"the label '{label}' has only one class ({only!r}); a classifier needs two or more")
@@ -316,7 +323,7 @@ def spark_label_counts(frame, label: str) -> dict[Any, int]:
     """Rows per label value (one small Spark job), with the checks the sklearn engine makes."""
     counts = {row[0]: row[1] for row in frame.groupBy(label).count().collect()}
     if None in counts:
-        raise DataError(f"the label '{label}' has {counts[None]} missing values; drop those rows first")
+        raise missing_label_values(label, counts[None])
     if len(counts) < 2:
         raise DataError(f"the label '{label}' has only one class ({next(iter(counts), None)!r}); a classifier "
                         "needs two or more")
@@ -417,7 +424,7 @@ def h2o_training_frame(frame, features: list[str], params: dict[str, Any], label
     data = frame[list(dict.fromkeys(columns))]
     missing = int(data[label].nacnt()[0])
     if missing:
-        raise DataError(f"the label '{label}' has {missing} missing values; drop those rows first")
+        raise missing_label_values(label, missing)
     if label_type != "enum":
         data[label] = data[label].asfactor()
     levels = data[label].levels()[0]
