@@ -197,4 +197,7 @@ def resolve_params(params: tuple[Param, ...], given: dict[str, Any], engine: str
 def _unknown_message(key: str, params: tuple[Param, ...], node: str) -> str:
     names = [p.name for p in params]
     every = names + [alias for p in params for alias in p.aliases]
+    if isinstance(key, bool):  # YAML 1.1 reads an unquoted on, off, yes, no, true or false as a boolean
+        return (f"parameter key {key} is a boolean: YAML reads an unquoted on, off, yes, no, true or false as one; "
+                f"quote the key if it is a name ({node}'s parameters: {', '.join(names)})")
     return f"unknown parameter '{key}' for {node}{did_you_mean(key, every)}; valid parameters: {', '.join(names)}"

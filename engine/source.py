@@ -187,6 +187,16 @@ def _check_duplicate_keys(root: yaml.Node, name: str) -> None:
             pending.extend((key_node, value_node))
 
 
+def _key_as_loaded(key_node: yaml.Node) -> Any:
+    """A mapping key as the loaded document holds it, so its mark is found by that key: an unquoted ``on`` or
+    ``yes`` is the boolean True there."""
+    if not isinstance(key_node, yaml.ScalarNode):
+        return None
+    if key_node.tag == "tag:yaml.org,2002:bool":
+        return yaml.constructor.SafeConstructor.bool_values[key_node.value.lower()]
+    return key_node.value
+
+
 def _record_marks(node: yaml.Node, path: PathKey, source: Source, depth: int = 0) -> None:
     """Where each value and key is. Merged keys (``<<: *p``) come first in a constructed mapping and its own keys
     after them, so a key given twice that way is marked where it is written last, the value the mapping keeps."""
@@ -195,7 +205,7 @@ def _record_marks(node: yaml.Node, path: PathKey, source: Source, depth: int = 0
     source.values[path] = (node.start_mark.line, node.start_mark.column)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            key = _key_as_loaded(key_node)
             source.keys[path + (key,)] = (key_node.start_mark.line, key_node.start_mark.column)
             _record_marks(value_node, path + (key,), source, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
