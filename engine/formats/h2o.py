@@ -12,13 +12,14 @@ starts no H2O.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, EmberflowError, EngineUnavailable, UserError, VersionMismatch
-from . import ModelFormat, installed_versions, recorded_libraries
+from . import ModelFormat, Untold, installed_versions, recorded_libraries
 
 if TYPE_CHECKING:
     from ..context import Sessions
@@ -92,6 +93,8 @@ def running_h2o() -> str:
 
 class _H2OFormat(ModelFormat):
     engine = "h2o"
+    library_names = ("h2o",)
+    own_version_gate = ("h2o",)  # ``open_stored`` picks the file that loads; strict_versions still refuses
 
     def applies_to(self, model: Model) -> bool:
         return model.engine == "h2o"
@@ -140,6 +143,10 @@ class H2OBinaryFormat(_H2OFormat):
 
     name = "h2o-binary"
     suffixes = (".h2o",)
+    exact_versions = ("h2o",)  # ``open_stored`` refuses a binary of any other version, there being no MOJO
+
+    def written_by(self, path: Path) -> dict[str, str | Untold]:
+        return {"h2o": binary_version(path)}
 
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         write_binary(model, folder / BINARY)
@@ -156,6 +163,9 @@ class MojoFormat(_H2OFormat):
     name = "mojo"
     suffixes = (".zip",)
 
+    def written_by(self, path: Path) -> dict[str, str | Untold]:
+        return {"h2o": mojo_version(path)}
+
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
         try:
             write_mojo(model, folder / MOJO)
@@ -170,14 +180,54 @@ class MojoFormat(_H2OFormat):
 
 
 H2O_FORMATS = [H2OFormat(), H2OBinaryFormat(), MojoFormat()]
+BINARY_MAGIC = b"\x1c\xed"
+
+
+def binary_version(path: Path) -> str | Untold:
+    """The H2O version at the head of an H2O binary model: H2O writes it there (after the two bytes 0x1C 0xED, as
+    a string of its own encoding: a length byte, the length plus one, then the bytes) to refuse the file on any
+    other version."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2 + 1 + 253)
+    except OSError as exc:
+        return Untold(f"it cannot be read: {exc}")
+    if head[:2] != BINARY_MAGIC or len(head) < 3:
+        return Untold("it does not start as an H2O binary model does (bytes 1C ED)")
+    length = head[2] - 1
+    version = head[3:3 + length].decode("ascii", "replace") if 0 < length <= 252 else ""
+    if len(version) != length or not re.fullmatch(r"\d+\.\d+[\w.+-]*", version):
+        return Untold("its header holds no version")
+    return version
+
+
+def mojo_version(path: Path) -> str | Untold:
+    """The ``h2o_version`` in the ``[info]`` section of a MOJO's ``model.ini`` (not an INI file for Python's
+    parser: its other sections list bare names)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            lines = archive.read("model.ini").decode("utf-8").splitlines()
+    except (OSError, KeyError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        return Untold(f"its model.ini cannot be read: {exc}")
+    section = None
+    for line in lines:
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "info" and line.partition("=")[0].strip() == "h2o_version":
+            return line.partition("=")[2].strip() or Untold("its model.ini names an empty h2o_version")
+    return Untold("its model.ini names no h2o_version")
 
 
 def open_stored(binary: Path | None, mojo: Path | None, manifest: dict[str, Any], sessions: Sessions, warn,
                 where: Path) -> StoredH2OModel:
     """Choose the file to use: the binary when this H2O wrote it (or nothing says otherwise), else the MOJO.
 
-    This is H2O's version gate (the generic one leaves H2O to it): a binary loads only on the exact H2O version
-    that wrote it, a MOJO on any. The version is read from ``libraries``, or from an older manifest's h2o section.
+    This is H2O's version gate (the generic one leaves H2O to it, but for strict_versions: true, which refuses
+    another minor version of H2O whichever file would load): a binary loads only on the exact H2O version that
+    wrote it, a MOJO on any. The version is read from ``libraries``, or from an older manifest's h2o section.
     """
     running = running_h2o()
     info = manifest.get("h2o") or {}

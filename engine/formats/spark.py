@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, UserError
-from . import ModelFormat
+from . import ModelFormat, Untold
 
 if TYPE_CHECKING:
     from ..context import Sessions
@@ -54,6 +54,12 @@ class SparkMLFormat(ModelFormat):
                 "stages": stage_list(target, metadata),
             },
         }
+
+    def written_by(self, path: Path) -> dict[str, str | Untold]:
+        """The Spark version its metadata names (``sparkVersion``): pyspark's, which is Spark's."""
+        written = read_metadata(model_directory(path, self.artifact)).get("sparkVersion")
+        return {"pyspark": written if isinstance(written, str) and written else
+                Untold("its metadata names no sparkVersion")}
 
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
         target = model_directory(folder, manifest.get("artifact", self.artifact))

@@ -153,3 +153,84 @@ def test_an_older_binary_alone_is_refused_before_h2o_opens_it(h2o_engine, tmp_pa
     with pytest.raises(VersionMismatch, match=rf"written by H2O {OLDER}.*no MOJO beside it"):
         load_from_store(store, "bin", sessions).obj.estimator()
     assert uploads == []
+
+
+@pytest.mark.parametrize("name", ["m", "mojo"])
+@pytest.mark.parametrize("where", ["libraries", "h2o section"])
+def test_strict_versions_refuses_another_minor_h2o_whichever_file_would_load(store: ModelStore, loads: list[str],
+                                                                             uploads: list[str], name: str,
+                                                                             where: str):
+    """Binary and MOJO, or a MOJO alone: without strict_versions the MOJO loads; with it, another minor version
+    of H2O is refused before anything is read, as any library's is, and the advice (strict_versions: false)
+    works."""
+    import h2o
+
+    edit(store, name, recorded_as(OLDER, where))
+    with pytest.raises(VersionMismatch) as refused:
+        load_from_store(store, name, Sessions(), strict_versions=True)
+    assert str(refused.value) == (f"model saved with h2o {OLDER}, running h2o {h2o.__version__}; strict_versions "
+                                  f"is on, so it is not loaded (install h2o=={OLDER} or set strict_versions: false)")
+    assert loads == [] and uploads == []
+    model, _ref, _ = load_from_store(store, name, Sessions(), strict_versions=False, warn=lambda message: None)
+    assert model.obj.use == "mojo"
+
+
+def with_header_version(binary: bytes, version: str) -> bytes:
+    """An H2O binary whose header names ``version``: 1C ED, the length plus one, the version's bytes."""
+    assert binary[:2] == b"\x1c\xed"
+    rest = binary[3 + binary[2] - 1:]
+    return b"\x1c\xed" + bytes([len(version) + 1]) + version.encode() + rest
+
+
+def with_mojo_version(mojo: Path, target: Path, version: str) -> Path:
+    """A copy of the MOJO zip whose model.ini names ``version`` as its h2o_version."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(mojo) as source, zipfile.ZipFile(target, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "model.ini":
+                data = re.sub(rb"h2o_version = \S+", b"h2o_version = " + version.encode(), data)
+            copy.writestr(item, data)
+    return target
+
+
+def test_a_plain_h2o_binary_is_gated_by_the_version_in_its_header(store: ModelStore, tmp_path: Path,
+                                                                   uploads: list[str], sessions: Sessions):
+    """No manifest beside it: H2O's header names the version, read without H2O; one of another version is refused
+    before H2O opens it (it would not load), as the store refuses a binary alone."""
+    import h2o
+    from emberflow.engine.formats.h2o import binary_version
+    from emberflow.engine.models import load_from_path
+
+    written = store.resolve("m").path / "model.h2o"
+    plain = tmp_path / "plain.h2o"
+    shutil.copy(written, plain)
+    assert binary_version(plain) == h2o.__version__
+    warnings: list[str] = []
+    model = load_from_path(plain, sessions, strict_versions=True, warn=warnings.append)
+    assert (model.obj.use, model.obj.written_by, warnings) == ("binary", h2o.__version__, [])
+    older = tmp_path / "older.h2o"
+    older.write_bytes(with_header_version(written.read_bytes(), OLDER))
+    assert binary_version(older) == OLDER
+    with pytest.raises(VersionMismatch, match=rf"is an H2O binary written by H2O {OLDER}.*no MOJO beside it"):
+        load_from_path(older, sessions)
+    assert uploads == []
+
+
+def test_a_plain_mojo_is_gated_by_the_version_its_model_ini_names(store: ModelStore, tmp_path: Path,
+                                                                  uploads: list[str], loads: list[str],
+                                                                  sessions: Sessions):
+    import h2o
+    from emberflow.engine.formats.h2o import mojo_version
+    from emberflow.engine.models import load_from_path
+
+    written = store.resolve("mojo").path / "model.zip"
+    assert mojo_version(written) == h2o.__version__
+    older = with_mojo_version(written, tmp_path / "older.zip", OLDER)
+    with pytest.raises(VersionMismatch, match=rf"model saved with h2o {OLDER}.*strict_versions is on"):
+        load_from_path(older, sessions, strict_versions=True)
+    assert loads == [] and uploads == []
+    model = load_from_path(older, sessions, warn=lambda message: None)
+    assert (model.obj.use, model.obj.written_by) == ("mojo", OLDER)

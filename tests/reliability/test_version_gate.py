@@ -233,15 +233,31 @@ def test_a_run_prints_the_gates_warning_alone_not_scikit_learns(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("format_name", ["h2o", "h2o-binary", "mojo"])
-@pytest.mark.parametrize("strict", [None, True])
-def test_h2o_versions_are_left_to_h2os_own_gate(format_name: str, strict: bool | None):
+def test_h2o_versions_are_left_to_h2os_own_gate_but_strict_refuses(format_name: str):
     """An H2O binary loads only on the exact version that wrote it, a MOJO on any: that gate (``open_stored``)
-    decides, so the general one neither warns nor refuses (its advice, strict_versions: false, would not help)."""
+    chooses, so the general one does not warn. strict_versions: true refuses another minor version of H2O, MOJO
+    or not (advice: strict_versions: false, with which the MOJO loads); a binary alone is left to open_stored,
+    which refuses any other version whatever strict_versions says, with advice that fits."""
     from emberflow.engine.formats import get_format
 
+    running = metadata.version("h2o")
     manifest = {"python": platform.python_version(), "libraries": {"h2o": "3.44.0.3"}}
     warnings: list[str] = []
-    check_versions(manifest, get_format(format_name), strict, warnings.append)
+    check_versions(manifest, get_format(format_name), None, warnings.append)
+    check_versions(manifest, get_format(format_name), False, warnings.append)
+    assert warnings == []
+    if format_name == "h2o-binary":
+        check_versions(manifest, get_format(format_name), True, warnings.append)
+        assert warnings == []
+        return
+    for recorded in (manifest, {"python": platform.python_version(), "libraries": {},  # an older manifest
+                                "h2o": {"version": "3.44.0.3"}}):
+        with pytest.raises(VersionMismatch, match=rf"model saved with h2o 3.44.0.3, running h2o {running}; "
+                                                  r"strict_versions is on, so it is not loaded \(install "
+                                                  r"h2o==3.44.0.3 or set strict_versions: false\)"):
+            check_versions(recorded, get_format(format_name), True, warnings.append)
+    same_minor = {"python": platform.python_version(), "libraries": {"h2o": running.rsplit(".", 1)[0] + ".999"}}
+    check_versions(same_minor, get_format(format_name), True, warnings.append)
     assert warnings == []
 
 

@@ -141,3 +141,40 @@ def test_eight_processes_save_spark_ml_directories_at_once(store: ModelStore, tm
         assert copy["files"] == manifest["files"] and copy["format"] == "spark-ml"
     model, ref, _ = load_from_store(concurrent, "spark-m@5", sessions)
     assert ref.version == 5 and type(model.obj).__name__ == "PipelineModel"
+
+
+def plain_copy(store: ModelStore, target: Path, spark_version: str | None = None) -> Path:
+    """The version's Spark ML directory copied to ``target``, with no manifest beside it; with ``spark_version``,
+    its metadata says that version wrote it (and Spark's checksum of the metadata file goes, as a hand edit's)."""
+    folder, _manifest = version(store)
+    shutil.copytree(folder / "model", target)
+    if spark_version:
+        part = next((target / "metadata").glob("part-*"))
+        written = json.loads(part.read_text())
+        part.write_text(json.dumps({**written, "sparkVersion": spark_version}) + "\n")
+        for crc in (target / "metadata").glob(f".{part.name}.crc"):
+            crc.unlink()
+    return target
+
+
+def test_a_plain_spark_directory_is_gated_by_the_version_its_metadata_names(store: ModelStore, loads: list[str],
+                                                                             sessions, tmp_path: Path):
+    from emberflow.engine.models import load_from_path
+
+    running = metadata.version("pyspark")
+    warnings: list[str] = []
+    same = load_from_path(plain_copy(store, tmp_path / "same"), sessions, strict_versions=True,
+                          warn=warnings.append)
+    assert type(same.obj).__name__ == "PipelineModel" and warnings == [] and loads == ["spark-ml"]
+    loads.clear()
+    older = plain_copy(store, tmp_path / "older", "3.5.1")
+    with pytest.raises(VersionMismatch, match=rf"model saved with pyspark 3.5.1, running pyspark {running}: "
+                                              "Spark ML models do not cross major versions"):
+        load_from_path(older, sessions)
+    with pytest.raises(VersionMismatch, match="strict_versions is on"):
+        load_from_path(older, sessions, strict_versions=True)
+    assert loads == []
+    model = load_from_path(older, sessions, strict_versions=False, warn=warnings.append)
+    assert loads == ["spark-ml"] and type(model.obj).__name__ == "PipelineModel"
+    assert warnings == [f"model saved with pyspark 3.5.1, running pyspark {running}; it may not load or may "
+                        "behave differently"]
