@@ -12,10 +12,13 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 # The main job: the example workflows on the shipped data. Each engine trains and saves a new model version,
-# then a second workflow loads it by name and scores new rows (the last one with H2O's MOJO and no H2O running).
+# then a second workflow loads it by name and scores new rows (the last one with H2O's MOJO and no H2O running);
+# after the scikit-learn pair, the tutorial's script pickles a model that a workflow loads from its path and scores.
 run: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/train.yaml
 	$(BIN)/emberflow run workflows/score.yaml
+	$(BIN)/python workflows/tutorial_script.py
+	$(BIN)/emberflow run workflows/score_tutorial_pickle.yaml
 	$(BIN)/emberflow run workflows/train_spark.yaml
 	$(BIN)/emberflow run workflows/score_spark.yaml
 	$(BIN)/emberflow run workflows/train_h2o.yaml
@@ -23,10 +26,13 @@ run: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/score_mojo.yaml
 	$(BIN)/emberflow models list
 
-# The embedded engine alone (pandas + scikit-learn, no Java): train and save, load and score, list the store.
+# The embedded engine alone (pandas + scikit-learn, no Java): train and save, load and score, the tutorial's
+# script and its pickle scored in a workflow, list the store.
 run-sklearn: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/train.yaml
 	$(BIN)/emberflow run workflows/score.yaml
+	$(BIN)/python workflows/tutorial_script.py
+	$(BIN)/emberflow run workflows/score_tutorial_pickle.yaml
 	$(BIN)/emberflow models list
 
 lint: $(BIN)/.installed

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import runpy
 from pathlib import Path
+
+import pytest
 
 
 def test_train_twice_then_score_latest(cli, project: Path):
@@ -69,3 +72,24 @@ def test_manifest_records_what_loading_needs(cli, project: Path):
     entry = manifest["files"]["model.joblib"]
     path = project / "models" / "diabetes-lr" / "1" / "model.joblib"
     assert entry["size"] == path.stat().st_size and len(entry["sha256"]) == 64
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the tutorial's own fit warns
+def test_the_tutorials_pickle_scores_in_a_workflow_to_the_accuracy_its_script_prints(cli, project: Path, capsys):
+    """workflows/tutorial_script.py (the tutorial's script) pickles a model fitted on arrays and prints its test
+    accuracy; score_tutorial_pickle.yaml splits the same data as a frame, loads the pickle with its columns named
+    and scores the test part: the same rows, the same predictions, the same accuracy to the last digit."""
+    import numpy as np
+    import pandas as pd
+
+    script = runpy.run_path(str(project / "workflows" / "tutorial_script.py"), run_name="__main__")
+    printed = capsys.readouterr().out.strip()
+    assert printed == str(script["result"])
+    result = cli("run", "workflows/score_tutorial_pickle.yaml", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["metrics"]["score"]["accuracy"] == float(printed)
+    scored = pd.read_csv(project / "output" / "scored_tutorial.csv")
+    features = script["names"][:8]
+    assert np.array_equal(scored[features].to_numpy(dtype="float64"), script["X_test"])
+    assert np.array_equal(scored["class"].to_numpy(dtype="float64"), script["Y_test"])
+    assert np.array_equal(scored["prediction"].to_numpy(), script["loaded_model"].predict(script["X_test"]))
