@@ -119,13 +119,14 @@ def judge_versions(saved: dict[str, str | Untold], fmt: ModelFormat, strict: boo
     ``strict`` is the loader's ``strict_versions``: None (the default) warns on a minor difference and refuses
     a major difference of a library in ``MAJOR_BOUND``; True refuses any minor difference, and a version that
     cannot be told; False only warns. A format's ``own_version_gate`` libraries are left to its loading unless
-    ``strict``, its ``exact_versions`` always.
+    ``strict``, its ``exact_versions`` always, but for a version that cannot be told, which only this gate sees.
     """
     running = {**fmt.libraries(), "python": platform.python_version()}
     for library, was in sorted(saved.items()):
         now = running.get(library)
-        if now is None or library in getattr(fmt, "exact_versions", ()) or (
-                not strict and library in getattr(fmt, "own_version_gate", ())):
+        left_to_format = isinstance(was, str) and (library in getattr(fmt, "exact_versions", ()) or (
+            not strict and library in getattr(fmt, "own_version_gate", ())))
+        if now is None or left_to_format:
             continue
         if now == "not installed":
             needs = f"{library} {was}" if isinstance(was, str) else library

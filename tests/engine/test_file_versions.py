@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -152,3 +153,20 @@ def test_a_skops_file_tells_its_scikit_learn_and_skops_versions(tmp_path: Path, 
                                                                     "skops": metadata.version("skops")}
     with pytest.raises(VersionMismatch, match="model saved with scikit-learn 1.0.2"):
         load_from_path(tmp_path / "m.skops", Sessions(), strict_versions=True, features=["a", "b"])
+
+
+@pytest.mark.parametrize("name, content, why", [
+    ("model.h2o", b"not an H2O binary", "it does not start as an H2O binary model does (bytes 1C ED)"),
+    ("model.zip", b"", "its model.ini cannot be read: File is not a zip file"),
+])
+def test_an_h2o_file_that_does_not_tell_its_version_warns_and_strict_refuses(tmp_path: Path, name: str,
+                                                                            content: bytes, why: str):
+    """Read without H2O (none is started: the model reaches the cluster only when a step needs it)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    said = f"cannot tell which h2o version wrote {path} ({why})"
+    with pytest.raises(VersionMismatch, match=re.escape(f"{said}; strict_versions is on")):
+        load_from_path(path, Sessions(), strict_versions=True)
+    warnings: list[str] = []
+    load_from_path(path, Sessions(), warn=warnings.append)
+    assert warnings == [f"{said}; running h2o {metadata.version('h2o')}, it may not load or may behave differently"]
