@@ -170,3 +170,22 @@ def test_an_h2o_file_that_does_not_tell_its_version_warns_and_strict_refuses(tmp
     warnings: list[str] = []
     load_from_path(path, Sessions(), warn=warnings.append)
     assert warnings == [f"{said}; running h2o {metadata.version('h2o')}, it may not load or may behave differently"]
+
+
+@pytest.mark.parametrize("written, said", [
+    ({"sparkVersion": "3.5.1"}, "model saved with pyspark 3.5.1, running pyspark {running}: Spark ML models do not "
+                                "cross major versions"),
+    ({}, "cannot tell which pyspark version wrote {path} (its metadata names no sparkVersion); strict_versions is on"),
+])
+def test_a_spark_directory_is_judged_by_its_metadata_before_spark_starts(tmp_path: Path, written: dict, said: str):
+    """A Spark ML directory written elsewhere (no manifest): refused from its metadata alone, no JVM started."""
+    import json
+
+    path = tmp_path / "spark-model"
+    (path / "metadata").mkdir(parents=True)
+    metadata_line = {"class": "org.apache.spark.ml.PipelineModel", "uid": "PipelineModel_1", **written}
+    (path / "metadata" / "part-00000").write_text(json.dumps(metadata_line) + "\n")
+    sessions = Sessions()
+    with pytest.raises(VersionMismatch, match=re.escape(said.format(running=metadata.version("pyspark"), path=path))):
+        load_from_path(path, sessions, strict_versions=None if written else True)
+    assert sessions.started() == []
