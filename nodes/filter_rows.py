@@ -22,7 +22,7 @@ COMPARABLE = ("number", "text", "boolean")
 
 
 class Filter(Node):
-    """Keep the rows that match ``conditions``: all of them (``combine: all``, the default) or any of them.
+    """Keep the rows that match ``conditions`` (all of them, or any: ``combine``), or the SQL condition ``where``.
 
     A condition is a mapping ``{column: age, op: ">=", value: 21}``. ``op`` is one of ``==``, ``!=``, ``<``,
     ``<=``, ``>``, ``>=`` (a value to compare with; the ordering ones need a number), ``in`` and ``not_in`` (a
@@ -32,19 +32,37 @@ class Filter(Node):
     A condition on a missing value is false, whatever the operator (``!=`` and ``not_in`` included), except
     ``is_null``, which is true only there: so a row is kept or dropped alike on every engine. The rows that
     stay keep their order.
+
+    ``where`` (instead of ``conditions``) is one SQL expression on the row's columns, true or false, such as
+    ``age >= 21 AND sex = 'f'``: DuckDB's on the sklearn engine (the rows it picks are taken from the frame,
+    which keeps its types and order), Spark SQL's on Spark (``frame.filter``). A row where it is null (a missing
+    value) is dropped, as SQL's WHERE does. It is parsed as one expression, never run as a statement; H2O has no
+    SQL, so ``where`` is refused on H2O when the workflow is checked (use ``conditions``, or the SQL node).
     """
 
     kind = "transform"
     inputs = {"data": FRAME}
     outputs = {"data": FRAME}
     params = (
-        Param("conditions", "array", doc="the conditions: a list of {column, op, value}", items="object"),
+        Param("conditions", "array", None, "the conditions: a list of {column, op, value}", items="object"),
         Param("combine", "string", "all", "all: keep a row matching every condition; any: one of them is enough",
               choices=("all", "any")),
+        Param("where", "string", None, "instead of conditions, a SQL condition such as age >= 21 AND sex = 'f' "
+              "(DuckDB's SQL on sklearn, Spark SQL on Spark)", engines=("sklearn", "spark")),
     )
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
+        if params["where"] is not None:
+            if params["conditions"] is not None:
+                raise ParamProblem("Filter takes 'conditions' or 'where', not both; keep one", "where")
+            if not params["where"].strip():
+                raise ParamProblem("parameter 'where' of Filter is empty; write a condition such as age >= 21",
+                                   "where")
+            return
+        if params["conditions"] is None:
+            raise ParamProblem("Filter needs 'conditions' (a list of {column, op, value}) or, on sklearn and spark, "
+                               "'where' (a SQL condition)")
         if not params["conditions"]:
             raise ParamProblem("parameter 'conditions' of Filter is empty; give at least one {column, op, value}",
                                "conditions")
@@ -53,6 +71,8 @@ class Filter(Node):
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
         frame = inputs["data"]
+        if params["where"] is not None:
+            return sql_filter(frame, params["where"], ctx.engine)
         conditions = params["conditions"]
         columns = names(frame, ctx.engine)
         check_columns("Filter", [c["column"] for c in conditions], columns)
@@ -60,6 +80,12 @@ class Filter(Node):
         for number, condition in enumerate(conditions, 1):
             check_kinds(condition, column_kinds[condition["column"]], number)
         return FILTERS[ctx.engine](frame, conditions, params["combine"] == "all")
+
+
+def sql_filter(frame: Any, where: str, engine: str) -> Any:
+    from emberflow.nodes.sql import duckdb_where, spark_where
+
+    return spark_where(frame, where) if engine == "spark" else duckdb_where(frame, where)
 
 
 def check_condition(condition: Any, index: int) -> None:

@@ -244,12 +244,12 @@ def spark_query(session: Any, frames: dict[str, Any], query: str) -> Any:
     return result
 
 
-def check_no_reflection(plan: str) -> None:
+def check_no_reflection(plan: str, node: str = "SQL") -> None:
     """Spark's reflect and java_method call any static Java method (System.exit among them): refused, as a query
     has no need of them. ``plan`` is the parsed plan's text, where a function not yet resolved is 'name(...)."""
     found = JAVA_CALLS.search(plan)
     if found:
-        raise DataError(f"SQL: {found.group(1)} calls Java methods and is refused in a query; use SQL functions")
+        raise DataError(f"{node}: {found.group(1)} calls Java methods and is refused in a query; use SQL functions")
 
 
 def spark_message(exc: Exception, frames: dict[str, Any]) -> str:
@@ -270,7 +270,7 @@ def spark_where(frame: Any, where: str) -> Any:
 
     try:
         parser = frame.sparkSession._jsparkSession.sessionState().sqlParser()
-        check_no_reflection(parser.parseExpression(where).toString())
+        check_no_reflection(parser.parseExpression(where).toString(), f"Filter: where {where!r}")
         return frame.filter(where)
     except AnalysisException as exc:
         raise DataError(f"Filter: where {where!r}: {spark_message(exc, {'input': frame})}"

@@ -39,7 +39,7 @@ WHERE_CASES = [
     Case("or, in, null", "Filter", {"where": "age > 45 OR city IN ('Kyiv', 'Rome') OR score IS NULL"}),
     Case("not equal skips missing", "Filter", {"where": "name <> 'Ann'"}),
     Case("boolean column", "Filter", {"where": "NOT member"}),
-    Case("functions", "Filter", {"where": "LOWER(name) LIKE 'a%' OR LENGTH(city) = 5"}),
+    Case("functions", "Filter", {"where": "LOWER(name) LIKE 'a%' OR (LENGTH(city) = 4 AND id > 10)"}),
 ]
 
 

@@ -1,5 +1,6 @@
-"""The SQL node on Spark: every case gives the rows DuckDB gives on the sklearn engine, the result is a Spark
-frame, the temporary views are gone after the step, and a query reads no file and changes nothing."""
+"""The SQL node and Filter's ``where`` on Spark: every case gives the rows DuckDB gives on the sklearn engine, the
+result is a Spark frame, the temporary views are gone after the step, and a query reads no file, calls no Java
+method and changes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from emberflow.engine.api import to_pandas
 from emberflow.engine.context import Sessions
 from emberflow.engine.errors import DataError
 from nodes.prep_cases import people
-from nodes.sql_cases import SQL_CASES, assert_same_sql_rows, run_sql_case, run_step
+from nodes.sql_cases import SQL_CASES, WHERE_CASES, assert_same_sql_rows, run_sql_case, run_step
 
 pytestmark = pytest.mark.spark
 
@@ -77,3 +78,24 @@ def test_a_bad_query_is_one_line_naming_what_is_wrong(engines: Sessions, query: 
         sql(query, engines)
     message = str(caught.value)
     assert expected in message and "\n" not in message, message
+
+
+def test_every_where_case_gives_the_rows_duckdb_gives(engines: Sessions):
+    for case in WHERE_CASES:
+        ours = run_sql_case(case, "spark", engines)
+        assert type(ours).__module__.startswith("pyspark.sql"), case
+        assert_same_sql_rows(run_sql_case(case, "sklearn", engines), to_pandas(ours), case)
+
+
+@pytest.mark.parametrize("condition, expected", [
+    ("nope > 1", "Filter: where 'nope > 1': A column, variable, or function parameter with name `nope` cannot be "
+                 "resolved"),
+    ("COUNT(*) > 1", "Filter: where 'COUNT(*) > 1': "),
+    ("reflect('java.lang.System', 'getProperty', 'user.home') IS NOT NULL", "IS NOT NULL\": reflect calls Java "
+                                                                           "methods and is refused"),
+    ("true; SELECT 1", "Filter: where 'true; SELECT 1': Syntax error at or near ';'"),
+])
+def test_a_bad_where_is_one_line_naming_what_is_wrong(engines: Sessions, condition: str, expected: str):
+    with pytest.raises(DataError) as caught:
+        run_step("Filter", "spark", {"data": people()}, {"where": condition}, engines)
+    assert expected in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
