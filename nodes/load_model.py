@@ -30,8 +30,8 @@ class LoadModel(Node):
         Param("format", "string", "auto", "with path: the format, if its name does not tell"),
         Param("trust", "boolean", False, "with path: allow formats whose loading can run code (pickle, joblib)"),
         Param("strict_versions", "boolean", None, "true: refuse a model saved with another minor version of a "
-              "library; false: only warn, even across Spark major versions; unset: warn, but refuse a Spark ML "
-              "model of another Spark major version"),
+              "library, or a plain file that does not tell which version wrote it; false: only warn, even across "
+              "Spark major versions; unset: warn, but refuse a Spark ML model of another Spark major version"),
         Param("mmap", "boolean", False, "memory-map a joblib model's arrays instead of reading them"),
         Param("features", "array", None, "the columns of a model fitted without column names (on NumPy arrays), "
               "in the order it was fitted on", items="string"),
