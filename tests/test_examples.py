@@ -93,3 +93,33 @@ def test_the_tutorials_pickle_scores_in_a_workflow_to_the_accuracy_its_script_pr
     assert np.array_equal(scored[features].to_numpy(dtype="float64"), script["X_test"])
     assert np.array_equal(scored["class"].to_numpy(dtype="float64"), script["Y_test"])
     assert np.array_equal(scored["prediction"].to_numpy(), script["loaded_model"].predict(script["X_test"]))
+
+
+def test_the_clean_pair_prepares_a_messy_csv_trains_then_scores(cli, project: Path):
+    trained = cli("run", "workflows/clean_train.yaml", "--json")
+    assert trained.code == 0, trained.err
+    record = trained.json()
+    steps = {s["id"]: s for s in record["steps"]}
+    assert [steps[i]["node"] for i in ("labelled", "typed", "adults", "columns", "joined", "features")] == [
+        "DropMissing", "CastColumns", "Filter", "SelectColumns", "Join", "SQL"]
+    data = project / "workflows" / "data"
+    raw = list(csv.DictReader((data / "applicants.csv").read_text().splitlines()))
+    labelled = [r for r in raw if r["defaulted"]]
+    adults = [r for r in labelled if r["age"].strip().lstrip("-").isdigit() and 18 <= int(r["age"]) <= 100]
+    assert (steps["read"]["rows"], steps["labelled"]["rows"], steps["features"]["rows"]) == (
+        len(raw), len(labelled), len(adults))
+    assert len(raw) > len(labelled) > len(adults)  # the data is messy: both steps drop rows
+    assert record["models"][0]["name"] == "applicants-lr"
+    assert 0.6 < record["metrics"]["score"]["accuracy"] <= 1.0
+    manifest = json.loads((project / "models" / "applicants-lr" / "1" / "manifest.json").read_text())
+    assert [f["name"] for f in manifest["features"]] == ["age", "real_income", "income_missing", "self_employed",
+                                                         "unemployed", "retired", "capital"]
+
+    scored = cli("run", "workflows/clean_score.yaml", "--json")
+    assert scored.code == 0, scored.err
+    new = list(csv.DictReader((data / "applicants_new.csv").read_text().splitlines()))
+    plausible = [r["id"] for r in new if r["age"].strip().lstrip("-").isdigit() and 18 <= int(r["age"]) <= 100]
+    with open(project / "output" / "applicants_scored.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == plausible and len(plausible) < len(new)
+    assert all(r["prediction"] in ("0", "1") and 0.0 <= float(r["probability"]) <= 1.0 for r in rows)
