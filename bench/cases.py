@@ -29,11 +29,12 @@ class Sizes:
     knn_rows: int = 1_000_000
     engine_rows: int = 1_000_000  # Spark and H2O train and score
     mojo_rows: int = 1_000_000
+    prep_rows: int = 1_000_000  # data preparation and SQL
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(train_rows=2_000, score_rows=5_000, stream_rows=20_000, batch_rows=4_000, knn_rows=5_000,
-                   engine_rows=2_000, mojo_rows=2_000)
+                   engine_rows=2_000, mojo_rows=2_000, prep_rows=5_000)
 
 
 @dataclass
@@ -286,11 +287,47 @@ def tutorial(b: Bench) -> None:
     b.add(row)
 
 
+# ----- 9. data preparation and a SQL group-by -----
+def prep_sql(b: Bench) -> None:
+    """Filter, SelectColumns, CastColumns and a SQL group-by (DuckDB) over the labelled CSV, against the same work
+    in pandas; both summaries must agree (counts exactly, the rest to 1e-9)."""
+    data = csv_file(b.data, b.sizes.prep_rows, seed=1)
+    out = b.work / "prep"
+    out.mkdir(parents=True, exist_ok=True)
+    ours, theirs = "emberflow prep + SQL workflow", "baselines/prep_sql.py"
+    sides = {
+        ours: lambda: b.run(*b.workflow("prep_sql.yaml", data=data, out=out / "ef_summary.csv")),
+        theirs: lambda: b.run(*b.python(BASELINES / "prep_sql.py", data, out / "bl_summary.csv")),
+    }
+    found = b.compare("prep-sql", sides)
+    _same_summaries(out / "ef_summary.csv", out / "bl_summary.csv")
+    b.add(ratio_row(f"Filter, SelectColumns, CastColumns, SQL group-by, {b.sizes.prep_rows:,} rows CSV, sklearn", 1.0,
+                    found[ours].median, found[theirs].median, "pandas read_csv, mask, astype, groupby, to_csv"))
+
+
+def _same_summaries(ours: Path, theirs: Path) -> None:
+    import csv
+    import math
+
+    def rows(path: Path) -> list[dict[str, str]]:
+        return list(csv.DictReader(path.read_text().splitlines()))
+
+    def same(a: dict[str, str], b: dict[str, str]) -> bool:
+        numbers = [k for k in a if k not in ("label", "n")]
+        return a.keys() == b.keys() and (a["label"], a["n"]) == (b["label"], b["n"]) and all(
+            math.isclose(float(a[k]), float(b[k]), rel_tol=1e-9, abs_tol=1e-12) for k in numbers)
+
+    mine, base = rows(ours), rows(theirs)
+    if len(mine) != len(base) or not all(same(a, b) for a, b in zip(mine, base, strict=True)):
+        raise BenchError(f"the workflow's summary {mine} differs from the pandas script's {base}")
+
+
 SKLEARN_CASES = {
     "startup": startup,
     "train": train_sklearn,
     "model-io": model_io,
     "score": score_sklearn,
     "stream": score_stream,
+    "prep-sql": prep_sql,
     "tutorial": tutorial,
 }

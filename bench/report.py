@@ -12,7 +12,7 @@ from typing import Any
 
 from .cases import Row
 
-LIBRARIES = ("emberflow", "numpy", "pandas", "pyarrow", "scikit-learn", "joblib", "pyspark", "h2o", "PyYAML")
+LIBRARIES = ("emberflow", "numpy", "pandas", "pyarrow", "duckdb", "scikit-learn", "joblib", "pyspark", "h2o", "PyYAML")
 
 
 def machine() -> dict[str, Any]:
