@@ -2,9 +2,9 @@
 
 Numbers, text and booleans go through Arrow; a frame holding anything else (dates, mixed objects ...) is written
 by pandas. The header is written as pandas writes it (quoted only where needed), text values are quoted only
-when some value of the batch needs it, a whole float keeps its ``.0`` (so it reads back as a float), and a
-missing value is an empty field. Booleans are written ``true``/``false`` (pandas writes ``True``/``False``;
-readers take both).
+when some value of the batch needs it (an empty text among them: ``""``), a whole float keeps its ``.0`` (so it
+reads back as a float), and a missing value is an empty field. Booleans are written ``true``/``false`` (pandas
+writes ``True``/``False``; readers take both).
 """
 
 from __future__ import annotations
@@ -92,11 +92,12 @@ def keep_float_point(column):
 
 
 def needs_quotes(table, separator: str) -> bool:
-    """Whether any text value holds the separator, a quote or a line break (and so must be quoted)."""
+    """Whether any text value holds the separator, a quote or a line break, or is empty (and so must be quoted:
+    unquoted, an empty text would read back as a missing value)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    pattern = f"[{re.escape(separator)}\"\r\n]"
+    pattern = f"^$|[{re.escape(separator)}\"\r\n]"
     for column in table.columns:
         if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and \
                 pc.any(pc.match_substring_regex(column, pattern)).as_py():

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean_each, looked_for
+from emberflow.nodes.csv_text import scan_text
 
 if TYPE_CHECKING:
     from emberflow.engine.api import FrameBatches, StepContext
 
 MODES = ("FAILFAST", "DROPMALFORMED", "PERMISSIVE")
 DTYPES = ("int", "float", "string", "bool")
+NA_VALUES = ["", "NA", "N/A", "null", "NaN"]
 
 
 class ReadCSV(Node):
@@ -20,6 +22,11 @@ class ReadCSV(Node):
     ``mode`` says what to do with a malformed row (one with too many or too few fields, or a value that does not
     fit its column's dtype), with Spark's names: FAILFAST stops with an error naming the line, DROPMALFORMED
     skips the row, PERMISSIVE keeps it with missing values where it has no fields.
+
+    ``na_values`` are the texts read as missing values, in every column, quoted or not, the same on every engine;
+    an empty field without quotes is missing whatever the list says (``""`` is empty text unless the list holds
+    ``""``, as it does by default). A quoted value may span lines on every engine: the file is looked at first,
+    and the engines' line-parallel readers take their slower way only when a value does.
 
     On H2O, PERMISSIVE reads with H2O's own parallel parser (which keeps malformed rows with missing values);
     FAILFAST and DROPMALFORMED read as on the sklearn engine and upload the rows to H2O, so that bad rows are
@@ -37,6 +44,8 @@ class ReadCSV(Node):
               items="string"),
         Param("dtypes", "object", None, f"column: type, types being {', '.join(DTYPES)}"),
         Param("mode", "string", "FAILFAST", "what to do with a malformed row", choices=MODES),
+        Param("na_values", "array", NA_VALUES, "texts read as missing values, quoted or not (an empty field "
+              "without quotes is always missing)", items="string"),
         Param("encoding", "string", "utf-8", "the file's text encoding"),
         Param("quote", "string", '"', "the quote character"),
         Param("escape", "string", None, "the escape character inside quoted values"),
@@ -63,9 +72,10 @@ class ReadCSV(Node):
         path = check_file(params["path"], params["encoding"])
         if params["mode"] == "PERMISSIVE":
             return read_permissive(path, params)
+        spans_lines = scan_text(path, params["quote"], params["escape"], params["encoding"]).spans_lines is not False
         if params.get("batch_rows"):
-            return read_arrow_batches(path, params)
-        return read_arrow(path, params)
+            return read_arrow_batches(path, params, spans_lines)
+        return read_arrow(path, params, spans_lines)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows."""
@@ -121,8 +131,13 @@ def _arrow_type(dtype: str):
     return {"int": pa.int64(), "float": pa.float64(), "string": pa.string(), "bool": pa.bool_()}[dtype]
 
 
-def _arrow_options(params: dict[str, Any], bad_rows: list[str]):
-    """Arrow's read, parse and convert options for ``params``; malformed rows are noted in ``bad_rows``."""
+def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: bool):
+    """Arrow's read, parse and convert options for ``params``; malformed rows are noted in ``bad_rows``. Only when
+    a quoted value ``spans_lines`` does Arrow look for quotes before splitting the file into blocks (slower).
+
+    The texts of ``na_values`` are Arrow's null values, with the empty field, which is missing in any column. When
+    ``""`` is not listed, a quoted value is never null (so that ``""`` stays empty text), and ``_arrow_frame``
+    turns the quoted texts of ``na_values`` in text columns into nulls."""
     import pyarrow.csv as pcsv
 
     def on_invalid(row) -> str:
@@ -136,19 +151,23 @@ def _arrow_options(params: dict[str, Any], bad_rows: list[str]):
                             autogenerate_column_names=not params["header"] and not names,
                             skip_rows=1 if params["header"] and names else 0)
     parse = pcsv.ParseOptions(delimiter=params["separator"], quote_char=params["quote"],
-                              escape_char=params["escape"] or False, invalid_row_handler=on_invalid)
+                              escape_char=params["escape"] or False, invalid_row_handler=on_invalid,
+                              newlines_in_values=spans_lines)
     lenient = params["mode"] == "DROPMALFORMED"  # typed columns are read as text, then bad values dropped
     types = {c: _arrow_type("string" if lenient else t) for c, t in (params["dtypes"] or {}).items()}
-    return read, parse, pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+    na_values = params["na_values"]
+    convert = pcsv.ConvertOptions(column_types=types, null_values=sorted({"", *na_values}), strings_can_be_null=True,
+                                  quoted_strings_can_be_null="" in na_values)
+    return read, parse, convert
 
 
-def read_arrow(path: Path, params: dict[str, Any]):
+def read_arrow(path: Path, params: dict[str, Any], spans_lines: bool = True):
     """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     bad_rows: list[str] = []
-    read, parse, convert = _arrow_options(params, bad_rows)
+    read, parse, convert = _arrow_options(params, bad_rows, spans_lines)
     try:
         table = pcsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
@@ -168,9 +187,24 @@ def _arrow_frame(path: Path, table, params: dict[str, Any]):
         raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
                         f"columns {undecodable}); set encoding: to the file's encoding, such as latin-1")
     _check_columns(path, table.column_names, params)
-    frame = table.to_pandas()
+    frame = _quoted_na_to_null(table, params["na_values"]).to_pandas()
     dtypes = params["dtypes"] or {}
     return _drop_unconvertible(frame, dtypes) if params["mode"] == "DROPMALFORMED" and dtypes else frame
+
+
+def _quoted_na_to_null(table, na_values: list[str]):
+    """``table`` with the texts of ``na_values`` made null in its text columns, where Arrow left them because they
+    were quoted (when ``""`` is not one of them: see ``_arrow_options``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    markers = [value for value in na_values if value]
+    if "" in na_values or not markers:
+        return table
+    columns = [pc.if_else(pc.is_in(column, value_set=pa.array(markers)), pa.scalar(None, column.type), column)
+               if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column
+               for column in table.columns]
+    return pa.table(columns, names=table.column_names)
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> int | None:
@@ -187,24 +221,24 @@ def _first_undecodable_line(path: Path, encoding: str) -> int | None:
     return None
 
 
-def read_arrow_batches(path: Path, params: dict[str, Any]) -> FrameBatches:
+def read_arrow_batches(path: Path, params: dict[str, Any], spans_lines: bool = True) -> FrameBatches:
     """``batch_rows``: the file through Arrow's streaming reader, ``batch_rows`` rows (or the rest) at a time,
     read when a later step consumes the batches. The header is checked now; column types are inferred from the
     file's first block, as when the whole file is read (a later value that does not fit asks for a dtype)."""
     from emberflow.engine.api import FrameBatches
 
-    next(iter(_arrow_batches(path, params, 1)), None)
-    return FrameBatches(lambda: _arrow_batches(path, params, params["batch_rows"]), f"batches of {path}")
+    next(iter(_arrow_batches(path, params, 1, spans_lines)), None)
+    return FrameBatches(lambda: _arrow_batches(path, params, params["batch_rows"], spans_lines), f"batches of {path}")
 
 
-def _arrow_batches(path: Path, params: dict[str, Any], rows: int):
+def _arrow_batches(path: Path, params: dict[str, Any], rows: int, spans_lines: bool):
     """Frames of ``rows`` rows. Arrow reads small blocks (its default size) ahead in parallel, and they are
     gathered into batches here: larger blocks would make its read-ahead hold many times a batch in memory."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     bad_rows: list[str] = []
-    read, parse, convert = _arrow_options(params, bad_rows)
+    read, parse, convert = _arrow_options(params, bad_rows, spans_lines)
     pending, have = [], 0
     try:
         with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
@@ -300,18 +334,21 @@ def read_permissive(path: Path, params: dict[str, Any]):
     import pandas as pd
 
     names = params["columns"]
+    dtypes = params["dtypes"] or {}
     try:
         frame = pd.read_csv(
             path, sep=params["separator"], header=0 if params["header"] else None,
             names=names, encoding=params["encoding"], quotechar=params["quote"], escapechar=params["escape"],
             engine="python", on_bad_lines=lambda fields: fields[: len(frame_columns(path, params))],
+            keep_default_na=False, na_values=sorted({"", *params["na_values"]}),
+            dtype={column: str for column, dtype in dtypes.items() if dtype == "string"} or None,
         )
     except (UnicodeDecodeError, LookupError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"ReadCSV: cannot parse {path} even in PERMISSIVE mode: {str(exc).splitlines()[0]}") from None
     if not params["header"] and not names:
         frame.columns = [f"_c{i}" for i in range(frame.shape[1])]
     _check_columns(path, [str(c) for c in frame.columns], params)
-    for column, dtype in (params["dtypes"] or {}).items():
+    for column, dtype in dtypes.items():
         if dtype in ("int", "float"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
         elif dtype == "string":

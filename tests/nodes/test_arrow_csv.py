@@ -54,6 +54,11 @@ def test_text_is_quoted_only_when_it_must_be():
     assert written([plain]) == by_pandas(plain) == "name,x\nann,1.5\nbob,2.5\n"
 
 
+def test_an_empty_text_is_quoted_so_that_it_does_not_read_back_as_a_missing_value():
+    text = written([pd.DataFrame({"n": [1, 2, 3], "s": pd.array(["", None, "x"], dtype="str")})])
+    assert text == 'n,s\n1,""\n2,\n3,"x"\n'  # ReadCSV reads "" back as empty text when na_values lacks ""
+
+
 def test_batches_make_one_file_with_one_header():
     frames = [MIXED.iloc[:2], MIXED.iloc[2:]]
     ours = read(written(frames))

@@ -104,3 +104,44 @@ def test_encoding_and_quote_options(tmp_path: Path):
     path.write_bytes("name,v\n'café, au lait',1\n".encode("latin-1"))
     frame = read(path, encoding="latin-1", quote="'")
     assert frame["name"].tolist() == ["café, au lait"]
+
+
+NA_FILE = 'n,sex,note\n1,male,"x"\nNA,NA,""\n3,female,\nN/A,"NA",NaN\n5,-,null\n'
+
+
+@pytest.mark.parametrize("mode", ["FAILFAST", "DROPMALFORMED", "PERMISSIVE"])
+def test_na_values_are_missing_in_every_column_by_default(tmp_path: Path, mode: str):
+    path = tmp_path / "d.csv"
+    path.write_text(NA_FILE)
+    frame = read(path, mode=mode)
+    assert pd.api.types.is_float_dtype(frame["n"]) and frame["n"].isna().tolist() == [False, True, False, True, False]
+    assert frame["sex"].dropna().tolist() == ["male", "female", "-"] and frame["sex"].isna().sum() == 2
+    assert frame["note"].dropna().tolist() == ["x"]
+
+
+@pytest.mark.parametrize("mode", ["FAILFAST", "DROPMALFORMED"])
+def test_na_values_can_be_changed(tmp_path: Path, mode: str):
+    path = tmp_path / "d.csv"
+    path.write_text(NA_FILE)
+    none = read(path, mode=mode, na_values=[])
+    assert none["sex"].tolist()[:2] == ["male", "NA"] and none["n"].tolist()[1] == "NA"
+    assert none["note"].iloc[1] == "" and pd.isna(none["note"].iloc[2])  # "" is text; an unquoted empty field not
+    dash = read(path, mode=mode, na_values=["-", "NA"])
+    assert dash["sex"].isna().tolist() == [False, True, False, True, True]  # quoted or not
+
+
+def test_permissive_keeps_the_text_of_string_columns(tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_text("zip,n\n08123,3\n00501,4\n")
+    frame = read(path, mode="PERMISSIVE", dtypes={"zip": "string", "n": "string"})
+    assert frame["zip"].tolist() == ["08123", "00501"] and frame["n"].tolist() == ["3", "4"]
+
+
+def test_a_quoted_value_spanning_lines_reads_beyond_the_first_block(tmp_path: Path):
+    """Arrow splits a file into 1 MB blocks at line breaks unless told values hold some."""
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n" + "".join(f'{i},"line {i}\nnext {i}"\n' for i in range(60_000)))
+    frame = read(path)
+    assert len(frame) == 60_000 and frame["b"].iloc[-1] == "line 59999\nnext 59999"
+    batches = list(read(path, batch_rows=25_000))
+    assert sum(map(len, batches)) == 60_000 and batches[-1]["b"].iloc[-1] == "line 59999\nnext 59999"
