@@ -26,12 +26,12 @@ class TextFacts:
     """The answers of ``scan_text``. ``spans_lines`` is None when the encoding is not one whose quotes and line
     breaks are single ASCII bytes (UTF-16, UTF-32): the file was not looked at for them."""
 
-    __slots__ = ("spans_lines", "invalid_line", "replacement", "markers")
+    __slots__ = ("spans_lines", "invalid_line", "replacement", "markers", "line_break")
 
     def __init__(self, spans_lines: bool | None, invalid_line: int | None, replacement: bool,
-                 markers: frozenset[str]):
+                 markers: frozenset[str], line_break: str | None = None):
         self.spans_lines, self.invalid_line = spans_lines, invalid_line
-        self.replacement, self.markers = replacement, markers
+        self.replacement, self.markers, self.line_break = replacement, markers, line_break
 
     def __repr__(self) -> str:
         return f"TextFacts({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
@@ -128,6 +128,25 @@ def _line_at(path: Path, offset: int) -> int:
             lines += block.count(b"\n")
             offset -= len(block)
     return lines
+
+
+def line_break(path: Path, encoding: str) -> str | None:
+    """The file's one kind of line break (``\r\n``, ``\n`` or ``\r``), or None if it mixes them (or the
+    encoding is not ASCII-compatible)."""
+    if not _ascii_compatible(codecs.lookup(encoding).name):
+        return None
+    newlines = returns = pairs = 0
+    with open(path, "rb") as handle:
+        previous = b""
+        while block := handle.read(BLOCK):
+            newlines, returns = newlines + block.count(b"\n"), returns + block.count(b"\r")
+            pairs += (previous + block).count(b"\r\n") - previous.count(b"\r\n")
+            previous = block[-1:]
+    if not returns:
+        return "\n"
+    if not newlines:
+        return "\r"
+    return "\r\n" if pairs == newlines == returns else None
 
 
 def first_line_fields(path: Path, separator: str, quote: str, encoding: str) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean_each, looked_for
-from emberflow.nodes.csv_text import scan_text
+from emberflow.nodes.csv_text import first_line_fields, scan_text
 
 if TYPE_CHECKING:
     from emberflow.engine.api import FrameBatches, StepContext
@@ -54,6 +54,9 @@ class ReadCSV(Node):
         Param("infer_schema", "boolean", True, "Spark: infer the types of the columns without a dtype (one "
               "extra pass over the file); false reads them as strings", aliases=("inferSchema",),
               engines=("spark",)),
+        Param("multi_line", "boolean", None, "Spark: read quoted values that span lines (Spark's multiLine, one "
+              "task per file); by default on when the file holds one, and for a URL", aliases=("multiLine",),
+              engines=("spark",)),
     )
 
     @classmethod
@@ -78,12 +81,14 @@ class ReadCSV(Node):
         return read_arrow(path, params, spans_lines)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
-        """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows."""
+        """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows (see
+        ``spark_csv``)."""
         from emberflow.engine.api import spark_errors
+        from emberflow.nodes.spark_csv import read_spark, spark_location
 
-        location = spark_location(params)
+        location, facts = spark_location(params, check_file)
         with spark_errors():
-            return read_spark(ctx.session(), location, params)
+            return read_spark(ctx.session(), location, facts, params)
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         from emberflow.engine.api import to_engine
@@ -186,7 +191,7 @@ def _arrow_frame(path: Path, table, params: dict[str, Any]):
         line = _first_undecodable_line(path, params["encoding"])
         raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
                         f"columns {undecodable}); set encoding: to the file's encoding, such as latin-1")
-    _check_columns(path, table.column_names, params)
+    check_read_columns(path, table.column_names, params)
     frame = _quoted_na_to_null(table, params["na_values"]).to_pandas()
     dtypes = params["dtypes"] or {}
     return _drop_unconvertible(frame, dtypes) if params["mode"] == "DROPMALFORMED" and dtypes else frame
@@ -318,7 +323,7 @@ def _line_of(path: Path, message: str, params: dict[str, Any]) -> int | None:
     return None
 
 
-def _check_columns(path: Path, names: list[str], params: dict[str, Any]) -> None:
+def check_read_columns(path: Path, names: list[str], params: dict[str, Any]) -> None:
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"ReadCSV: {path} has duplicate column names {dupes}; rename them or give columns:")
@@ -347,7 +352,7 @@ def read_permissive(path: Path, params: dict[str, Any]):
         raise DataError(f"ReadCSV: cannot parse {path} even in PERMISSIVE mode: {str(exc).splitlines()[0]}") from None
     if not params["header"] and not names:
         frame.columns = [f"_c{i}" for i in range(frame.shape[1])]
-    _check_columns(path, [str(c) for c in frame.columns], params)
+    check_read_columns(path, [str(c) for c in frame.columns], params)
     for column, dtype in dtypes.items():
         if dtype in ("int", "float"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
@@ -359,116 +364,7 @@ def read_permissive(path: Path, params: dict[str, Any]):
 def frame_columns(path: Path, params: dict[str, Any]) -> list[str]:
     if params["columns"]:
         return params["columns"]
-    with open(path, encoding=params["encoding"], errors="replace") as handle:
-        return handle.readline().rstrip("\r\n").split(params["separator"])
-
-
-def spark_location(params: dict[str, Any]) -> str:
-    """The file for Spark: a URL (hdfs://, s3a:// ...) as given, a local file checked and made absolute (so that
-    executors on other processes find it)."""
-    path = params["path"]
-    if "://" in path:
-        return path
-    file = check_file(path)
-    _check_header(file, params)
-    return str(file.resolve())
-
-
-def _check_header(file: Path, params: dict[str, Any]) -> None:
-    """What Spark would silently rename (duplicate names) or garble (an unknown encoding) is an error here, as
-    on the sklearn engine."""
-    import codecs
-
-    try:
-        codecs.lookup(params["encoding"])
-    except LookupError:
-        raise DataError(f"ReadCSV: unknown encoding {params['encoding']!r}; use a codec name such as utf-8 or "
-                        "latin-1") from None
-    if params["header"] and not params["columns"]:
-        _check_columns(file, frame_columns(file, params), {**params, "dtypes": None})
-
-
-def spark_reader(spark, params: dict[str, Any]):
-    """A DataFrameReader with the step's CSV options; a quote doubled inside a quoted value escapes it, as in
-    RFC 4180 and on the sklearn engine, unless ``escape`` says otherwise."""
-    return spark.read.options(
-        header=params["header"], sep=params["separator"], quote=params["quote"],
-        escape=params["escape"] or params["quote"], encoding=java_charset(params["encoding"]), mode=params["mode"],
-    )
-
-
-# Python's names of the encodings Spark's CSV reader takes, and Spark's (Java's) names for them.
-JAVA_CHARSETS = {"utf-8": "utf-8", "iso8859-1": "iso-8859-1", "ascii": "us-ascii", "utf-16": "utf-16",
-                 "utf-16-be": "utf-16be", "utf-16-le": "utf-16le", "utf-32": "utf-32"}
-
-
-def java_charset(encoding: str) -> str:
-    """``encoding`` as Spark names it (latin-1 is iso-8859-1); other names go to Spark as written."""
-    import codecs
-
-    try:
-        return JAVA_CHARSETS.get(codecs.lookup(encoding).name, encoding)
-    except LookupError:
-        return encoding
-
-
-def read_spark(spark, location: str, params: dict[str, Any]):
-    """Read with the types of ``dtypes`` and, for the other columns, inferred ones (or strings)."""
-    dtypes = params["dtypes"] or {}
-    names = params["columns"]
-    if not dtypes:
-        frame = spark_reader(spark, params).option("inferSchema", params["infer_schema"]).csv(location)
-        if names:
-            _check_count(frame.columns, names, location)
-            frame = frame.toDF(*names)
-        return refuse_undecodable_text(frame, location, params)
-    base = spark_reader(spark, params).option("mode", "PERMISSIVE").csv(location)  # reads the first line
-    columns = names or base.columns
-    _check_count(base.columns, columns, location)
-    missing = [c for c in dtypes if c not in columns]
-    if missing:
-        raise DataError(f"ReadCSV: dtypes name columns {missing} that {location} does not have"
-                        f"{did_you_mean_each(missing, columns)}; columns: "
-                        f"{', '.join(columns)}")
-    if params["infer_schema"] and any(c not in dtypes for c in columns):
-        base = spark_reader(spark, params).options(mode="PERMISSIVE", inferSchema=True).csv(location)
-    from pyspark.sql import types
-
-    spark_types = {"int": types.LongType(), "float": types.DoubleType(), "string": types.StringType(),
-                   "bool": types.BooleanType()}
-    schema = types.StructType([
-        types.StructField(name, spark_types[dtypes[name]] if name in dtypes else field.dataType)
-        for name, field in zip(columns, base.schema.fields, strict=True)])
-    return refuse_undecodable_text(spark_reader(spark, params).schema(schema).csv(location), location, params)
-
-
-REPLACEMENT_CHARACTER = "\ufffd"
-
-
-def refuse_undecodable_text(frame, location: str, params: dict[str, Any]):
-    """``frame`` whose text columns raise, when a row is read, if they hold U+FFFD: Spark decodes bytes that are
-    not valid in the file's encoding as that character, silently, where the sklearn engine refuses the file.
-    The check runs inside the jobs that read the rows anyway (Spark reads lazily), so it costs no extra pass."""
-    from pyspark.sql import functions, types
-
-    text = {f.name for f in frame.schema.fields if isinstance(f.dataType, types.StringType)}
-    if not text:
-        return frame
-
-    def checked(name: str):
-        column = frame[name]
-        message = (f"ReadCSV: {location} is not valid {params['encoding']} text (in column {name!r}, read as "
-                   "U+FFFD); set encoding: to the file's encoding, such as latin-1")
-        refused = functions.raise_error(functions.lit(message))
-        return functions.when(column.contains(REPLACEMENT_CHARACTER), refused).otherwise(column).alias(name)
-
-    return frame.select(*[checked(name) if name in text else frame[name] for name in frame.columns])
-
-
-def _check_count(have: list[str], names: list[str], location: str) -> None:
-    if len(have) != len(names):
-        raise DataError(f"ReadCSV: columns names {len(names)} columns, but {location} has {len(have)}; give one "
-                        "name per column")
+    return first_line_fields(path, params["separator"], params["quote"], params["encoding"])
 
 
 H2O_TYPES = {"int": "int", "float": "real", "string": "enum", "bool": "enum"}
@@ -500,7 +396,7 @@ def read_h2o(h2o, file: Path, params: dict[str, Any]):
         raise DataError(f"ReadCSV: H2O cannot parse {file}: {text}") from None
     if not params["header"] and not params["columns"]:
         frame.set_names([f"_c{i}" for i in range(frame.ncol)])
-    _check_columns(file, list(frame.columns), params)
+    check_read_columns(file, list(frame.columns), params)
     return frame
 
 

@@ -111,18 +111,98 @@ def test_encoding_quote_and_escape(node, tmp_path: Path):
     assert rows(node(ReadCSV, path=str(backslash), escape="\\")) == [('say "hi"', 1)]
 
 
-def test_bytes_that_are_not_utf8_are_refused_not_replaced(node, tmp_path: Path):
+def test_bytes_that_are_not_utf8_are_refused_with_their_line_not_replaced(node, tmp_path: Path):
     path = tmp_path / "d.csv"
     path.write_bytes("name,v\nplain,1\ncafé,2\n".encode("latin-1"))
-    frame = node(ReadCSV, path=str(path))
-    with pytest.raises(DataError, match=r"ReadCSV: .*d.csv is not valid utf-8 text \(in column 'name', read as "
-                                        r"U\+FFFD\); set encoding: to the file's encoding, such as latin-1"):
-        rows(frame)
+    for dtypes in (None, {"v": "int"}):
+        with pytest.raises(DataError, match=r"ReadCSV: .*d.csv:3 is not valid utf-8 text; set encoding: to the "
+                                            r"file's encoding, such as latin-1"):
+            node(ReadCSV, path=str(path), dtypes=dtypes)
     assert rows(node(ReadCSV, path=str(path), encoding="latin-1")) == [("plain", 1), ("café", 2)]
-    typed = node(ReadCSV, path=str(path), dtypes={"v": "int"})
-    with pytest.raises(DataError, match=r"not valid utf-8 text \(in column 'name'"):
-        rows(typed)
+
+
+def test_valid_utf8_holding_u_fffd_reads_as_it_is(node, tmp_path: Path):
+    """U+FFFD is what Spark decodes invalid bytes as; here the file holds the character itself."""
+    path = tmp_path / "d.csv"
+    path.write_text("place,v\n37\ufffd36'N,1\n", encoding="utf-8")
+    assert rows(node(ReadCSV, path=str(path))) == [("37\ufffd36'N", 1)]
+
+
+def test_a_url_is_checked_for_u_fffd_when_read(node, tmp_path: Path):
+    """The driver does not read a URL's bytes first: U+FFFD in a text column stops the job, saying it may be the
+    character itself."""
+    path = tmp_path / "d.csv"
+    path.write_bytes("name,v\nplain,1\ncafé,NA\n".encode("latin-1"))
+    frame = node(ReadCSV, path=path.as_uri())
     assert types(frame) == {"name": "string", "v": "int"}
+    with pytest.raises(DataError, match=r"holds U\+FFFD in column 'name': bytes that are not valid utf-8 text, "
+                                        r"read as that character, or the character itself; set encoding"):
+        rows(frame)
+    assert rows(node(ReadCSV, path=path.as_uri(), encoding="latin-1")) == [("plain", 1), ("café", None)]
+
+
+NA_FILE = 'n,sex,note\n1,male,"x"\nNA,NA,""\n3,female,\nN/A,"NA",NaN\n5,-,null\n'
+
+
+def test_na_values_are_missing_in_every_column(node, tmp_path: Path):
+    """Spark reads only one text as missing: a label with NA was a class of its own, a column of numbers with NA
+    was text."""
+    path = tmp_path / "d.csv"
+    path.write_text(NA_FILE)
+    frame = node(ReadCSV, path=str(path))
+    assert types(frame) == {"n": "int", "sex": "string", "note": "string"}
+    assert rows(frame) == [(1, "male", "x"), (None, None, None), (3, "female", None), (None, None, None),
+                           (5, "-", None)]
+    floats = tmp_path / "f.csv"
+    floats.write_text("x,y\n1.5,NaN\n2.5,3\n")
+    assert rows(node(ReadCSV, path=str(floats))) == [(1.5, None), (2.5, 3.0)]
+
+
+def test_na_values_can_be_changed(node, tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_text(NA_FILE)
+    kept = rows(node(ReadCSV, path=str(path), na_values=[]))
+    assert kept[1] == ("NA", "NA", "") and kept[2] == ("3", "female", None)  # "" is text, an unquoted empty not
+    dashed = node(ReadCSV, path=str(path), na_values=["-", "NA", "N/A"])
+    assert [r[1] for r in rows(dashed)] == ["male", None, "female", None, None] and types(dashed)["n"] == "int"
+    typed = node(ReadCSV, path=str(path), dtypes={"n": "float", "sex": "string"}, na_values=["NA", "N/A", ""])
+    assert [r[:2] for r in rows(typed)] == [(1.0, "male"), (None, None), (3.0, "female"), (None, None), (5.0, "-")]
+    quoted_empty = tmp_path / "q.csv"
+    quoted_empty.write_text('x,y\n1,NA\n"",2\n')  # "" is text then, as on the sklearn engine: x is a text column
+    assert rows(node(ReadCSV, path=str(quoted_empty), na_values=["NA"])) == [("1", None), ("", 2)]
+
+
+MULTI_LINE = 'a,b,c\n1,2,3\n"Once upon \na time",5,6\n7,8,9\n'
+
+
+@pytest.mark.parametrize("mode", ["FAILFAST", "DROPMALFORMED", "PERMISSIVE"])
+def test_a_quoted_value_spanning_lines_reads_in_every_mode(node, tmp_path: Path, mode: str):
+    """Without multiLine, FAILFAST refused the file and the other modes corrupted its rows."""
+    path = tmp_path / "d.csv"
+    path.write_text(MULTI_LINE)
+    assert rows(node(ReadCSV, path=str(path), mode=mode)) == [("1", 2, 3), ("Once upon \na time", 5, 6), ("7", 8, 9)]
+
+
+def test_multi_line_false_is_refused_for_a_file_that_needs_it(node, tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_text(MULTI_LINE)
+    with pytest.raises(DataError, match="has a quoted value that spans lines, which multi_line: false reads as "
+                                        "broken rows; remove multi_line"):
+        node(ReadCSV, path=str(path), multi_line=False)
+    plain = tmp_path / "p.csv"
+    plain.write_text("a,b\n1,2\n")
+    assert rows(node(ReadCSV, path=str(plain), multiLine=True)) == rows(node(ReadCSV, path=str(plain))) == [(1, 2)]
+
+
+def test_failfast_names_the_column_and_the_value_that_does_not_fit_its_dtype(node, tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,2.5\n2,NA\n3,x\n")
+    frame = node(ReadCSV, path=str(path), dtypes={"b": "float"})
+    with pytest.raises(DataError, match=r"ReadCSV: .*d.csv: column 'b' \(dtype float\) has the value 'x'; fix the "
+                                        r"value or change the column's dtype"):
+        rows(frame)
+    assert rows(node(ReadCSV, path=str(path), dtypes={"b": "float"}, mode="PERMISSIVE")) == [
+        (1, 2.5), (2, None), (3, None)]
 
 
 @pytest.mark.parametrize("content, params, message", [
