@@ -91,11 +91,17 @@ class ReadCSV(Node):
             return read_spark(ctx.session(), location, facts, params)
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
+        """H2O's parser cuts a row at a quoted line break past its first block and cannot hold U+FFFD in a
+        categorical column: a file holding either reads as on the sklearn engine, then goes to H2O as Parquet."""
         from emberflow.engine.api import to_engine
 
         h2o = ctx.session()
         if params["mode"] == "PERMISSIVE" and h2o_can_parse(params):
-            return read_h2o(h2o, check_file(params["path"]), params)
+            file = check_file(params["path"])
+            facts = scan_text(file, params["quote"], params["escape"], params["encoding"], params["na_values"],
+                              replacement=True)
+            if facts.spans_lines is False and not facts.replacement:
+                return read_h2o(h2o, file, params, facts.markers)
         return to_engine(self.run_sklearn(ctx, inputs, params), "h2o", ctx.sessions)
 
 
@@ -381,23 +387,51 @@ def h2o_can_parse(params: dict[str, Any]) -> bool:
     return utf8 and params["quote"] in ("'", '"')
 
 
-def read_h2o(h2o, file: Path, params: dict[str, Any]):
+def read_h2o(h2o, file: Path, params: dict[str, Any], markers: frozenset[str] = frozenset()):
     """H2O's own parser: ``import_file`` when H2O runs on this machine (it reads the file itself, in parallel),
-    else ``upload_file`` (also for a path with a hidden folder in it, which H2O refuses to import)."""
+    else ``upload_file`` (also for a path with a hidden folder in it, which H2O refuses to import). The texts of
+    ``na_values`` are its ``na_strings``; ``markers`` are those the file holds (see ``h2o_numbers_again``)."""
     hidden = any(part.startswith(".") for part in file.resolve().parts)
     reader = h2o.import_file if h2o.connection().local_server is not None and not hidden else h2o.upload_file
     types = {h2o_name(c, params): H2O_TYPES[t] for c, t in (params["dtypes"] or {}).items()}
     try:
         frame = reader(str(file.resolve()), header=1 if params["header"] else -1, sep=params["separator"],
                        col_names=params["columns"], col_types=types or None, quotechar=params["quote"],
-                       escapechar=params["escape"])
+                       escapechar=params["escape"], na_strings=list(params["na_values"]) or None)
     except Exception as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"ReadCSV: H2O cannot parse {file}: {text}") from None
     if not params["header"] and not params["columns"]:
         frame.set_names([f"_c{i}" for i in range(frame.ncol)])
     check_read_columns(file, list(frame.columns), params)
+    if markers:
+        h2o_numbers_again(frame, params["dtypes"] or {})
     return frame
+
+
+def h2o_numbers_again(frame, dtypes: dict[str, str]) -> None:
+    """H2O guesses a column's type before it leaves out ``na_strings``: a column of numbers holding ``NA`` is
+    guessed text. Such columns (without a dtype) whose every value left is a number become numbers again."""
+    for name, kind in frame.types.items():
+        if name in dtypes or kind not in ("enum", "string"):
+            continue
+        if kind == "enum":
+            if not all(_is_number(level) for level in frame[name].levels()[0]):
+                continue
+            text = frame[name].ascharacter()
+        else:
+            text = frame[name]
+        numbers = text.asnumeric()
+        if numbers.nacnt()[0] == frame[name].nacnt()[0]:
+            frame[name] = numbers
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def h2o_name(column: str, params: dict[str, Any]) -> str:

@@ -380,13 +380,25 @@ def first_line(exc: BaseException) -> str:
 # ----- frames -----
 
 def frame_to_pandas(frame: Any) -> Any:
-    """An H2OFrame as a pandas DataFrame, through H2O's CSV download (no polars needed, no warning).
+    """An H2OFrame as a pandas DataFrame, through H2O's CSV download (no polars needed, no warning), read by Arrow
+    with the frame's column types: categorical and text columns stay text (``08123``, ``NA``, ``True`` as
+    written), an empty text stays empty (H2O quotes it) and a missing value is missing (an empty field).
 
     A missing value of a one-column frame is an empty line of that CSV, which must stay a row. H2O's time
     columns come as milliseconds since the epoch, in the cluster's time zone; they become pandas timestamps."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
 
-    data = pd.read_csv(io.StringIO(frame.get_frame_data()), low_memory=False, skip_blank_lines=False)
+    kinds = {"int": pa.int64(), "real": pa.float64(), "time": pa.float64(), "enum": pa.string(),
+             "string": pa.string(), "uuid": pa.string()}
+    types = {name: kinds[kind] for name, kind in frame.types.items() if kind in kinds}
+    table = pcsv.read_csv(
+        pa.py_buffer(frame.get_frame_data().encode("utf-8")),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pcsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True,
+                                            quoted_strings_can_be_null=False))
+    data = table.to_pandas()
     times = [name for name, kind in frame.types.items() if kind == "time" and name in data.columns]
     if times:
         import h2o
@@ -399,34 +411,72 @@ def frame_to_pandas(frame: Any) -> Any:
 
 
 def pandas_to_frame(h2o: Any, frame: Any, column_types: dict[str, str] | None = None) -> Any:
-    """A pandas DataFrame as an H2OFrame: written as CSV to a private folder and uploaded (missing values
-    stay missing, numbers keep their type)."""
+    """A pandas DataFrame as an H2OFrame: written as Parquet to a private folder and uploaded, so that missing
+    values stay missing, an empty text stays empty, text keeps its line breaks (H2O's CSV parser cuts a row at a
+    line break in quotes past its first block) and numbers keep their type. A frame Arrow cannot write (a column
+    of text and booleans mixed) goes as CSV."""
     folder = Path(tempfile.mkdtemp(prefix=f"emberflow-frame-{os.getpid()}-"))
     try:
+        types = {**pandas_column_types(frame), **(column_types or {})}
+        names = [str(c) for c in frame.columns]
+        if write_parquet(frame, folder / "frame.parquet"):
+            return h2o.upload_file(str(folder / "frame.parquet"), col_names=names, col_types=types or None)
         path = folder / "frame.csv"
         frame.to_csv(path, index=False, na_rep="")
-        types = {**pandas_column_types(frame), **(column_types or {})}
-        return h2o.upload_file(str(path), header=1, sep=",", col_names=[str(c) for c in frame.columns],
-                               col_types=types or None)
+        return h2o.upload_file(str(path), header=1, sep=",", col_names=names, col_types=types or None)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def write_parquet(frame: Any, path: Path) -> bool:
+    """Write ``frame`` as Parquet at ``path``, times in milliseconds (what H2O takes for a time column),
+    categorical columns as their values and columns of nothing as text; False (nothing written) if Arrow cannot
+    convert a column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return False
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if pa.types.is_null(column.type):  # no values at all: text, which H2O lets be categorical
+            column = column.cast(pa.string())
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("ms", column.type.tz), safe=False)
+        columns.append(column)
+    pq.write_table(pa.table(columns, names=[str(name) for name in table.column_names]), path)
+    return True
+
+
 def pandas_column_types(frame: Any) -> dict[str, str]:
     """H2O column types for a pandas frame's columns: numbers stay numbers, text and booleans become categorical
-    (enum) columns, which H2O's algorithms use; other columns (dates ...) are left to H2O's guess."""
+    (enum) columns, which H2O's algorithms use; other columns (dates ...) are left to H2O's guess. Text holding
+    U+FFFD is an H2O text (string) column: H2O's parser turns a category holding it into ``<0xEFBFBD>``, its
+    sign for bytes that are not UTF-8."""
     import pandas as pd
 
     types = {}
     for name in frame.columns:
         dtype = frame[name].dtype
         if pd.api.types.is_bool_dtype(dtype) or _holds_text(frame[name]):
-            types[str(name)] = "enum"
+            types[str(name)] = "string" if _holds_replacement(frame[name]) else "enum"
         elif pd.api.types.is_integer_dtype(dtype):
             types[str(name)] = "int"
         elif pd.api.types.is_float_dtype(dtype):
             types[str(name)] = "real"
     return types
+
+
+def _holds_replacement(column: Any) -> bool:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return False
+    return bool(column.dropna().astype(str).str.contains("\ufffd", regex=False).any())
 
 
 def _holds_text(column: Any) -> bool:

@@ -38,3 +38,29 @@ def test_an_object_column_of_dates_goes_to_h2o_as_times_and_one_of_text_as_categ
     uploaded = pandas_to_frame(h2o, frame)
     assert uploaded.types == {"day": "time", "word": "enum", "flag": "enum"}
     assert frame_to_pandas(uploaded)["day"].tolist()[0] == pd.Timestamp("2024-01-31")
+
+
+def test_text_comes_back_as_the_text_h2o_holds(h2o):
+    """pandas read the download with its own guesses: 08123 became 8123, the text NA missing, True a boolean."""
+    from emberflow.engine.engines.h2o import frame_to_pandas, pandas_to_frame
+
+    frame = pd.DataFrame({"zip": pd.array(["08123", "NA", "", None, "True"], dtype="str"), "n": [1, 2, 3, 4, 5]})
+    uploaded = pandas_to_frame(h2o, frame)
+    assert uploaded.types == {"zip": "enum", "n": "int"}
+    back = frame_to_pandas(uploaded)
+    assert back["zip"].tolist()[:3] == ["08123", "NA", ""] and pd.isna(back["zip"][3]) and back["zip"][4] == "True"
+    assert back["n"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_text_holding_u_fffd_or_line_breaks_goes_to_h2o_as_it_is(h2o):
+    """H2O's categorical columns cannot hold U+FFFD (its parser writes <0xEFBFBD>), and its CSV parser cut a row at
+    a line break in quotes past its first chunk, so a large frame of such text lost rows."""
+    from emberflow.engine.engines.h2o import frame_to_pandas, pandas_to_frame
+
+    rows = 300_000
+    frame = pd.DataFrame({"a": range(rows), "b": [f"line {i}\nnext {i}" for i in range(rows)]})
+    frame.loc[7, "b"] = "37\ufffd36'N"
+    uploaded = pandas_to_frame(h2o, frame)
+    assert uploaded.nrow == rows and uploaded.types == {"a": "int", "b": "string"}
+    last = f"line {rows - 1}\nnext {rows - 1}"
+    assert frame_to_pandas(uploaded[[7, rows - 1], :])["b"].tolist() == ["37\ufffd36'N", last]

@@ -37,7 +37,7 @@ def read_params(name: str, path: Path | None = None, **more: Any) -> dict[str, A
 
 
 def write_params(path: Path) -> dict[str, Any]:
-    return {"path": str(path), "header": True, "separator": ",", "overwrite": True, "parts": False}
+    return {"path": str(path)}
 
 
 def pandas_rows(frame) -> list[dict[str, Any]]:

@@ -15,10 +15,14 @@ from nodes.spectrum_cases import case_names, expected_rows, pandas_rows, read_pa
 CASES = case_names()
 
 
+def run(node_class, inputs: dict | None = None, **params):
+    resolved = resolve_params(node_class.params, params, "sklearn", node_class.node_name())
+    node_class.check_params(resolved, "sklearn")
+    return node_class().run_sklearn(None, inputs or {}, resolved)
+
+
 def read(**params):
-    resolved = resolve_params(ReadCSV.params, params, "sklearn", "ReadCSV")
-    ReadCSV.check_params(resolved, "sklearn")
-    return ReadCSV().run_sklearn(None, {}, resolved)
+    return run(ReadCSV, **params)
 
 
 def test_every_case_of_the_package_is_here():
@@ -43,5 +47,5 @@ def test_written_and_read_again_each_case_gives_the_same_rows(name: str, na_valu
     more = {} if na_values is None else {"na_values": na_values}
     first = read(**read_params(name, **more))
     target = tmp_path / "out.csv"
-    WriteCSV().run_sklearn(None, {"data": first}, write_params(target))
+    run(WriteCSV, {"data": first}, **write_params(target))
     assert pandas_rows(read(**read_params(name, target, **more))) == pandas_rows(first)
