@@ -43,11 +43,7 @@ def explain(exc: BaseException) -> EmberflowError:
     text = "\n".join(messages)
     root = ERROR_CLASS.sub("", messages[-1]).strip()
     if any(f"[{name}" in text for name in MALFORMED):
-        record = _malformed_record(messages)
-        return DataError(
-            f"malformed CSV row{f' {record!r}' if record else ''} (ReadCSV's mode is FAILFAST; Spark reads "
-            "lazily, so it shows in the first step that uses the data); fix the row, or set mode: DROPMALFORMED "
-            "to skip such rows or PERMISSIVE to keep them")
+        return DataError(_malformed(_malformed_record(messages)))
     if "[USER_RAISED_EXCEPTION]" in text:  # a check a node put into the job (functions.raise_error)
         return DataError(root)
     if "[PATH_NOT_FOUND]" in text:
@@ -78,6 +74,18 @@ def spark_errors() -> Iterator[None]:
 def _from_spark(exc: BaseException) -> bool:
     module = type(exc).__module__
     return module.startswith(("py4j", "pyspark"))
+
+
+def _malformed(record: str | None) -> str:
+    """What a malformed row means, and the fix. A row holding a quote may be a piece of a quoted value that spans
+    lines, read with multiLine off: then DROPMALFORMED and PERMISSIVE would cut the file's rows, not skip a bad
+    one, so they are not offered."""
+    where = (f"malformed CSV row{f' {record!r}' if record else ''} (ReadCSV's mode is FAILFAST; Spark reads lazily, "
+             "so it shows in the first step that uses the data)")
+    if record and '"' in record:
+        return (f"{where}; fix the row, or, if it is a piece of a quoted value that spans lines, remove ReadCSV's "
+                "multi_line: false (quoted line breaks are then read)")
+    return f"{where}; fix the row, or set mode: DROPMALFORMED to skip such rows or PERMISSIVE to keep them"
 
 
 def _malformed_record(messages: list[str]) -> str | None:
