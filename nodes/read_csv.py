@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean_each, looked_for
-from emberflow.nodes.csv_text import first_line_fields, scan_text
+from emberflow.nodes.csv_text import TextFacts, first_line_fields, scan_text
 
 if TYPE_CHECKING:
     from emberflow.engine.api import FrameBatches, StepContext
@@ -99,7 +99,8 @@ class ReadCSV(Node):
         if params["mode"] == "PERMISSIVE" and h2o_can_parse(params):
             file = check_file(params["path"])
             facts = scan_text(file, params["quote"], params["escape"], params["encoding"], params["na_values"],
-                              replacement=True)
+                              validate=True, replacement=True)
+            refuse_invalid_text(file, facts, params["encoding"])  # H2O's parser would read it as <0x..> text
             if facts.spans_lines is False and not facts.replacement:
                 return read_h2o(h2o, file, params, facts.markers)
         return to_engine(self.run_sklearn(ctx, inputs, params), "h2o", ctx.sessions)
@@ -116,6 +117,12 @@ def check_file(path: str, encoding: str = "utf-8") -> Path:
         raise DataError(f"ReadCSV: {path} is empty; expected a CSV file with a header and rows")
     _refuse_non_text(file, encoding)
     return file
+
+
+def refuse_invalid_text(file: Path, facts: TextFacts, encoding: str) -> None:
+    if facts.invalid_line is not None:
+        raise DataError(f"ReadCSV: {file}:{facts.invalid_line} is not valid {encoding} text; set encoding: to the "
+                        "file's encoding, such as latin-1")
 
 
 def _refuse_non_text(file: Path, encoding: str) -> None:

@@ -37,14 +37,14 @@ def spark_location(params: dict[str, Any], check_file) -> tuple[str, TextFacts |
     path = params["path"]
     if "://" in path:
         return path, None
+    from emberflow.nodes.read_csv import refuse_invalid_text
+
     file = check_file(path)
     _check_header(file, params)
     quoted_empty = [] if "" in params["na_values"] else [QUOTED_EMPTY]
     facts = scan_text(file, params["quote"], params["escape"], params["encoding"],
                       params["na_values"] + quoted_empty, validate=True)
-    if facts.invalid_line is not None:
-        raise DataError(f"ReadCSV: {file}:{facts.invalid_line} is not valid {params['encoding']} text; set "
-                        "encoding: to the file's encoding, such as latin-1")
+    refuse_invalid_text(file, facts, params["encoding"])
     if params["multi_line"] is False and facts.spans_lines:
         raise DataError(f"ReadCSV: {file} has a quoted value that spans lines, which multi_line: false reads as "
                         "broken rows; remove multi_line (or set it true)")

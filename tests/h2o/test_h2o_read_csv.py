@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from emberflow.engine.errors import DataError
 from emberflow.engine.frames import to_pandas
 from emberflow.nodes.read_csv import ReadCSV
 from emberflow.nodes.write_csv import WriteCSV
@@ -65,3 +66,13 @@ def test_u_fffd_in_valid_text_is_read_and_written_as_that_character(run, tmp_pat
     assert "37\ufffd36'N" in target.read_text(encoding="utf-8") and "<0x" not in target.read_text(encoding="utf-8")
     assert to_pandas(frame).values.tolist() == [["2095257564", "37\ufffd36'N", "Modesto"]]
     assert pd.read_csv(target, dtype=str).values.tolist() == [["2095257564", "37\ufffd36'N", "Modesto"]]
+
+
+def test_bytes_that_are_not_utf8_are_refused_with_their_line(run, tmp_path: Path):
+    """H2O's parser read them as categories such as caf<0xE9>."""
+    path = tmp_path / "d.csv"
+    path.write_bytes("name,v\nplain,1\ncafé,2\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"d.csv:3 is not valid utf-8 text; set encoding: to the file's encoding"):
+        run(ReadCSV, path=str(path), mode="PERMISSIVE")
+    assert to_pandas(run(ReadCSV, path=str(path), mode="PERMISSIVE", encoding="latin-1"))["name"].tolist() == [
+        "plain", "café"]
