@@ -11,18 +11,23 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# The main job: the example workflows on the shipped data. Each engine trains and saves a new model version,
-# then a second workflow loads it by name and scores new rows (the last one with H2O's MOJO and no H2O running);
-# after the scikit-learn pair, the clean_ pair prepares a messy CSV (missing labels, ages as text with stray values,
-# a lookup table to join, SQL) before it trains and scores, and the tutorial's script pickles a model that a
-# workflow loads from its path and scores.
-run: $(BIN)/.installed
+# The embedded engine's examples (pandas + scikit-learn, no Java): train and save, load and score the diabetes
+# pair; the clean_ pair prepares a messy CSV (missing labels, ages as text with stray values, a lookup table to
+# join, SQL) before it trains and scores; the tutorial's script pickles a model that a workflow loads from its
+# path and scores.
+define sklearn_examples
 	$(BIN)/emberflow run workflows/train.yaml
 	$(BIN)/emberflow run workflows/score.yaml
 	$(BIN)/emberflow run workflows/clean_train.yaml
 	$(BIN)/emberflow run workflows/clean_score.yaml
 	$(BIN)/python workflows/tutorial_script.py
 	$(BIN)/emberflow run workflows/score_tutorial_pickle.yaml
+endef
+
+# The main job: the example workflows on the shipped data. Each engine trains and saves a new model version,
+# then a second workflow loads it by name and scores new rows (the last one with H2O's MOJO and no H2O running).
+run: $(BIN)/.installed
+	$(sklearn_examples)
 	$(BIN)/emberflow run workflows/train_spark.yaml
 	$(BIN)/emberflow run workflows/score_spark.yaml
 	$(BIN)/emberflow run workflows/train_h2o.yaml
@@ -30,15 +35,9 @@ run: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/score_mojo.yaml
 	$(BIN)/emberflow models list
 
-# The embedded engine alone (pandas + scikit-learn, no Java): train and save, load and score (the diabetes pair,
-# then the clean_ pair), the tutorial's script and its pickle scored in a workflow, list the store.
+# The embedded engine alone, in seconds.
 run-sklearn: $(BIN)/.installed
-	$(BIN)/emberflow run workflows/train.yaml
-	$(BIN)/emberflow run workflows/score.yaml
-	$(BIN)/emberflow run workflows/clean_train.yaml
-	$(BIN)/emberflow run workflows/clean_score.yaml
-	$(BIN)/python workflows/tutorial_script.py
-	$(BIN)/emberflow run workflows/score_tutorial_pickle.yaml
+	$(sklearn_examples)
 	$(BIN)/emberflow models list
 
 lint: $(BIN)/.installed
