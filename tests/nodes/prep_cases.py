@@ -185,10 +185,11 @@ def write_inputs(folder: Path) -> None:
     (folder / "cities.csv").write_text("city,country\nOslo,NO\nLima,PE\n")
 
 
-def run_node(node: str, engine: str, frames: dict[str, pd.DataFrame], params: dict[str, Any], sessions: Any,
-             warnings: list[str] | None = None) -> Any:
+def run_node(node: str, engine: str, frames: dict[str, Any], params: dict[str, Any], sessions: Any,
+             warnings: list[str] | None = None, notes: list[str] | None = None) -> Any:
     """Run ``node`` on ``engine`` as a step does: parameters resolved and checked, input frames moved to the
-    engine; the output frame is returned on the engine."""
+    engine; the output frame is returned on the engine. The step's warnings and notes (the end of its progress
+    line) are added to ``warnings`` and ``notes``."""
     from emberflow.engine.api import to_engine
     from emberflow.engine.context import RunState, StepContext
     from emberflow.engine.params import resolve_params
@@ -202,6 +203,8 @@ def run_node(node: str, engine: str, frames: dict[str, pd.DataFrame], params: di
     result = node_class().run(StepContext(step_id="step", engine=engine, run=state), inputs, resolved)
     if warnings is not None:
         warnings.extend(state.warnings)
+    if notes is not None:
+        notes.extend(state.notes.get("step", []))
     return result if not isinstance(result, dict) else result[node_class.default_output()]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .prep_cases import FRAMES, Case, plain
+from .prep_cases import FRAMES, Case, plain, run_node
 
 PEOPLE_AND_CITIES = {"input": "people", "cities": "cities"}
 
@@ -55,30 +55,10 @@ def sql_rows(frame: pd.DataFrame, ordered: bool = True) -> list[tuple]:
     return found if ordered else sorted(found, key=repr)
 
 
-def run_step(node: str, engine: str, frames: dict[str, Any], params: dict[str, Any], sessions: Any,
-             notes: list[str] | None = None) -> Any:
-    """Run ``node`` on ``engine`` as a step does (parameters resolved and checked, frames moved to the engine);
-    the output stays on the engine, and the step's notes are added to ``notes``."""
-    from emberflow.engine.api import to_engine
-    from emberflow.engine.context import RunState, StepContext
-    from emberflow.engine.params import resolve_params
-    from emberflow.engine.registry import default_registry
-
-    node_class = default_registry().get(node)
-    resolved = resolve_params(node_class.params, params, engine, node)
-    node_class.check_params(resolved, engine)
-    state = RunState(run_id="test", workflow=None, store=None, sessions=sessions)
-    inputs = {port: to_engine(frame, engine, sessions) for port, frame in frames.items()}
-    result = node_class().run(StepContext(step_id="step", engine=engine, run=state), inputs, resolved)
-    if notes is not None:
-        notes.extend(state.notes.get("step", []))
-    return result
-
-
 def run_sql_case(case: Case, engine: str, sessions: Any, notes: list[str] | None = None) -> Any:
     """The case's output on ``engine`` (on the engine, not in pandas)."""
     frames = {port: FRAMES[name]() for port, name in case.inputs.items()}
-    return run_step(case.node, engine, frames, case.params, sessions, notes)
+    return run_node(case.node, engine, frames, case.params, sessions, notes=notes)
 
 
 def assert_same_sql_rows(expected: pd.DataFrame, actual: pd.DataFrame, case: Case) -> None:

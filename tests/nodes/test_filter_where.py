@@ -10,8 +10,8 @@ from emberflow.engine.context import Sessions
 from emberflow.engine.errors import DataError, WorkflowError
 from emberflow.engine.workflow import parse_workflow
 
-from .prep_cases import people
-from .sql_cases import WHERE_CASES, run_sql_case, run_step
+from .prep_cases import people, run_node
+from .sql_cases import WHERE_CASES, run_sql_case
 
 
 @pytest.mark.parametrize("name, kept", [
@@ -27,13 +27,13 @@ def test_where_keeps_the_rows_it_is_true_for_in_order(name: str, kept: list[int]
 
 
 def where(condition: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    return run_step("Filter", "sklearn", {"data": people() if frame is None else frame}, {"where": condition},
+    return run_node("Filter", "sklearn", {"data": people() if frame is None else frame}, {"where": condition},
                     Sessions())
 
 
 def test_where_gives_what_conditions_give_types_index_and_all():
     frame = people().set_index(pd.Index(range(100, 112)))
-    by_conditions = run_step("Filter", "sklearn", {"data": frame},
+    by_conditions = run_node("Filter", "sklearn", {"data": frame},
                              {"conditions": [{"column": "age", "op": ">=", "value": 21},
                                              {"column": "city", "op": "!=", "value": "Oslo"}]}, Sessions())
     by_where = where("age >= 21 AND city <> 'Oslo'", frame)

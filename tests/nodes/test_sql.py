@@ -13,8 +13,8 @@ from emberflow.engine.errors import DataError, WorkflowError
 from emberflow.engine.workflow import parse_workflow
 
 from .helpers import run_text
-from .prep_cases import cities, people
-from .sql_cases import SQL_CASES, run_sql_case, run_step, sql_rows
+from .prep_cases import cities, people, run_node
+from .sql_cases import SQL_CASES, run_sql_case, sql_rows
 
 
 def case(name: str):
@@ -22,7 +22,7 @@ def case(name: str):
 
 
 def sql(query: str, **frames: pd.DataFrame) -> pd.DataFrame:
-    return run_step("SQL", "sklearn", frames or {"input": people()}, {"query": query}, Sessions())
+    return run_node("SQL", "sklearn", frames or {"input": people()}, {"query": query}, Sessions())
 
 
 def test_group_by_counts_averages_and_sums_each_city():
@@ -58,7 +58,7 @@ def test_rows_keep_their_values_and_exact_decimals_become_floats():
 
 def test_the_result_has_the_types_readcsv_gives(tmp_path: Path):
     (tmp_path / "in.csv").write_text("id,age,name,member\n1,34.5,Ann,true\n2,,Bob,false\n3,21,,\n")
-    read = run_step("ReadCSV", "sklearn", {}, {"path": str(tmp_path / "in.csv")}, Sessions())
+    read = run_node("ReadCSV", "sklearn", {}, {"path": str(tmp_path / "in.csv")}, Sessions())
     copied = sql("SELECT * FROM input", input=read)
     assert copied.dtypes.to_dict() == read.dtypes.to_dict()
     pd.testing.assert_frame_equal(copied, read)

@@ -10,8 +10,8 @@ import pytest
 from emberflow.engine.api import to_pandas
 from emberflow.engine.context import Sessions
 from emberflow.engine.errors import DataError
-from nodes.prep_cases import people
-from nodes.sql_cases import SQL_CASES, WHERE_CASES, assert_same_sql_rows, run_sql_case, run_step
+from nodes.prep_cases import people, run_node
+from nodes.sql_cases import SQL_CASES, WHERE_CASES, assert_same_sql_rows, run_sql_case
 
 pytestmark = pytest.mark.spark
 
@@ -31,7 +31,7 @@ def test_every_case_gives_the_rows_duckdb_gives(engines: Sessions):
 
 
 def sql(query: str, engines: Sessions, **frames):
-    return run_step("SQL", "spark", frames or {"input": people()}, {"query": query}, engines)
+    return run_node("SQL", "spark", frames or {"input": people()}, {"query": query}, engines)
 
 
 def test_the_views_are_dropped_and_sql_on_files_is_restored(spark, engines: Sessions):
@@ -97,5 +97,5 @@ def test_every_where_case_gives_the_rows_duckdb_gives(engines: Sessions):
 ])
 def test_a_bad_where_is_one_line_naming_what_is_wrong(engines: Sessions, condition: str, expected: str):
     with pytest.raises(DataError) as caught:
-        run_step("Filter", "spark", {"data": people()}, {"where": condition}, engines)
+        run_node("Filter", "spark", {"data": people()}, {"where": condition}, engines)
     assert expected in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
