@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param, did_you_mean, did_you_mean_each
+from emberflow.nodes.metrics import BatchMetrics, classification_metrics
 from emberflow.nodes.spark_metrics import kept_for_the_run, probability_columns, spark_column, spark_metrics
 
 if TYPE_CHECKING:
@@ -141,41 +142,6 @@ def score_batches(ctx: StepContext, model: Model, batches: FrameBatches, params:
     return FrameBatches(scored, f"{batches.description}, scored")
 
 
-class BatchMetrics:
-    """Accuracy, log loss and the confusion matrix summed batch by batch: equal to those of all the rows at once
-    (ROC AUC is left out, as it needs every score at once)."""
-
-    def __init__(self, classes: list[Any], threshold: float):
-        self.classes, self.threshold = classes, threshold
-        self.rows, self.correct, self.loss = 0, 0, 0.0
-        self.present: set[Any] = set()
-        self.matrix = None
-
-    def add(self, y_true, proba) -> None:
-        import numpy as np
-        from sklearn.metrics import confusion_matrix, log_loss
-
-        labels = np.asarray(self.classes)
-        predicted = predicted_labels(proba, self.classes, self.threshold)
-        self.rows += len(y_true)
-        self.correct += int((y_true == predicted).sum())
-        self.present |= set(np.unique(y_true).tolist())
-        if self.present <= set(labels.tolist()):
-            self.loss += float(log_loss(y_true, proba, labels=labels, normalize=False))
-        matrix = confusion_matrix(y_true, predicted, labels=labels)
-        self.matrix = matrix if self.matrix is None else self.matrix + matrix
-
-    def result(self) -> dict[str, Any]:
-        metrics: dict[str, Any] = {"rows": self.rows, "accuracy": self.correct / max(self.rows, 1)}
-        if len(self.present) > 1 and self.present <= set(self.classes):
-            metrics["log_loss"] = self.loss / self.rows
-        metrics["confusion_matrix"] = {
-            "labels": [c.item() if hasattr(c, "item") else c for c in self.classes],
-            "matrix": self.matrix.tolist() if self.matrix is not None else [],
-        }
-        return metrics
-
-
 def finish_pandas(ctx: StepContext, model: Model, frame, proba, classes: list[Any], params: dict[str, Any]):
     """Prediction and probability columns added to a pandas frame; metrics recorded when the label is there."""
     threshold = model.params.get("threshold", 0.5)
@@ -270,33 +236,6 @@ def add_predictions(frame, proba, classes: list[Any], params: dict[str, Any], th
         for index, cls in enumerate(classes):
             scored[f"{params['probability_col']}_{cls}"] = proba[:, index]
     return scored
-
-
-def classification_metrics(y_true, proba, classes: list[Any], threshold: float = 0.5) -> dict[str, Any]:
-    """Accuracy, ROC AUC (one-vs-rest beyond two classes), log loss and the confusion matrix, computed in NumPy
-    as scikit-learn computes them (``metrics``: a run on H2O need not import scikit-learn)."""
-    import numpy as np
-    from emberflow.nodes.metrics import accuracy, check_targets, confusion, log_loss, roc_auc, roc_auc_ovr
-
-    labels = np.asarray(classes)
-    y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
-    predicted = predicted_labels(proba, classes, threshold)
-    metrics: dict[str, Any] = {"rows": int(len(y_true))}
-    if len(y_true):
-        check_targets(y_true, proba, labels)
-        metrics["accuracy"] = accuracy(y_true, predicted)
-        present = set(np.unique(y_true).tolist())
-        if len(present) > 1 and present <= set(labels.tolist()):
-            if len(classes) == 2:
-                metrics["roc_auc"] = roc_auc(y_true == labels[1], proba[:, 1])
-            else:
-                metrics["roc_auc"] = roc_auc_ovr(y_true, proba, labels)
-            metrics["log_loss"] = log_loss(y_true, proba, labels)
-    metrics["confusion_matrix"] = {
-        "labels": [c.item() if hasattr(c, "item") else c for c in labels],
-        "matrix": confusion(y_true, predicted, labels),
-    }
-    return metrics
 
 
 def _kept(frame, added: list[str]) -> list[str]:
