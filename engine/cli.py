@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     if settings["spark"]["conf"] and workflow.spark.get("conf"):
         settings["spark"]["conf"] = {**workflow.spark["conf"], **settings["spark"]["conf"]}
-    reporter = Reporter(None if args.quiet or args.json else sys.stderr)
+    reporter = Reporter(None if args.quiet or args.json else sys.stderr, warnings=sys.stderr)
     result = run_workflow(workflow, _store(args), settings=settings, reporter=reporter)
     record = {k: v for k, v in result.record.items() if k != "text"}
     if args.json:
@@ -533,7 +533,7 @@ def _add_run_command(sub) -> None:
     _var_option(run)
     _store_option(run)
     run.add_argument("--json", action="store_true", help="print the run record as one JSON object")
-    run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument("--quiet", action="store_true", help="print nothing on success but warnings (on stderr)")
     run.add_argument("--spark-master", metavar="URL", help="Spark master (wins over the workflow's)")
     run.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     run.add_argument("--h2o-url", metavar="URL", help="use an existing H2O cluster instead of starting one")

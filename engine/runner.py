@@ -34,15 +34,24 @@ class RunResult:
         return 0 if self.error is None else self.error.exit_code
 
 
+_SAME = object()  # Reporter's warnings go where its progress goes
+
+
 class Reporter:
-    """Progress on a stream, one line per step; silent when ``stream`` is None."""
+    """Progress on a stream, one line per step; silent when ``stream`` is None.
 
-    def __init__(self, stream: TextIO | None = sys.stderr):
+    ``warnings`` is where warnings go, by default ``stream``: ``run --json`` shows no progress (stdout holds only
+    the record) but still shows warnings on stderr.
+    """
+
+    def __init__(self, stream: TextIO | None = sys.stderr, warnings: TextIO | None | object = _SAME):
         self.stream = stream
+        self.warnings = stream if warnings is _SAME else warnings
 
-    def _print(self, text: str, end: str = "\n") -> None:
-        if self.stream is not None:  # a warning may quote a data file's text: no terminal escapes from it
-            print(printable(text), end=end, file=self.stream, flush=True)
+    def _print(self, text: str, end: str = "\n", stream: TextIO | None | object = _SAME) -> None:
+        stream = self.stream if stream is _SAME else stream
+        if stream is not None:  # a warning may quote a data file's text: no terminal escapes from it
+            print(printable(text), end=end, file=stream, flush=True)
 
     def step_started(self, number: int, total: int, step: Step) -> None:
         self._print(f"[{number}/{total}] {step.id} ({step.node}, {step.engine}) ...", end=" ")
@@ -56,7 +65,7 @@ class Reporter:
         self._print(f"FAILED after {info['seconds']:.2f}s")
 
     def warning(self, message: str) -> None:
-        self._print(f"warning: {message}")
+        self._print(f"warning: {message}", stream=self.warnings)
 
 
 def new_run_id() -> str:
