@@ -65,7 +65,7 @@ def workflow_schema(registry: Registry | None = None) -> dict[str, Any]:
         "properties": {
             "id": {"type": "string", "pattern": STEP_ID.pattern},
             "node": {"enum": list(nodes)},
-            "engine": {"enum": engines},
+            "engine": {"anyOf": [{"enum": engines}, VAR_VALUE]},
             "description": {"type": "string"},
             "inputs": {"type": "object", "additionalProperties": {"type": "string"},
                        "description": "input port: step or step.port"},
@@ -82,7 +82,7 @@ def workflow_schema(registry: Registry | None = None) -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "engine": {"enum": engines, "default": "sklearn"},
+            "engine": {"anyOf": [{"enum": engines}, VAR_VALUE], "default": "sklearn"},
             "vars": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
             "spark": _params_schema(SPARK_CONFIG),
             "h2o": _params_schema(H2O_CONFIG),

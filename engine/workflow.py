@@ -156,8 +156,8 @@ class _Validator:
             raise self.fail(f"expected a mapping with 'name' and 'steps' at the top, got {_kind(self.data)}")
         self._check_keys(self.data, TOP_KEYS, (), "top-level key")
         name = self._string(self.data.get("name", Path(self.src.name).stem), ("name",), "name")
+        self.vars = self._vars()  # before the engine, which may be written as ${engine}
         engine = self._engine(self.data.get("engine", "sklearn"), ("engine",))
-        self.vars = self._vars()
         spark = self._config("spark", SPARK_CONFIG)
         h2o = self._config("h2o", H2O_CONFIG)
         steps = self._steps(engine)
@@ -180,10 +180,14 @@ class _Validator:
             raise self.fail(f"'{what}' must be a non-empty string, got {_kind(value)}", path)
         return value
 
-    def _engine(self, value: Any, path: tuple) -> str:
+    def _engine(self, written: Any, path: tuple) -> str:
+        """The engine named by ``written`` (an alias, or ``${var}`` substituted first), checked to be known."""
+        value = self._substitute(written, path)
         engine = ENGINE_ALIASES.get(value, value) if isinstance(value, str) else value
         if engine not in ENGINES:
-            raise self.fail(f"unknown engine {value!r}; expected one of: {', '.join(ENGINES)}", path)
+            origin = f" (from {written!r})" if written != value else ""
+            hint = did_you_mean(value, ENGINES) if isinstance(value, str) else ""
+            raise self.fail(f"unknown engine {value!r}{origin}{hint}; expected one of: {', '.join(ENGINES)}", path)
         return engine
 
     def _vars(self) -> dict[str, Any]:
@@ -273,7 +277,9 @@ class _Validator:
         node_class = self._node(item["node"], path + ("node",))
         engine = self._engine(item.get("engine", default_engine), path + ("engine",))
         if engine not in node_class.engines():
-            raise self.fail(f"node {item['node']} does not run on engine {engine}; it runs on: "
+            written = item["engine"] if "engine" in item else self.data.get("engine")
+            origin = f" (from {written!r})" if isinstance(written, str) and "$" in written else ""
+            raise self.fail(f"node {item['node']} does not run on engine {engine}{origin}; it runs on: "
                             f"{', '.join(node_class.engines())}", path + ("engine" if "engine" in item else "node",))
         params = self._params(item.get("params"), node_class, engine, path + ("params",))
         inputs = self._inputs(item.get("inputs"), node_class, path + ("inputs",))
