@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and edito
     from .frames import frame_engine, to_engine, to_pandas
     from .model import Model
     from .models import load_from_path, load_from_store, save_to_path, save_to_store
+    from .predictor import Prediction, category_text, check_features, conform, model_inputs, predict, predicted_labels
     from .spark_errors import spark_errors
 
 # name: (module under emberflow.engine, attribute there)
@@ -38,6 +39,13 @@ _LAZY = {
     "format_names": ("formats", "format_names"),
     "h2o_estimator": ("formats.h2o", "estimator_of"),
     "mojo_probabilities": ("formats.h2o", "mojo_probabilities"),
+    "Prediction": ("predictor", "Prediction"),
+    "category_text": ("predictor", "category_text"),
+    "conform": ("predictor", "conform"),
+    "predict": ("predictor", "predict"),
+    "predicted_labels": ("predictor", "predicted_labels"),
+    "model_inputs": ("predictor", "model_inputs"),
+    "check_features": ("predictor", "check_features"),
     "frame_engine": ("frames", "frame_engine"),
     "to_engine": ("frames", "to_engine"),
     "to_pandas": ("frames", "to_pandas"),
@@ -51,10 +59,11 @@ _LAZY = {
 
 __all__ = [
     "ANY", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MODEL", "DataError", "EmberflowError", "EngineUnavailable",
-    "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Sessions", "StepContext", "UserError",
-    "check_name", "choose_format", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine",
-    "h2o_estimator", "load_from_path", "load_from_store", "looked_for", "mojo_probabilities", "save_to_path",
-    "save_to_store", "spark_errors", "to_engine", "to_pandas",
+    "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Prediction", "Sessions",
+    "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format", "conform",
+    "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "load_from_path",
+    "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict", "predicted_labels",
+    "save_to_path", "save_to_store", "spark_errors", "to_engine", "to_pandas",
 ]
 
 

@@ -18,6 +18,15 @@ class Model:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, Any] = field(default_factory=dict)  # where it was loaded from, for the run record
+    task: str = "classification"  # or "regression": what Score predicts and measures
+    algorithm: str | None = None  # the trainer's algorithm: logistic_regression, random_forest ...
+    # The raw columns the model takes, as the trainer saw them: [{"name", "kind": numeric | categorical,
+    # "dtype", "levels" (categorical)}]; the preparation inside the model turns them into its features.
+    input_schema: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
 
     @property
     def model_class(self) -> str:

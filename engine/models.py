@@ -36,7 +36,10 @@ def describe_model(model: Model, fmt: ModelFormat, provenance: dict[str, Any]) -
         "libraries": fmt.libraries(),
         "features": [{"name": f, "dtype": model.feature_types.get(f, "unknown")} for f in model.features],
         "label": model.label,
+        "task": model.task,
+        "algorithm": model.algorithm,
         "classes": [c.item() if hasattr(c, "item") else c for c in model.classes],
+        "input_schema": model.input_schema,
         "params": model.params,
         "metrics": model.metrics,
         **provenance,
@@ -265,6 +268,10 @@ def _model_from_manifest(obj: Any, manifest: dict[str, Any], fmt: ModelFormat) -
         feature_types={f["name"]: f.get("dtype", "unknown") for f in features if isinstance(f, dict)},
         params=manifest.get("params") or {},
         metrics=manifest.get("metrics") or {},
+        task="regression" if manifest.get("task") == "regression" else "classification",
+        algorithm=manifest.get("algorithm") if isinstance(manifest.get("algorithm"), str) else None,
+        input_schema=[c for c in manifest.get("input_schema") or [] if isinstance(c, dict) and "name" in c]
+        if isinstance(manifest.get("input_schema"), list) else [],
     )
 
 

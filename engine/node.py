@@ -58,6 +58,11 @@ class Node:
         return tuple(e for e in ENGINES if callable(getattr(cls, f"run_{e}", None)))
 
     @classmethod
+    def why_not_on(cls, engine: str) -> str:
+        """Why the node does not run on ``engine``, as a clause that ends the validator's refusal ("; ...")."""
+        return ""
+
+    @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
         """Checks across parameters, at validation time. Raise ``ParamProblem(message, key)`` on a problem."""
 

@@ -280,7 +280,8 @@ class _Validator:
             written = item["engine"] if "engine" in item else self.data.get("engine")
             origin = f" (from {written!r})" if isinstance(written, str) and "$" in written else ""
             raise self.fail(f"node {item['node']} does not run on engine {engine}{origin}; it runs on: "
-                            f"{', '.join(node_class.engines())}", path + ("engine" if "engine" in item else "node",))
+                            f"{', '.join(node_class.engines())}{node_class.why_not_on(engine)}",
+                            path + ("engine" if "engine" in item else "node",))
         params = self._params(item.get("params"), node_class, engine, path + ("params",))
         inputs = self._inputs(item.get("inputs"), node_class, path + ("inputs",))
         return Step(id=step_id, node=item["node"], node_class=node_class, engine=engine, inputs=inputs,

@@ -1,0 +1,145 @@
+"""The task-aware predictor: a model's predictions for raw rows in a pandas frame, whatever the task.
+
+Score uses it on the embedded engine (and for scikit-learn and portable models on Spark, batch by batch), and so
+will anything else that scores rows outside an engine's own frames. It checks the rows against the model's input
+schema first, so that a missing column, a text value in a numeric column or (with ``unknown_category: error``) a
+category the model never saw is one clear error, not the library's message, and it conforms the columns to what
+the preparation inside the model was fitted on: numeric columns as float64, categorical ones as text.
+
+Categories are compared as text, the same text on every engine: ``true``/``false`` for booleans, ``3`` for the
+whole number 3 (read as 3.0 where a column has gaps), and a string as it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import DataError
+from .suggest import did_you_mean_each
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+class Prediction:
+    """What a model predicted for each row: ``values`` (classes or numbers) and, for a classifier, ``proba``
+    (one column per class, in the order of ``classes``)."""
+
+    def __init__(self, task: str, values: Any, proba: Any = None, classes: list[Any] | None = None):
+        self.task, self.values, self.proba, self.classes = task, values, proba, list(classes or [])
+
+
+def predict(model: Model, frame) -> Prediction:
+    """Predict for ``frame``'s rows with a scikit-learn or portable model."""
+    inputs = model_inputs(model, frame)
+    if model.is_regression:
+        return Prediction("regression", model.obj.predict(inputs).astype("float64"))
+    proba = model.obj.predict_proba(inputs)
+    classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
+    return Prediction("classification", predicted_labels(proba, classes, model.params.get("threshold", 0.5)),
+                      proba, classes)
+
+
+def predicted_labels(proba, classes: list[Any], threshold: float = 0.5):
+    """The predicted class: above ``threshold`` for the second of two classes, else the most probable."""
+    import numpy as np
+
+    labels = np.asarray(classes)
+    if proba.shape[1] == 2:
+        return np.where(proba[:, 1] > threshold, labels[1], labels[0])
+    return labels[proba.argmax(axis=1)]
+
+
+def model_inputs(model: Model, frame):
+    """The model's input columns of ``frame``, in the model's order, as the model expects them."""
+    check_features(model, frame.columns)
+    if model.input_schema:
+        return conform(frame, model.input_schema, model.params.get("unknown_category", "ignore"))
+    X = frame[model.features]
+    if model.engine == "portable":
+        return X.to_numpy(dtype="float64")
+    if not hasattr(model.obj, "feature_names_in_"):  # fitted on arrays: its columns are LoadModel's features
+        return X.to_numpy()
+    return X
+
+
+def check_features(model: Model, columns) -> None:
+    columns = [str(c) for c in columns]
+    missing = [f for f in model.features if f not in columns]
+    if missing:
+        raise DataError(f"the data lacks the model's feature columns {missing}"
+                        f"{did_you_mean_each(missing, columns)}; columns: {', '.join(columns)}")
+
+
+def conform(frame, schema: list[dict[str, Any]], unknown_category: str = "ignore"):
+    """A frame of the schema's columns: numeric ones as float64 (text in them is an error naming the row),
+    categorical ones as text with NaN for missing values. With ``unknown_category: error`` a category not among
+    the column's levels is an error naming the column, the value and its row."""
+    import pandas as pd
+
+    columns = {}
+    for column in schema:
+        name = column["name"]
+        if column.get("kind") == "categorical":
+            columns[name] = category_text(frame[name])
+            if unknown_category == "error":
+                check_known(columns[name], name, column.get("levels") or [])
+        else:
+            columns[name] = numeric_values(frame[name], name)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def numeric_values(values, name: str):
+    """A column as float64; a value that is not a number is an error naming it and its row."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        row = bad.to_numpy().nonzero()[0][0]
+        raise DataError(f"column '{name}' holds {values.iloc[row]!r} in row {row + 1} of the scored data, and the "
+                        "model takes numbers there; fix or drop such rows (CastColumns with invalid: null makes "
+                        "them missing)")
+    return numbers.astype("float64")
+
+
+def category_text(values):
+    """A column's values as the text categories are compared in, NaN where missing (see the module's doc)."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "true", False: "false"}).astype(object)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.map(number_text, na_action="ignore").astype(object).where(values.notna(), np.nan)
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return values.astype(object).where(values.notna(), np.nan)
+    return values.map(value_text, na_action="ignore").astype(object).where(values.notna(), np.nan)
+
+
+def number_text(value: Any) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "true" if value else "false"
+    if isinstance(value, (int, float)) or hasattr(value, "dtype"):
+        return number_text(value)
+    return str(value)
+
+
+def check_known(texts, name: str, levels: list[Any]) -> None:
+    """With ``unknown_category: error``: every category among the levels seen in training."""
+    known = set(map(str, levels))
+    unseen = texts.notna() & ~texts.isin(known)
+    if unseen.any():
+        row = unseen.to_numpy().nonzero()[0][0]
+        raise DataError(f"column '{name}' holds {texts.iloc[row]!r} in row {row + 1} of the scored data, a category "
+                        f"the model never saw (it knows {', '.join(sorted(known)[:10])}); drop such rows, or train "
+                        "with unknown_category: ignore")
