@@ -27,7 +27,16 @@ if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and edito
     from .frames import frame_engine, to_engine, to_pandas
     from .model import Model
     from .models import load_from_path, load_from_store, save_to_path, save_to_store
-    from .predictor import Prediction, category_text, check_features, conform, model_inputs, predict, predicted_labels
+    from .predictor import (
+        Prediction,
+        category_text,
+        check_features,
+        conform,
+        model_inputs,
+        predict,
+        predicted_labels,
+        threads_for,
+    )
     from .spark_errors import spark_errors
 
 # name: (module under emberflow.engine, attribute there)
@@ -45,6 +54,7 @@ _LAZY = {
     "predict": ("predictor", "predict"),
     "predicted_labels": ("predictor", "predicted_labels"),
     "model_inputs": ("predictor", "model_inputs"),
+    "threads_for": ("predictor", "threads_for"),
     "check_features": ("predictor", "check_features"),
     "frame_engine": ("frames", "frame_engine"),
     "to_engine": ("frames", "to_engine"),
@@ -63,7 +73,7 @@ __all__ = [
     "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format", "conform",
     "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "load_from_path",
     "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict", "predicted_labels",
-    "save_to_path", "save_to_store", "spark_errors", "to_engine", "to_pandas",
+    "save_to_path", "save_to_store", "spark_errors", "threads_for", "to_engine", "to_pandas",
 ]
 
 

@@ -30,5 +30,12 @@ class Model:
 
     @property
     def model_class(self) -> str:
+        """The estimator's class; for a pipeline (preparation, then the estimator), the last stage's, with the
+        pipeline's own class before it: ``sklearn.pipeline.Pipeline > ...LogisticRegression``."""
         cls = type(self.obj)
-        return f"{cls.__module__}.{cls.__qualname__}"
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        stages = getattr(self.obj, "steps", None) or getattr(self.obj, "stages", None)
+        if isinstance(stages, list) and stages:
+            last = stages[-1][-1] if isinstance(stages[-1], tuple) else stages[-1]
+            name += f" > {type(last).__module__}.{type(last).__qualname__}"
+        return name

@@ -156,6 +156,7 @@ def model_overview(store: ModelStore, rows: list[dict[str, Any]], name: str, met
             continue
         row["numbers"] = key_metrics(manifest, evaluation_of(store, manifest) if recent else {})
     names = list(dict.fromkeys(key for row in rows for key in row["numbers"]))
+    names.sort(key=lambda n: not _is_measure(n, rows))  # measures first, counts of rows after: the columns are few
     chosen = metric if metric in names else _default_metric(names, rows)
     charted = rows[-MAX_CHARTED_VERSIONS:]
     chart = metric_chart(chosen, [(r["version"], r["numbers"].get(chosen)) for r in charted]) if chosen else None
@@ -164,7 +165,11 @@ def model_overview(store: ModelStore, rows: list[dict[str, Any]], name: str, met
             "charted_all": len(charted) == len(rows)}
 
 
+def _is_measure(name: str, rows: list[dict[str, Any]]) -> bool:
+    """Whether a metric is a measure (a float somewhere) rather than a count of rows."""
+    return any(isinstance(r["numbers"].get(name), float) for r in rows)
+
+
 def _default_metric(names: list[str], rows: list[dict[str, Any]]) -> str | None:
-    """The first metric that is a measure (a float somewhere) rather than a count of rows, else the first."""
-    measures = (n for n in names if any(isinstance(r["numbers"].get(n), float) for r in rows))
-    return next(measures, names[0] if names else None)
+    """The first metric that is a measure rather than a count of rows, else the first."""
+    return next((n for n in names if _is_measure(n, rows)), names[0] if names else None)

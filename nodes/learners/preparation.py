@@ -59,10 +59,11 @@ def plan_features(kinds: dict[str, tuple[str, str]], params: dict[str, Any], nod
     weight = params.get("weight_col")
     features = params["features"] or [c for c in columns if c not in (label, weight)]
     categorical = params.get("categorical") or []
-    unknown = [f for f in [*features, *categorical] if f not in columns]
-    if unknown:
-        raise DataError(f"columns {unknown} are not in the data{did_you_mean_each(unknown, columns)}; columns: "
-                        f"{', '.join(columns)}")
+    for what, names in (("feature", features), ("categorical", categorical)):
+        unknown = [f for f in names if f not in columns]
+        if unknown:
+            raise DataError(f"{what} columns {unknown} are not in the data{did_you_mean_each(unknown, columns)}; "
+                            f"columns: {', '.join(columns)}")
     if label in features:
         raise DataError(f"the label '{label}' is also listed as a feature; remove it from features")
     if not features:
@@ -87,6 +88,7 @@ class LabelFacts:
     distinct: int
     whole: bool
     missing: int = 0
+    example: Any = None  # one of its values, to name the class of a label that has only one
 
 
 def decide_task(requested: str, tasks: tuple[str, ...], label: str, facts: LabelFacts) -> tuple[str, str]:
@@ -110,15 +112,16 @@ def decide_task(requested: str, tasks: tuple[str, ...], label: str, facts: Label
         raise DataError(f"{why}: a continuous label, not classes; use task: regression (or a regressor such as "
                         "TrainLinearRegression)")
     if task == "classification" and facts.distinct < 2:
-        raise DataError(f"the label '{label}' has only one class; a classifier needs two or more")
+        raise DataError(f"the label '{label}' has only one class ({plain(facts.example)!r}); a classifier needs two "
+                        "or more")
     if task == "regression" and facts.kind in ("text", "boolean"):
         raise DataError(f"{why}; a regression needs a numeric label: use task: classification")
     return task, why if requested == "auto" else f"task: {requested}"
 
 
 def missing_label_warning(label: str, missing: int, total: int) -> str:
-    return (f"left out {missing} of {total} training rows whose label '{label}' is missing (drop them with "
-            f"DropMissing to silence this)")
+    return (f"left out {missing} of {total} training rows whose label '{label}' is missing (to drop them before "
+            f"this step: a DropMissing step (columns: [{label}]))")
 
 
 def plain(value: Any) -> Any:

@@ -26,7 +26,7 @@ SCALED = ("logistic_regression", "linear_regression", "knn")  # the algorithms t
 def train(spec: AlgorithmSpec, node: str, ctx: StepContext, frame, params: dict[str, Any]) -> Model:
     import warnings
 
-    from emberflow.engine.api import Model, conform
+    from emberflow.engine.api import Model, conform, threads_for
     from sklearn.exceptions import ConvergenceWarning
 
     plan = plan_features(column_kinds(frame), params, node)
@@ -37,17 +37,17 @@ def train(spec: AlgorithmSpec, node: str, ctx: StepContext, frame, params: dict[
     X, y = conform(frame, schema), frame[plan.label]
     check_impute(X, plan.numeric, params["impute"], node)
     pipeline = pipeline_for(spec, plan, params, task, len(frame))
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, threads_for(len(X)):
         warnings.simplefilter("always", ConvergenceWarning)
         pipeline.fit(X, y)
+        classes = [plain(c) for c in pipeline.classes_] if task == "classification" else []
+        metrics = training_metrics(pipeline, X, y, task, classes, params)
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         ctx.warn(f"the solver did not converge in {params['max_iter']} iterations; raise max_iter")
-    classes = [plain(c) for c in pipeline.classes_] if task == "classification" else []
     return Model(
         obj=pipeline, engine="sklearn", features=plan.features, label=plan.label, classes=classes,
-        feature_types=plan.dtypes, params={k: v for k, v in params.items() if v is not None},
-        metrics=training_metrics(pipeline, X, y, task, classes, params), task=task, algorithm=spec.name,
-        input_schema=schema,
+        feature_types=plan.dtypes, params={k: v for k, v in params.items() if v is not None}, metrics=metrics,
+        task=task, algorithm=spec.name, input_schema=schema,
     )
 
 
@@ -87,7 +87,7 @@ def labelled_rows(ctx: StepContext, frame, label: str):
     else:
         kind = "integer" if pd.api.types.is_integer_dtype(values) else "float"
     whole = kind in ("integer", "boolean") or (kind == "float" and bool((values % 1 == 0).all()))
-    return frame, LabelFacts(kind, int(values.nunique()), whole, missing)
+    return frame, LabelFacts(kind, int(values.nunique()), whole, missing, values.iloc[0])
 
 
 def levels_of(frame, categorical: list[str]) -> dict[str, list[Any]]:
@@ -102,8 +102,8 @@ def check_impute(X, numeric: list[str], impute: str, node: str) -> None:
     if impute == "none":
         gaps = [c for c in numeric if X[c].isna().any()]
         if gaps:
-            raise DataError(f"features {gaps} have missing values and impute is none; set impute: median (or mean), "
-                            f"or drop those rows with a DropMissing step before {node}")
+            raise DataError(f"features {gaps} have missing values and impute is none; set impute: median or mean, "
+                            f"or drop those rows first with a DropMissing step (columns: [{', '.join(gaps)}])")
     infinite = [c for c in numeric if np.isinf(X[c].to_numpy()).any()]
     if infinite:
         raise DataError(f"features {infinite} have infinite values; replace or drop those rows before {node}")

@@ -41,7 +41,7 @@ def probe(*args: str, cwd: Path = ROOT) -> dict:
 def test_validate_imports_the_nodes_but_not_the_store_formats_or_dataclasses():
     result = probe("validate", "workflows/train.yaml")
     assert result["code"] == 0
-    assert "emberflow.nodes.save_model" in result["nodes"] and "emberflow.nodes.train_lr" in result["nodes"]
+    assert "emberflow.nodes.save_model" in result["nodes"] and "emberflow.nodes.train" in result["nodes"]
     assert result["found"] == []
 
 

@@ -11,10 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from emberflow.engine.params import resolve_params
-from emberflow.nodes.train_lr import TrainLR, sklearn_arguments
+from emberflow.nodes.learners.sklearn_backend import logistic_regression
+from emberflow.nodes.train import TrainLR
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from .helpers import run_text
 
@@ -45,7 +48,8 @@ def test_split_train_score_match_a_hand_written_script(data: Path, tmp_path: Pat
     assert result.ok, result.error
     frame = pd.read_csv(data)
     train, test = train_test_split(frame, test_size=0.3, random_state=11, stratify=frame["label"])
-    estimator = LogisticRegression(C=0.5).fit(train[["f1", "f2", "f3"]], train["label"])
+    estimator = make_pipeline(StandardScaler(), LogisticRegression(C=0.5)).fit(train[["f1", "f2", "f3"]],
+                                                                                train["label"])
     proba = estimator.predict_proba(test[["f1", "f2", "f3"]])
 
     scored = pd.read_csv(tmp_path / "out" / "scored.csv")
@@ -87,6 +91,10 @@ def resolved(**given):
     return params
 
 
+def sklearn_arguments(params, rows):
+    return logistic_regression(params, "classification", rows).get_params()
+
+
 def test_fire_insights_names_map_to_scikit_learn():
     args = sklearn_arguments(resolved(maxIter=50, regParam=0.01, elasticNetParam=1.0, fitIntercept=False,
                                       solver="saga"), rows=200)
@@ -107,7 +115,7 @@ def test_train_errors_name_the_column(tmp_path: Path):
 name: t
 steps:
   - {id: read, node: ReadCSV, params: {path: d.csv}}
-  - {id: train, node: TrainLR, inputs: {data: read}, params: {label: y}}
+  - {id: train, node: TrainLR, inputs: {data: read}, params: {label: y, features: [a, bb]}}
 """
     cwd = os.getcwd()
     os.chdir(tmp_path)
@@ -116,7 +124,7 @@ steps:
     finally:
         os.chdir(cwd)
     assert not result.ok and result.exit_code == 2
-    assert "feature 'b' is not numeric" in str(result.error)
+    assert "feature columns ['bb'] are not in the data" in str(result.error) and "'b'" in str(result.error)
     assert result.record["steps"][1]["status"] == "failed"
 
 
