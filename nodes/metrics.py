@@ -232,9 +232,13 @@ def numeric_values(values: Any, what: str) -> Any:
     import numpy as np
 
     if values.dtype.kind in "USO" and any(isinstance(v, (str, bytes)) for v in values.tolist()):
-        raise DataError(f"Score: the {what} holds text, but a regression model predicts numbers; convert it to "
-                        "numbers first (CastColumns), or score without the label")
+        raise text_for_regression(what)
     return values.astype(np.float64)
+
+
+def text_for_regression(what: str) -> DataError:
+    return DataError(f"Score: the {what} holds text, but a regression model predicts numbers; convert it to "
+                     "numbers first (CastColumns), or score without the label")
 
 
 def regression_metrics(y_true, predicted) -> dict[str, Any]:

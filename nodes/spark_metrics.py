@@ -35,26 +35,59 @@ def kept_for_the_run(ctx: StepContext, scored):
 
 
 def spark_metrics(scored, label: str, classes: list[Any], params: dict[str, Any]) -> dict[str, Any]:
-    """The sklearn engine's metrics, computed by Spark jobs: accuracy and log loss in one aggregation, the
-    confusion matrix by grouping, ROC AUC (one-vs-rest beyond two classes) by Spark's exact evaluator. ``scored``
-    is cached by the caller (``kept_for_the_run``), so these jobs read the rows from memory."""
+    """The sklearn engine's classification metrics, computed by Spark jobs: the (label, prediction) pairs counted
+    by grouping give the confusion matrix, precision, recall and F1 (``metrics.label_scores``); accuracy, log loss
+    and the rows without a label in one aggregation; ROC AUC (one-vs-rest beyond two classes) by Spark's exact
+    evaluator. Rows whose label is null (or NaN) are left out and counted. ``scored`` is cached by the caller
+    (``kept_for_the_run``), so these jobs read the rows from memory."""
+    from emberflow.nodes.frame_columns import spark_missing
+    from emberflow.nodes.metrics import confusion_of, counted_rows, label_scores
     from pyspark.sql import functions as F
 
-    y = spark_column(label)
-    labelled = scored.where(y.isNotNull())
-    counts = {(r[0], r[1]): r[2] for r in labelled.groupBy(y, spark_column(params["prediction_col"]))
-              .count().collect()}
-    present = {truth for truth, _ in counts}
-    row = labelled.agg(F.count(F.lit(1)), F.avg((y == spark_column(params["prediction_col"])).cast("double")),
-                       F.avg(-F.log(_clipped(true_class_probability(y, classes, params))))).first()
-    metrics: dict[str, Any] = {"rows": int(row[0]), "accuracy": float(row[1] or 0.0)}
-    if len(present) > 1 and present <= set(classes):
-        metrics["roc_auc"] = spark_roc_auc(labelled, y, classes, params)
-        metrics["log_loss"] = float(row[2])
-    metrics["confusion_matrix"] = {
-        "labels": list(classes),
-        "matrix": [[counts.get((truth, guess), 0) for guess in classes] for truth in classes],
-    }
+    y, guess = spark_column(label), spark_column(params["prediction_col"])
+    missing = spark_missing(scored, label)
+    labelled = scored.where(~missing)
+    counts = {(r[0], r[1]): r[2] for r in labelled.groupBy(y, guess).count().collect()}
+    row = scored.agg(F.count(F.when(missing, 1)), F.count(F.when(~missing & (y == guess), 1)),
+                     F.avg(F.when(~missing, -F.log(_clipped(true_class_probability(y, classes, params)))))).first()
+    rows = sum(counts.values())
+    metrics: dict[str, Any] = counted_rows(rows, row[0])
+    if rows:
+        metrics["accuracy"] = row[1] / rows
+        present = {truth for truth, _ in counts}
+        if len(present) > 1 and present <= set(classes):
+            metrics["roc_auc"] = spark_roc_auc(labelled, y, classes, params)
+            metrics["log_loss"] = float(row[2])
+        metrics.update(label_scores(counts, list(classes)))
+    metrics["confusion_matrix"] = confusion_of(counts, list(classes))
+    return metrics
+
+
+def spark_regression_metrics(scored, label: str, prediction_col: str) -> dict[str, Any]:
+    """RMSE, MAE, R² and explained variance in one Spark aggregation, as ``metrics.regression_metrics`` gives
+    them: sums of the squared and absolute errors, and the label's and the error's population variances (Spark
+    merges those partition by partition without cancelling). Rows whose label is null (or NaN) are left out and
+    counted."""
+    from emberflow.nodes.frame_columns import spark_missing
+    from emberflow.nodes.metrics import check_predictions, counted_rows, regression_figures, text_for_regression
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if not isinstance(scored.schema[label].dataType, T.NumericType | T.BooleanType):
+        raise text_for_regression("label column")
+    missing = spark_missing(scored, label)
+    y = F.when(~missing, spark_column(label).cast("double"))
+    guess = spark_column(prediction_col).cast("double")
+    error = y - guess
+    row = scored.agg(
+        F.count(F.when(missing, 1)), F.count(y), F.count(F.when(~missing & (guess.isNull() | F.isnan(guess)), 1)),
+        F.sum(error * error), F.sum(F.abs(error)), F.var_pop(y), F.var_pop(error), F.min(y), F.max(y)).first()
+    without_label, rows, no_prediction, squared, absolute, label_variance, error_variance, lowest, highest = row
+    check_predictions(no_prediction)
+    metrics: dict[str, Any] = counted_rows(rows, without_label)
+    if rows:
+        label_spread = 0.0 if lowest == highest else label_variance * rows
+        metrics.update(regression_figures(rows, squared, absolute, label_spread, error_variance * rows))
     return metrics
 
 
