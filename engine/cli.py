@@ -252,6 +252,19 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _input_lines(manifest: dict[str, Any], most_levels: int = 20) -> list[str]:
+    """The categorical inputs and the levels the model saw in training (the preparation inside the model)."""
+    schema = manifest.get("input_schema")
+    columns = [c for c in schema if isinstance(c, dict)] if isinstance(schema, list) else []
+    lines = []
+    for column in columns:
+        levels = column.get("levels")
+        if column.get("kind") == "categorical" and isinstance(levels, list):
+            shown = ", ".join(map(str, levels[:most_levels])) + (" ..." if len(levels) > most_levels else "")
+            lines.append(f"categories of {column.get('name')}: {shown or 'none seen'}")
+    return lines
+
+
 def _model_lines(manifest: dict[str, Any], evaluated: dict[str, dict[str, Any]]) -> list[str]:
     """What a version is: its libraries, schema, training parameters and metrics, and the metrics the steps of
     the run that saved it measured on it (Score's, usually on held-out rows)."""
@@ -262,7 +275,10 @@ def _model_lines(manifest: dict[str, Any], evaluated: dict[str, dict[str, Any]])
     params = manifest.get("params") or {}
     lines = [
         f"libraries: {', '.join(f'{k} {v}' for k, v in recorded_libraries(manifest).items()) or 'none recorded'}",
+        f"task: {manifest.get('task') or 'classification'}"
+        + (f" ({manifest['algorithm']})" if isinstance(manifest.get("algorithm"), str) else ""),
         f"features: {', '.join(typed)}",
+        *_input_lines(manifest),
         f"classes: {', '.join(map(str, manifest.get('classes') or []))}",
         f"params: {', '.join(f'{k}={_shown(v)}' for k, v in params.items()) or 'none recorded'}",
         f"metrics: {_metric_text(manifest.get('metrics') or {})}",

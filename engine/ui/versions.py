@@ -21,7 +21,7 @@ from ..errors import IntegrityError
 from ..store import ModelStore
 from .chart import metric_chart
 
-FACT_KEYS = ("format", "engine", "loads_with", "model_class", "created", "python", "label")
+FACT_KEYS = ("format", "engine", "loads_with", "model_class", "task", "algorithm", "created", "python", "label")
 H2O_KEYS = ("model_id", "algorithm", "prefer", "binary", "mojo", "mojo_refused")
 MAX_METRIC_COLUMNS = 8
 MAX_EVALUATED_VERSIONS = 100  # the newest versions whose runs are read for their evaluation

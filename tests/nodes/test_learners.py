@@ -154,3 +154,12 @@ def test_each_engines_names_are_aliases(given, refused):
     else:
         with pytest.raises(UserError, match=refused):
             parse_workflow(text, "wf.yaml", {})
+
+
+def test_models_show_tells_the_task_and_the_categories_seen(trained, cli):
+    folder, _ = trained
+    shown = cli("models", "show", "rf_regression", "--store", folder / "models")
+    assert shown.code == 0, shown.err
+    assert "task: regression (random_forest)" in shown.out
+    assert "categories of color: blue, green, red" in shown.out and "categories of member: false, true" in shown.out
+    assert "evaluated by step score_rf_regression" in shown.out and "r2" in shown.out
