@@ -25,11 +25,39 @@ ALIGN = 64  # pickle-buffers: each array starts at a multiple of this many bytes
 PIECE_NAME = "model.buffers.{:03d}"
 
 
-def array_bytes(obj: Any) -> int:
-    """The bytes of the NumPy arrays an estimator holds as attributes (its fitted data, coefficients ...)."""
-    attributes = getattr(obj, "__dict__", {})
-    return sum(value.nbytes for value in attributes.values()
-               if hasattr(value, "nbytes") and hasattr(value, "dtype") and isinstance(value.nbytes, int))
+def array_bytes(obj: Any, depth: int = 0) -> int:
+    """The bytes of the NumPy arrays an estimator holds (its fitted data, coefficients, trees ...), through the
+    estimators it is made of: a pipeline's steps, a column transformer's parts, an ensemble's members, and a
+    tree's node arrays (kept in a compiled object, not as attributes)."""
+    if depth > 6:
+        return 0
+    if is_array(obj):
+        return obj.nbytes
+    if isinstance(obj, (list, tuple)):
+        return sum(array_bytes(item, depth + 1) for item in obj)
+    tree = getattr(obj, "tree_", None)
+    total = tree_bytes(tree) if tree is not None else 0
+    for name, value in getattr(obj, "__dict__", {}).items():
+        if is_array(value):
+            total += value.nbytes
+        elif name in ("steps", "transformers_", "estimators_", "_predictors") or hasattr(value, "get_params"):
+            total += array_bytes(value, depth + 1)
+        elif hasattr(value, "get_arrays"):  # a KD-tree or ball tree of nearest-neighbours models
+            total += sum(a.nbytes for a in value.get_arrays() if is_array(a))
+    return total
+
+
+def is_array(value: Any) -> bool:
+    return hasattr(value, "nbytes") and hasattr(value, "dtype") and isinstance(value.nbytes, int)
+
+
+def tree_bytes(tree: Any) -> int:
+    """A fitted decision tree's node and value arrays, by their size (64 bytes a node, as scikit-learn keeps
+    them)."""
+    try:
+        return int(tree.capacity) * 64 + int(tree.value.nbytes)
+    except AttributeError:
+        return 0
 
 
 def _artifact(manifest: dict[str, Any], default: str) -> str | None:

@@ -90,6 +90,23 @@ def test_auto_saves_a_large_model_as_pickle_buffers_and_a_small_one_with_joblib(
     assert choose_format(knn_model(500)).name == "joblib"
 
 
+def test_the_arrays_of_a_pipeline_and_of_forests_count_toward_large(large: Model):
+    """A trainer's model is a pipeline (preparation, then the estimator): its estimator's arrays count, and so do
+    the node arrays of a forest's trees, which are no attributes of theirs."""
+    from emberflow.engine.formats.sklearn import array_bytes
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    wrapped = Model(obj=make_pipeline(StandardScaler(), large.obj), engine="sklearn", features=large.features)
+    assert choose_format(wrapped).name == "pickle-buffers"
+    X = np.random.default_rng(1).normal(size=(2000, 4))
+    forest = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0)).fit(
+        X, X[:, 0] > 0)
+    nodes = sum(tree.tree_.node_count for tree in forest[-1].estimators_)
+    assert array_bytes(forest) >= nodes * 64
+
+
 def test_a_large_model_round_trips_through_the_store_with_its_arrays_in_pieces(tmp_path, large: Model):
     store = ModelStore(tmp_path)
     ref, manifest = save_to_store(store, large, "big", "auto", {})
