@@ -259,6 +259,11 @@ def _model_from_manifest(obj: Any, manifest: dict[str, Any], fmt: ModelFormat) -
     if not names and hasattr(obj, "feature_names_in_"):
         names = [str(n) for n in obj.feature_names_in_]
     classes = manifest.get("classes") or list(getattr(obj, "classes", None) or getattr(obj, "classes_", []))
+    schema = manifest.get("input_schema") if isinstance(manifest.get("input_schema"), list) else []
+    task, params = manifest.get("task"), manifest.get("params") or {}
+    if fmt.engine == "portable" and not manifest.get("features"):  # a params file alone tells its own
+        schema, task = schema or obj.input_schema, task or obj.task
+        params = params or {"threshold": obj.threshold}
     return Model(
         obj=obj,
         engine=fmt.engine if fmt.engine != "portable" else "portable",
@@ -266,12 +271,11 @@ def _model_from_manifest(obj: Any, manifest: dict[str, Any], fmt: ModelFormat) -
         label=manifest.get("label"),
         classes=list(classes),
         feature_types={f["name"]: f.get("dtype", "unknown") for f in features if isinstance(f, dict)},
-        params=manifest.get("params") or {},
+        params=params,
         metrics=manifest.get("metrics") or {},
-        task="regression" if manifest.get("task") == "regression" else "classification",
+        task="regression" if task == "regression" else "classification",
         algorithm=manifest.get("algorithm") if isinstance(manifest.get("algorithm"), str) else None,
-        input_schema=[c for c in manifest.get("input_schema") or [] if isinstance(c, dict) and "name" in c]
-        if isinstance(manifest.get("input_schema"), list) else [],
+        input_schema=[c for c in schema if isinstance(c, dict) and "name" in c],
     )
 
 

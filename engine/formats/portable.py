@@ -38,7 +38,8 @@ def to_linear(model: Model) -> LinearModel | None:
 
 
 class ParamsFormat(ModelFormat):
-    """Coefficients, intercept, classes, features and threshold as JSON; loads with NumPy alone."""
+    """A logistic or linear regression with its preparation (imputation values, standardization, category
+    levels), coefficients, intercept, classes and threshold as JSON; loads and scores with NumPy alone."""
 
     name = "params"
     engine = "portable"

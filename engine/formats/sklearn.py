@@ -14,6 +14,7 @@ from . import ModelFormat, Untold
 if TYPE_CHECKING:
     from ..context import Sessions
     from ..model import Model
+    from ..portable import LinearModel
 
 SKLEARN_LIBRARIES = ("scikit-learn", "numpy", "scipy")
 # From this many bytes of NumPy arrays on, ``format: auto`` saves a scikit-learn model as ``pickle-buffers``
@@ -310,16 +311,152 @@ def in_place_buffers(data: Any, lengths: list[int], align: int) -> list[Any]:
     return buffers
 
 
-def linear_spec(model: Model):
-    """A fitted LogisticRegression as a portable LinearModel."""
-    from ..portable import LinearModel
+# ----- the portable params format -----
 
-    obj = model.obj
-    if not all(hasattr(obj, a) for a in ("coef_", "intercept_", "classes_")) or type(obj).__name__ != \
-            "LogisticRegression":
+# The estimators ``params`` takes, by class name, and the kind of linear model each is.
+LINEAR_KINDS = {"LogisticRegression": "logistic_regression", "LinearRegression": "linear_regression",
+                "Ridge": "linear_regression", "Lasso": "linear_regression", "ElasticNet": "linear_regression"}
+
+
+def linear_spec(model: Model) -> LinearModel | None:
+    """A fitted linear estimator as a portable LinearModel: alone (its features taken as they are), or last in a
+    Pipeline after a ColumnTransformer whose parts ``params`` can write (see ``prepared_inputs``). None for any
+    other model."""
+    import numpy as np
+
+    from ..portable import LinearModel, NumericInput
+
+    found = split_pipeline(model.obj)
+    if found is None:
         return None
-    threshold = 0.5
+    preparation, estimator = found
+    kind = LINEAR_KINDS.get(type(estimator).__name__)
+    if kind is None or not hasattr(estimator, "coef_"):
+        return None
+    features = list(model.features) or [str(n) for n in getattr(model.obj, "feature_names_in_", [])]
+    inputs = [NumericInput(name) for name in features] if preparation is None else \
+        prepared_inputs(preparation, features)
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    coef = coef.reshape(1, -1) if coef.ndim == 1 else coef
+    if inputs is None or sorted(i.name for i in inputs) != sorted(features) or \
+            coef.shape[1] != sum(i.width for i in inputs):
+        return None
+    classifier = kind == "logistic_regression"
     return LinearModel(
-        features=list(model.features), classes=list(obj.classes_), coef=obj.coef_.astype("float64"),
-        intercept=obj.intercept_.astype("float64"), threshold=threshold, multinomial=obj.coef_.shape[0] > 1,
-    )
+        features=features, classes=[_plain(c) for c in estimator.classes_] if classifier else [], coef=coef,
+        intercept=np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64)),
+        threshold=float(model.params.get("threshold", 0.5)), multinomial=coef.shape[0] > 1, kind=kind,
+        inputs=inputs)
+
+
+def split_pipeline(obj: Any) -> tuple[Any, Any] | None:
+    """``(preparation, estimator)`` of a Pipeline of a ColumnTransformer and an estimator, ``(None, obj)`` of an
+    estimator alone; None for another pipeline."""
+    steps = getattr(obj, "steps", None)
+    if not isinstance(steps, list):
+        return None, obj
+    parts = [step for _name, step in steps if step not in (None, "passthrough")]
+    if len(parts) == 1:
+        return None, parts[0]
+    if len(parts) == 2 and type(parts[0]).__name__ == "ColumnTransformer":
+        return parts[0], parts[1]
+    return None
+
+
+def prepared_inputs(transformer: Any, features: list[str]) -> list[Any] | None:
+    """The portable inputs of a fitted ColumnTransformer, in the order of its output columns: a numeric part
+    (passed through, or a SimpleImputer and/or a StandardScaler) gives one input a column, a OneHotEncoder one
+    categorical input a column. None if it holds anything else."""
+    inputs: list[Any] = []
+    for _name, part, columns in transformer.transformers_:
+        names = column_names(columns, features)
+        if names is None:
+            return None
+        if part == "drop" or not names:
+            continue
+        found = one_hot_inputs(part, names) if type(part).__name__ == "OneHotEncoder" else \
+            numeric_inputs(part, names)
+        if found is None:
+            return None
+        inputs += found
+    return inputs
+
+
+def column_names(columns: Any, features: list[str]) -> list[str] | None:
+    """A ColumnTransformer part's columns as names (positions are taken among ``features``)."""
+    from numbers import Integral
+
+    if isinstance(columns, str):
+        columns = [columns]
+    names = []
+    for column in list(columns):
+        if isinstance(column, str):
+            names.append(column)
+        elif isinstance(column, Integral) and 0 <= int(column) < len(features):
+            names.append(features[int(column)])
+        else:
+            return None
+    return names
+
+
+def numeric_inputs(part: Any, names: list[str]) -> list[Any] | None:
+    """Numeric inputs from ``passthrough`` or a Pipeline of a SimpleImputer (missing values NaN, no indicator)
+    then a StandardScaler, either optional."""
+    from ..portable import NumericInput
+
+    steps = [step for _name, step in part.steps] if hasattr(part, "steps") else [part]
+    steps = [step for step in steps if step not in (None, "passthrough")]
+    inputs = [NumericInput(name) for name in names]
+    kinds = [type(step).__name__ for step in steps]
+    if kinds not in ([], ["SimpleImputer"], ["StandardScaler"], ["SimpleImputer", "StandardScaler"]):
+        return None
+    for step in steps:
+        if type(step).__name__ == "SimpleImputer":
+            if not imputes_nan_alone(step, len(names)):
+                return None
+            for spec, value in zip(inputs, step.statistics_, strict=True):
+                spec.impute = float(value)
+        else:
+            for i, spec in enumerate(inputs):
+                spec.center = None if step.mean_ is None else float(step.mean_[i])
+                spec.scale = None if step.scale_ is None else float(step.scale_[i])
+    return inputs
+
+
+def imputes_nan_alone(imputer: Any, columns: int) -> bool:
+    """A SimpleImputer that replaces NaN in each column by a number, and adds or drops no column."""
+    import numpy as np
+
+    missing = imputer.missing_values
+    try:
+        statistics = np.asarray(imputer.statistics_, dtype=np.float64)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return (isinstance(missing, float) and np.isnan(missing) and not imputer.add_indicator
+            and statistics.shape == (columns,) and bool(np.isfinite(statistics).all()))
+
+
+def one_hot_inputs(encoder: Any, names: list[str]) -> list[Any] | None:
+    """Categorical inputs of a OneHotEncoder whose categories are texts (a missing value may be one of its own),
+    that drops no category and ignores those it never saw (all zeros)."""
+    from ..portable import CategoricalInput
+
+    if encoder.handle_unknown not in ("ignore", "infrequent_if_exist") or getattr(encoder, "drop_idx_", None) \
+            is not None or getattr(encoder, "_infrequent_enabled", False):
+        return None
+    inputs = []
+    for name, categories in zip(names, encoder.categories_, strict=True):
+        levels = [None if is_missing(c) else c for c in categories]
+        if not all(level is None or isinstance(level, str) for level in levels) or levels.count(None) > 1:
+            return None
+        missing = levels.index(None) if None in levels else None
+        inputs.append(CategoricalInput(name, levels, missing_level=missing, unseen_level=None))
+    return inputs
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
