@@ -277,18 +277,24 @@ steps:
     assert [f["name"] for f in manifest["features"]] == ["plas", "mass", "age"]
 
 
-def test_train_lr_refuses_a_label_with_gaps(h2o_engine, tmp_path: Path):
-    (tmp_path / "d.csv").write_text("x,t,y\n1,a b,0\n2,c d,1\n3,e f,\n4,g h,1\n")
+def test_train_lr_leaves_out_rows_without_a_label_with_a_warning(h2o_engine, tmp_path: Path):
+    """Rows whose label is missing are left out of training, with a warning, as on the other engines (H2O
+    refused them before)."""
+    (tmp_path / "d.csv").write_text("x,t,y\n1,a b,0\n2,c d,1\n3,e f,\n4,g h,1\n5,i j,0\n")
     text = f"""
 name: train
 engine: h2o
 steps:
   - {{id: read, node: ReadCSV, params: {{path: {tmp_path / 'd.csv'}, mode: PERMISSIVE, dtypes: {{t: string}}}}}}
   - {{id: train, node: TrainLR, inputs: {{data: read}}, params: {{label: y, features: [x]}}}}
+  - {{id: save, node: SaveModel, inputs: {{model: train}}, params: {{name: gaps}}}}
 """
-    result = run_text(text, tmp_path / "models")
-    assert result.record["error"]["step"] == "train"
-    assert "the label 'y' has 1 missing values" in result.record["error"]["message"]
+    from emberflow.nodes.learners.preparation import missing_label_warning
+
+    record = ok(run_text(text, tmp_path / "models"))
+    assert record["warnings"] == [f"train: {missing_label_warning('y', 1, 5)}"]
+    manifest = json.loads((tmp_path / "models" / "gaps" / "1" / "manifest.json").read_text())
+    assert manifest["metrics"]["train_rows"] == 4 and manifest["classes"] == [0, 1]
 
 
 def test_a_mixed_workflow_moves_frames_between_engines(h2o_engine, tmp_path: Path, monkeypatch):
