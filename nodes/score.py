@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param, did_you_mean, did_you_mean_each
-from emberflow.nodes.metrics import BatchMetrics, classification_metrics
+from emberflow.nodes.metrics import BatchMetrics, classification_metrics, regression_metrics
 from emberflow.nodes.spark_metrics import kept_for_the_run, probability_columns, spark_column, spark_metrics
 
 if TYPE_CHECKING:
@@ -87,8 +87,11 @@ class Score(Node):
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         """H2O's predict gives the probabilities; the prediction compares them with the model's threshold, as on
-        the other engines (H2O's own predict column uses the threshold that maximizes F1)."""
+        the other engines (H2O's own predict column uses the threshold that maximizes F1). The rows' columns are
+        made what the model was trained on first (categories as text, see ``learners.h2o_backend``); H2O's
+        warnings, such as levels the model was not trained on, go to the run's record."""
         from emberflow.engine.api import h2o_estimator, to_pandas
+        from emberflow.nodes.learners import h2o_backend
 
         model: Model = inputs["model"]
         frame = inputs["data"]
@@ -99,14 +102,16 @@ class Score(Node):
                             f"with engine: {'sklearn' if model.engine == 'portable' else model.engine}")
         label = metrics_label(model, frame.columns, params)
         check_features(model, frame.columns)
-        classes = list(model.classes)
-        threshold = model.params.get("threshold", 0.5)
-        predictions = h2o_estimator(model).predict(frame[model.features])
-        scored = h2o_add_predictions(frame, predictions, classes, params, threshold)
-        if label:
+        predictions = h2o_backend.predict(ctx, h2o_estimator(model), h2o_backend.model_inputs(model, frame))
+        scored = h2o_add_predictions(frame, predictions, model, params)
+        if label and model.is_regression:
+            local = to_pandas(frame[label].cbind(predictions[:, 0]))
+            ctx.record_metrics(regression_metrics(local.iloc[:, 0].to_numpy(), local.iloc[:, 1].to_numpy()))
+        elif label:
+            classes = list(model.classes)
             local = to_pandas(frame[label].cbind(predictions[:, 1:len(classes) + 1]))
             ctx.record_metrics(classification_metrics(local.iloc[:, 0].to_numpy(), local.iloc[:, 1:].to_numpy(),
-                                                      classes, threshold))
+                                                      classes, model.params.get("threshold", 0.5)))
         return scored
 
 
@@ -171,26 +176,29 @@ def missing_label(label: str, columns) -> DataError:
 def score_mojo(ctx: StepContext, model: Model, frame, params: dict[str, Any]):
     """An H2O model's MOJO scored by h2o-genmodel on a pandas frame: no H2O cluster."""
     from emberflow.engine.api import mojo_probabilities
+    from emberflow.nodes.learners.h2o_backend import mojo_inputs
 
     if model.engine != "h2o":
         raise DataError(f"mode: mojo scores H2O models, and this is a {model.engine} model; leave out mode")
     check_features(model, [str(c) for c in frame.columns])
-    proba = mojo_probabilities(model, frame, ctx.sessions)
+    proba = mojo_probabilities(model, mojo_inputs(model, frame) if model.input_schema else frame, ctx.sessions)
     return finish_pandas(ctx, model, frame, proba, list(model.classes), params)
 
 
-def h2o_add_predictions(frame, predictions, classes: list[Any], params: dict[str, Any], threshold: float):
-    """The H2OFrame with the prediction and probability columns (replacing columns of those names): for two
-    classes the second's probability against the threshold, beyond two H2O's most probable class."""
-    if len(classes) == 2:
-        positive = predictions[:, 2]
-        columns = [(positive > threshold).ifelse(classes[1], classes[0]), positive]
+def h2o_add_predictions(frame, predictions, model: Model, params: dict[str, Any]):
+    """The H2OFrame with the prediction and probability columns (replacing columns of those names): a
+    regression's predicted number; for two classes the second's probability against the threshold, beyond two
+    the most probable class."""
+    from emberflow.nodes.learners.h2o_backend import predicted_classes
+
+    classes = list(model.classes)
+    if model.is_regression:
+        columns, names = [predictions[:, 0]], [params["prediction_col"]]
     else:
-        prediction = predictions[:, 0]
-        if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
-            prediction = prediction.ascharacter().asnumeric()  # the factor's text, not its level index
-        columns = [prediction, *(predictions[:, i + 1] for i in range(len(classes)))]
-    names = [params["prediction_col"], *probability_columns(classes, params)]
+        prediction = predicted_classes(predictions, classes, model.params.get("threshold", 0.5))
+        probabilities = [predictions[:, 2]] if len(classes) == 2 else [
+            predictions[:, i + 1] for i in range(len(classes))]
+        columns, names = [prediction, *probabilities], [params["prediction_col"], *probability_columns(classes, params)]
     replaced = [n for n in names if n in frame.columns]
     scored = frame.drop(replaced) if replaced else frame
     for column, name in zip(columns, names, strict=True):

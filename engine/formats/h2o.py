@@ -312,9 +312,9 @@ def genmodel_jar() -> Path:
 
 
 def mojo_probabilities(model: Model, frame: Any, sessions: Sessions) -> Any:
-    """Class probabilities of ``frame`` (pandas) from the model's MOJO, scored by h2o-genmodel's PredictCsv in a
-    JVM of its own with a bounded heap (the ``h2o:`` section's ``max_mem_size``; 1G without that section): no
-    H2O cluster.
+    """Class probabilities (a regression's predicted numbers, as one column) of ``frame`` (pandas) from the
+    model's MOJO, scored by h2o-genmodel's PredictCsv in a JVM of its own with a bounded heap (the ``h2o:``
+    section's ``max_mem_size``; 1G without that section): no H2O cluster.
     Its input, output and temporary files live in one folder, removed afterwards."""
     import pandas as pd
 
@@ -327,6 +327,11 @@ def mojo_probabilities(model: Model, frame: Any, sessions: Sessions) -> Any:
         result = pd.read_csv(folder / "prediction.csv")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if model.is_regression:  # one column, the predicted number
+        if result.shape[1] < 1 or len(result) != len(frame):
+            raise EmberflowError(f"h2o-genmodel gave {len(result)} rows of {result.shape[1]} columns for "
+                                 f"{len(frame)} rows of a regression")
+        return result.iloc[:, :1].to_numpy(dtype="float64")
     columns = len(model.classes)
     if result.shape[1] < columns + 1 or len(result) != len(frame):
         raise EmberflowError(f"h2o-genmodel gave {len(result)} rows of {result.shape[1] - 1} probabilities for "
