@@ -44,12 +44,6 @@ class TrainLR(Node):
     ``tol``, ``fitIntercept``, ``threshold``, ``standardization``, ``family`` and ``weightCol`` are Spark's own;
     ``class_weight`` becomes row weights. The label may hold any values (numbers, text): its sorted distinct
     values are the classes, as in scikit-learn.
-
-    On H2O the model is an ``H2OGeneralizedLinearEstimator`` (family binomial, or multinomial for more classes)
-    with the label as a factor; ``regParam`` is H2O's ``lambda_`` (both average the loss over the rows; without
-    it H2O picks its own), ``elasticNetParam`` its ``alpha``, ``max_iter`` its ``max_iterations``, ``tol`` its
-    ``beta_epsilon``, ``fit_intercept`` its ``intercept``, ``standardization`` its ``standardize``. Features may
-    be numbers or categorical (enum) columns; missing feature values are mean-imputed, as H2O does.
     """
 
     kind = "ml-estimator"
@@ -157,32 +151,6 @@ class TrainLR(Node):
             params={p.name: params[p.name] for p in self.params
                     if params[p.name] is not None and (p.engines is None or "spark" in p.engines)},
             metrics={"train_rows": sum(counts.values()), "train_accuracy": accuracy},
-        )
-
-    def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Model:
-        import warnings
-
-        from emberflow.engine.api import Model
-        from h2o.estimators import H2OGeneralizedLinearEstimator
-
-        frame = inputs["data"]
-        features = feature_columns(frame.columns, params)
-        types = frame.types
-        check_h2o_columns(types, features, params["weight_col"])
-        data, classes = h2o_training_frame(frame, features, params, types[params["label"]])
-        estimator = H2OGeneralizedLinearEstimator(**h2o_arguments(params, len(classes)))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            estimator.train(x=features, y=params["label"], training_frame=data)
-        for warning in caught:
-            ctx.warn(f"H2O: {str(warning.message).strip()}")
-        accuracy = h2o_training_accuracy(estimator, data, params["label"], params["threshold"])
-        return Model(
-            obj=estimator, engine="h2o", features=features, label=params["label"], classes=classes,
-            feature_types={f: types[f] for f in features},
-            params={p.name: params[p.name] for p in self.params
-                    if params[p.name] is not None and (p.engines is None or "h2o" in p.engines)},
-            metrics={"train_rows": int(data.nrows), "train_accuracy": accuracy},
         )
 
 
@@ -399,85 +367,3 @@ def spark_pipeline(features: list[str], params: dict[str, Any], n_classes: int, 
     if weighted:
         lr.setWeightCol(SPARK_WEIGHT)
     return Pipeline(stages=[VectorAssembler(inputCols=features, outputCol=SPARK_FEATURES), lr])
-
-
-H2O_FEATURE_TYPES = ("int", "real", "enum")
-
-
-def check_h2o_columns(types: dict[str, str], features: list[str], weight_col: str | None) -> None:
-    """Numeric or categorical features (H2O's GLM would silently skip text columns), numeric weights."""
-    for name in features:
-        if types[name] not in H2O_FEATURE_TYPES:
-            raise DataError(f"feature '{name}' is an H2O {types[name]} column; TrainLR needs numeric or categorical "
-                            "features: leave it out with features: [...], or give ReadCSV a dtype")
-    if weight_col is not None and types.get(weight_col) not in ("int", "real"):
-        what = (f"is not in the data{did_you_mean(weight_col, types)}" if weight_col not in types
-                else f"is an H2O {types[weight_col]} column")
-        raise DataError(f"the weight column '{weight_col}' {what}; weight_col must name a numeric column")
-
-
-def h2o_training_frame(frame, features: list[str], params: dict[str, Any], label_type: str):
-    """The columns to train on, the label as a factor (in a new frame: the input stays as it is), and the
-    classes: the factor's levels, as numbers again when the label was numeric."""
-    label = params["label"]
-    columns = features + [label] + ([params["weight_col"]] if params["weight_col"] else [])
-    data = frame[list(dict.fromkeys(columns))]
-    missing = int(data[label].nacnt()[0])
-    if missing:
-        raise missing_label_values(label, missing)
-    if label_type != "enum":
-        data[label] = data[label].asfactor()
-    levels = data[label].levels()[0]
-    if len(levels) < 2:
-        raise DataError(f"the label '{label}' has only one class ({levels[0] if levels else None!r}); a classifier "
-                        "needs two or more")
-    return data, typed_levels(levels, label_type)
-
-
-def typed_levels(levels: list[str], label_type: str) -> list[Any]:
-    """H2O's factor levels are text; a numeric label's classes are numbers, as on the other engines."""
-    if label_type == "int":
-        return [int(float(level)) for level in levels]
-    if label_type == "real":
-        return [float(level) for level in levels]
-    return list(levels)
-
-
-def h2o_training_accuracy(estimator, data, label: str, threshold: float) -> float:
-    """The share of training rows predicted right, computed on the cluster (no rows leave it) and predicted as
-    Score predicts on H2O: for two classes, the second's probability above ``threshold``; beyond two, H2O's most
-    probable class. (H2O's own training metrics take the threshold that maximizes F1.)"""
-    import h2o
-
-    levels = data[label].levels()[0]
-    truth = data[label]
-    predictions = estimator.predict(data)
-    try:
-        if len(levels) == 2:
-            correct = (predictions[:, 2] > threshold) == (truth == levels[1])
-        else:
-            correct = None
-            for level in levels:
-                hit = (predictions[:, 0] == level) & (truth == level)
-                correct = hit if correct is None else correct + hit
-        return float(correct.mean()[0])
-    finally:
-        h2o.remove(predictions)
-
-
-def h2o_arguments(params: dict[str, Any], n_classes: int) -> dict[str, Any]:
-    """H2OGeneralizedLinearEstimator's arguments, from the step's parameters."""
-    family = params["family"]
-    if family == "auto":
-        family = "binomial" if n_classes == 2 else "multinomial"
-    if family == "binomial" and n_classes > 2:
-        raise DataError(f"family binomial takes two classes, but the label '{params['label']}' has {n_classes}; "
-                        "use family: multinomial or auto")
-    arguments: dict[str, Any] = {
-        "family": family, "max_iterations": params["max_iter"], "beta_epsilon": params["tol"],
-        "intercept": params["fit_intercept"], "standardize": params["standardization"],
-    }
-    optional = {"lambda_": params["regParam"], "alpha": params["elasticNetParam"], "seed": params["seed"],
-                "weights_column": params["weight_col"]}
-    arguments.update({k: v for k, v in optional.items() if v is not None})
-    return arguments
