@@ -197,3 +197,33 @@ steps:
     from_mojo = pd.read_csv(tmp_path / "mojo.csv")["prediction"]
     assert on_cluster[0] == pytest.approx(on_cluster[1], abs=1e-6)  # the median of x1 (1, 2, 3, 4, 10) is 3
     np.testing.assert_allclose(from_mojo, on_cluster, rtol=0, atol=1e-6)
+
+
+def test_a_text_column_read_as_h2o_text_is_a_category_and_weight_col_weighs_the_rows(h2o_engine, tmp_path: Path):
+    """A column ReadCSV gives H2O as text (string) is a categorical feature, and weight_col weighs the rows: an
+    unregularized TrainLR gives scikit-learn's probabilities for the same weighted, one-hot encoded rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+    rows = pd.DataFrame({"x": rng.normal(size=80), "t": rng.choice(["a", "b", "c"], size=80),
+                         "w": rng.uniform(0.2, 3.0, size=80)})
+    rows["y"] = (rows["x"] + 0.8 * (rows["t"] == "b") + rng.normal(size=80) > 0.3).astype(int)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    text = """
+name: weighted
+engine: h2o
+steps:
+  - {id: read, node: ReadCSV, params: {path: rows.csv, mode: PERMISSIVE, dtypes: {t: string}}}
+  - id: train
+    node: TrainLR
+    inputs: {data: read}
+    params: {label: y, features: [x, t], weight_col: w, regParam: 0, max_iter: 200, tol: 1.0e-10}
+  - {id: score, node: Score, inputs: {model: train, data: read}}
+  - {id: write, node: WriteCSV, inputs: {data: score}, params: {path: scored.csv}}
+"""
+    result = run_in(tmp_path, text)
+    assert result.ok, result.record.get("error")
+    X = pd.concat([rows[["x"]], pd.get_dummies(rows["t"], dtype=float)], axis=1)
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, rows["y"], sample_weight=rows["w"])
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    np.testing.assert_allclose(scored["probability"], reference.predict_proba(X)[:, 1], rtol=0, atol=1e-5)
