@@ -535,6 +535,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return serve(default_store_root(args.store), host=args.host, port=args.port, workflows=args.workflows)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serving.app import Limits
+    from .serving.server import serve
+    from .store import default_store_root
+
+    if args.max_rows < 1 or args.max_body < 1 or not args.timeout > 0:
+        raise UserError("--max-rows, --max-body and --timeout must be above 0")
+    limits = Limits(max_body=args.max_body, max_rows=args.max_rows, timeout=args.timeout)
+    return serve(default_store_root(args.store), args.ref, host=args.host, port=args.port, limits=limits)
+
+
 def _store_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="DIR", help="the model store (default: $EMBERFLOW_STORE or ./models)")
 
@@ -685,6 +696,21 @@ def _add_ui_command(sub) -> None:
     ui.set_defaults(func=cmd_ui)
 
 
+def _add_serve_command(sub) -> None:
+    serve = sub.add_parser("serve", help="score a stored model over HTTP (MLflow's scoring protocol and V2)")
+    serve.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]", help="the version to serve; an alias is followed")
+    _store_option(serve)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default: 127.0.0.1; another needs $EMBERFLOW_SERVE_TOKEN)")
+    serve.add_argument("--port", type=int, default=5000, help="the port (default: 5000)")
+    serve.add_argument("--max-rows", type=int, default=10_000, metavar="N", help="rows per request (default: 10000)")
+    serve.add_argument("--max-body", type=_byte_size, default=16 * 1024 ** 2, metavar="SIZE",
+                       help="bytes of a request's body, or a number with K, M or G (default: 16M)")
+    serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="to receive a request's body, and to score it (default: 30)")
+    serve.set_defaults(func=cmd_serve)
+
+
 class _HelpFormatter(argparse.HelpFormatter):
     """argparse's help formatter, told the terminal's width. Left to itself it asks ``shutil``, whose import (with
     the compression modules it loads) costs ``emberflow validate`` more than reading the workflow file: argparse
@@ -731,6 +757,7 @@ COMMANDS = {
     "models": _add_models_commands,
     "runs": _add_runs_commands,
     "ui": _add_ui_command,
+    "serve": _add_serve_command,
 }
 
 

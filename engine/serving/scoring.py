@@ -1,0 +1,62 @@
+"""Rows into predictions, through the task-aware predictor that Score uses (``engine.predictor.predict``), so
+that each prediction is what Score's ``prediction`` column holds for the same row: the rows are checked against
+the model's input schema (a missing column, text in a numeric column, ``unknown_category: error``) and prepared
+by the preparation inside the model, as in batch scoring. Extra columns are left out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .payload import RequestError, beyond_double
+
+if TYPE_CHECKING:
+    from .holder import Served
+
+
+@dataclass
+class Scored:
+    """What the model answered for each row: ``predictions`` (classes or numbers, as JSON values) and, for a
+    classifier, ``probabilities`` (a list per row, one per class in the order of ``classes``)."""
+
+    predictions: list[Any]
+    probabilities: list[list[float]] | None
+    classes: list[Any]
+    task: str
+
+
+def score(served: Served, frame) -> Scored:
+    """The served model's answer for ``frame``'s rows (a pandas frame)."""
+    check_finite(frame, served.model.features)
+    prediction = served.predict(frame)
+    proba = None if prediction.proba is None else [finite_values(row) for row in prediction.proba.tolist()]
+    classes = [c.item() if hasattr(c, "item") else c for c in prediction.classes]
+    return Scored(json_values(prediction.values), proba, classes, prediction.task)
+
+
+def check_finite(frame, features: list[str]) -> None:
+    """Refuse a number beyond a double's range (read as infinite from ``1e999`` or a very long integer) in a
+    feature column, naming the column and row: the model would fail on it, or answer nonsense. (A JSON body's
+    values are checked as they are read, in ``payload.check_plain``: here the float columns, as of a CSV body.)"""
+    import numpy as np
+
+    floats = [f for f in features if f in frame.columns and frame.dtypes[f].kind == "f"]
+    if not floats:
+        return
+    infinite = np.isinf(frame[floats].to_numpy())
+    if infinite.any():
+        row, column = (int(i) for i in np.argwhere(infinite)[0])
+        raise RequestError(f"column '{floats[column]}' holds {beyond_double(row + 1)}")
+
+
+def json_values(values) -> list[Any]:
+    """A prediction array as JSON values: NumPy's scalars as Python's, a non-finite number as null."""
+    listed = values.tolist()
+    if getattr(values, "dtype", None) is not None and values.dtype.kind == "f":
+        return finite_values(listed)
+    return listed
+
+
+def finite_values(values: list[Any]) -> list[Any]:
+    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
