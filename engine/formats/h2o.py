@@ -403,25 +403,123 @@ def mojo_for_scoring(model: Model, folder: Path) -> Path:
 
 # ----- the portable params format -----
 
+# GLM families ``params`` writes, and the kind of linear model each is.
+GLM_KINDS = {"binomial": "logistic_regression", "multinomial": "logistic_regression",
+             "gaussian": "linear_regression"}
+
+
 def linear_spec(model: Model) -> LinearModel | None:
-    """A binomial H2O GLM as a LinearModel: H2O's coefficients on the original scale of the features (H2O
-    standardizes inside, and reports them de-standardized), in the order of the model's features."""
+    """An H2O GLM (binomial, multinomial or gaussian) as a portable LinearModel, read from its MOJO, which holds
+    what H2O scores with: the coefficients on the features' own scale (H2O standardizes inside and reports them
+    de-standardized), the categorical columns' levels, and the values a missing number (the training mean, or
+    the plug value) and a missing or unseen category (the most frequent level) take. None for other models."""
+    obj = model.obj
+    if model.engine != "h2o":
+        return None
+    stored = isinstance(obj, StoredH2OModel)
+    algorithm = (obj.info or {}).get("algorithm") if stored else getattr(obj, "algo", None)
+    if algorithm != "glm" and not (stored and algorithm is None):  # a stored model may not say: its MOJO does
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="emberflow-glm-"))
+    try:
+        try:
+            write_mojo(model, folder / MOJO)
+        except MojoRefused:
+            return None
+        return glm_from_mojo(folder / MOJO, model)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def glm_from_mojo(path: Path, model: Model) -> LinearModel | None:
+    """The LinearModel of a GLM's MOJO zip (see ``linear_spec``), or None if it is no GLM ``params`` writes."""
     import numpy as np
 
     from ..portable import LinearModel
 
-    if model.engine != "h2o" or len(model.classes) != 2:
+    info, columns, domains = read_mojo(path)
+    kind = GLM_KINDS.get(info.get("family", ""))
+    if info.get("algo") != "glm" or kind is None:
         return None
-    estimator = estimator_of(model)
-    if getattr(estimator, "algo", None) != "glm" or estimator.actual_params.get("family") != "binomial":
+    cats, nums = int(info["cats"]), int(info["nums"])
+    if sorted(columns[:cats + nums]) != sorted(model.features):
         return None
-    coefficients = estimator.coef()
-    named = set(coefficients) - {"Intercept"}
-    if not named <= set(model.features):  # categorical features expand to one coefficient per level
-        return None
-    row = [float(coefficients.get(feature, 0.0)) for feature in model.features]  # dropped constant: 0
-    return LinearModel(
-        features=list(model.features), classes=list(model.classes), coef=np.asarray([row], dtype=np.float64),
-        intercept=np.asarray([float(coefficients.get("Intercept", 0.0))], dtype=np.float64),
-        threshold=float(model.params.get("threshold", 0.5)), multinomial=False,
-    )
+    beta = np.asarray(mojo_numbers(info["beta"]), dtype=np.float64)
+    classes = list(model.classes) if kind == "logistic_regression" else []
+    rows = len(classes) if info["family"] == "multinomial" else 1
+    inputs, positions = glm_inputs(info, columns, domains)
+    coef = np.zeros((rows, len(positions)))
+    per_class = len(beta) // rows
+    for row in range(rows):
+        block = beta[row * per_class:(row + 1) * per_class]
+        coef[row] = [0.0 if at is None else block[at] for at in positions]
+    intercept = np.asarray([beta[(row + 1) * per_class - 1] for row in range(rows)])
+    return LinearModel(features=list(model.features), classes=classes, coef=coef, intercept=intercept,
+                       threshold=float(model.params.get("threshold", 0.5)), multinomial=rows > 1, kind=kind,
+                       inputs=inputs)
+
+
+def glm_inputs(info: dict[str, str], columns: list[str], domains: dict[int, list[str]]):
+    """The portable inputs of a GLM's MOJO, in its order (categorical columns first, then numbers), and for
+    each model column the position of its coefficient in a class's block of ``beta`` (None: the reference
+    level, left out without ``use_all_factor_levels``, whose coefficient is 0)."""
+    from ..portable import CategoricalInput, NumericInput
+
+    cats, nums = int(info["cats"]), int(info["nums"])
+    offsets = [int(v) for v in mojo_numbers(info["cat_offsets"])]
+    imputing = info.get("mean_imputation") == "true"
+    modes = [int(v) for v in mojo_numbers(info.get("cat_modes", "[]"))]
+    means = mojo_numbers(info.get("num_means", "[]"))
+    all_levels = info.get("use_all_factor_levels") == "true"
+    inputs: list[Any] = []
+    positions: list[int | None] = []
+    for i in range(cats):
+        levels = domains[i]
+        mode = modes[i] if imputing else None
+        missing = levels.index(MISSING_LEVEL) if MISSING_LEVEL in levels else mode
+        inputs.append(CategoricalInput(columns[i], levels, missing_level=missing, unseen_level=mode))
+        first = offsets[i] if all_levels else offsets[i] - 1  # the reference level (0) has no coefficient
+        positions += [None if not all_levels and level == 0 else first + level for level in range(len(levels))]
+    for j in range(nums):
+        inputs.append(NumericInput(columns[cats + j], impute=float(means[j]) if imputing else None))
+        positions.append(offsets[cats] + j)
+    return inputs, positions
+
+
+# The text a missing category becomes on H2O (see ``emberflow.nodes.learners.h2o_backend``): a level of its own
+# when training had missing values.
+MISSING_LEVEL = "(missing)"
+
+
+def read_mojo(path: Path) -> tuple[dict[str, str], list[str], dict[int, list[str]]]:
+    """A MOJO's ``model.ini``: its ``[info]`` entries, its ``[columns]`` and each categorical column's levels."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        sections: dict[str, list[str]] = {}
+        current = None
+        for line in archive.read("model.ini").decode("utf-8").splitlines():
+            if line.startswith("[") and line.endswith("]"):
+                current = sections.setdefault(line[1:-1], [])
+            elif line.strip() and current is not None:
+                current.append(line)
+        info = dict(entry.split(" = ", 1) for entry in sections.get("info", []) if " = " in entry)
+        escaped = info.get("escape_domain_values") == "true"
+        domains = {}
+        for entry in sections.get("domains", []):
+            index, rest = entry.split(":", 1)
+            file_name = rest.split()[1]
+            lines = archive.read(f"domains/{file_name}").decode("utf-8").splitlines()
+            domains[int(index)] = [unescaped(level) if escaped else level for level in lines]
+    return info, sections.get("columns", []), domains
+
+
+def mojo_numbers(text: str) -> list[float]:
+    """``[1.5, -2.0, NaN]`` as numbers."""
+    inner = text.strip().strip("[]").strip()
+    return [float(v) for v in inner.split(",")] if inner else []
+
+
+def unescaped(level: str) -> str:
+    """A MOJO domain level with its escapes undone (``\\n`` a line break, ``\\x`` the character x)."""
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), level)
