@@ -41,13 +41,11 @@ def check_finite(frame, features: list[str]) -> None:
     values are checked as they are read, in ``payload.check_plain``: here the float columns, as of a CSV body.)"""
     import numpy as np
 
-    floats = [f for f in features if f in frame.columns and frame.dtypes[f].kind == "f"]
-    if not floats:
-        return
-    infinite = np.isinf(frame[floats].to_numpy())
-    if infinite.any():
-        row, column = (int(i) for i in np.argwhere(infinite)[0])
-        raise RequestError(f"column '{floats[column]}' holds {beyond_double(row + 1)}")
+    kinds = {name: dtype.kind for name, dtype in frame.dtypes.items()}
+    for name in (f for f in features if kinds.get(f) == "f"):
+        infinite = np.isinf(frame[name].to_numpy())
+        if infinite.any():
+            raise RequestError(f"column '{name}' holds {beyond_double(int(infinite.argmax()) + 1)}")
 
 
 def json_values(values) -> list[Any]:
