@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from .cases import BASELINES, Bench, Row, ratio_row, seconds
+from .cases import BASELINES, Bench, Row, random_forest, ratio_row, seconds
 from .data import csv_file
 from .harness import Sample
 
@@ -128,4 +128,9 @@ def mojo(b: Bench, out: Path) -> None:
               f"{rows / theirs_s:,.0f} rows/s ({seconds(theirs_s)}, h2o.mojo_predict_csv)"))
 
 
-ENGINE_CASES = {"spark": spark, "h2o": h2o}
+ENGINE_CASES = {
+    "spark": spark,
+    "h2o": h2o,
+    "rf-spark": lambda b: random_forest(b, "spark"),
+    "rf-h2o": lambda b: random_forest(b, "h2o"),
+}

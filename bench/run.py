@@ -1,5 +1,6 @@
 """Run the benchmarks: ``python -m bench.run`` (all of them), ``--quick`` (tiny sizes, a smoke run),
-``--only startup,train`` (some of them). Prints the table of ratios and writes bench/results/latest.*."""
+``--only startup,train`` (some of them), ``--rows 5000`` (every data set at that size). Prints the table of ratios
+and writes bench/results/latest.*."""
 
 from __future__ import annotations
 
@@ -19,11 +20,19 @@ HERE = Path(__file__).resolve().parent
 CASES = {**SKLEARN_CASES, **ENGINE_CASES}
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, 1 or more, got {text!r}")
+    return int(text)
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition, no warm-up (a smoke run)")
     parser.add_argument("--only", help=f"comma-separated cases among: {', '.join(CASES)}")
     parser.add_argument("--skip", help="comma-separated cases to leave out")
+    parser.add_argument("--rows", type=_positive, help="rows of every generated data set instead of the full or quick "
+                        "sizes (e.g. to smoke a Spark or H2O case: --only rf-spark --rows 5000 --reps 1)")
     parser.add_argument("--reps", type=int, help="repetitions of each side (default 5, quick 1)")
     parser.add_argument("--results", type=Path, default=HERE / "results", help="where the results go")
     parser.add_argument("--data", type=Path, help="where generated data is kept (default RESULTS/data)")
@@ -45,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     names = chosen(args)
     sizes = Sizes.quick() if args.quick else Sizes()
+    if args.rows:
+        sizes = sizes.with_rows(args.rows)
     reps = args.reps or (1 if args.quick else 5)
     work = Path(tempfile.mkdtemp(prefix="emberflow-bench-"))
     bench = Bench(results=args.results, data=args.data or args.results / "data", work=work, sizes=sizes,

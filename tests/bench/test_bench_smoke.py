@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = ("startup", "train", "model-io", "score", "stream", "prep-sql", "tutorial")
+CASES = ("startup", "train", "model-io", "score", "stream", "prep-sql", "tutorial", "rf")
 
 
 def test_the_quick_benchmark_runs_and_reports_every_figure(tmp_path: Path):
@@ -25,12 +25,13 @@ def test_the_quick_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     assert report["settings"]["cases"] == list(CASES)
     names = [row["name"] for row in report["rows"]]
     for expected in ("emberflow --help", "emberflow validate", "train workflow", "the tutorial", "save KNN", "load KNN",
-                     "mmap: true", "score 5,000 rows", "peak RSS", "time per row", "SQL group-by, 5,000 rows"):
+                     "mmap: true", "score 5,000 rows", "peak RSS", "time per row", "SQL group-by, 5,000 rows",
+                     "random forest (100 trees, max depth 10), sklearn: train + score 2,000 rows"):
         assert any(expected in name for name in names), (expected, names)
     for row in report["rows"]:
         assert row["ratio"] is not None and row["ratio"] > 0, row
     assert report["machine"]["cpus"] >= 1 and report["machine"]["libraries"]["scikit-learn"] != "not installed"
-    for case in ("start-up", "train", "model save/load", "score", "stream", "prep-sql", "tutorial"):
+    for case in ("start-up", "train", "model save/load", "score", "stream", "prep-sql", "tutorial", "rf sklearn"):
         assert report["series"][case], case
 
     table = (results / "latest.md").read_text()
