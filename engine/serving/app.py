@@ -264,7 +264,7 @@ def v2_answer(served: Served, body: bytes, most_rows: int) -> dict[str, Any]:
     from .v2 import infer_request, infer_response
 
     data = decode_json(body)
-    columns, _options, wanted = infer_request(data, most_rows)
+    columns, wanted = infer_request(data, most_rows)
     scored = score(served, frame_of(columns, most_rows))
     return infer_response(served, scored, wanted, data.get("id"))
 

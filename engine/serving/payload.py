@@ -125,16 +125,14 @@ def column_lists(value: dict[str, Any], shape: str) -> dict[str, list[Any]]:
 
 
 def request_options(params: Any) -> dict[str, Any]:
-    """The options a request may give (MLflow's ``params``): ``probabilities`` (true or false)."""
+    """The options a request may give (MLflow's ``params``): ``probabilities`` (true or false). Other parameters
+    are ignored, as MLflow's server ignores those a model does not take, so that clients sending them still work."""
     if params is None:
         return {}
     if not isinstance(params, dict):
         raise RequestError(f"params must be an object such as {{\"probabilities\": true}}, got a JSON "
                            f"{_json_type(params)}")
-    unknown = [key for key in params if key not in OPTIONS]
-    if unknown:
-        raise RequestError(f"unknown parameter {unknown[0]!r}; the parameters are: {', '.join(OPTIONS)}")
-    return {key: flag(value, key) for key, value in params.items()}
+    return {key: flag(value, key) for key, value in params.items() if key in OPTIONS}
 
 
 def flag(value: Any, name: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .payload import RequestError, check_row_count, request_options
+from .payload import RequestError, check_row_count
 
 if TYPE_CHECKING:
     from .holder import Served
@@ -22,8 +22,9 @@ DATATYPES = ("BOOL", *NUMBERS, "BYTES")
 OUTPUTS = ("prediction", "probabilities")
 
 
-def infer_request(data: Any, most_rows: int) -> tuple[dict[str, list[Any]], dict[str, Any], list[str] | None]:
-    """An inference request: its columns, its options (``parameters``) and the outputs it asks for (None: all)."""
+def infer_request(data: Any, most_rows: int) -> tuple[dict[str, list[Any]], list[str] | None]:
+    """An inference request: its columns and the outputs it asks for (None: all). Its ``parameters`` (and its
+    inputs') are free-form in the protocol, and ignored."""
     if not isinstance(data, dict) or not isinstance(data.get("inputs"), list) or not data["inputs"]:
         raise RequestError('expected a JSON object {"inputs": [{"name", "shape", "datatype", "data"}, ...]}, one '
                            "input per column")
@@ -36,7 +37,7 @@ def infer_request(data: Any, most_rows: int) -> tuple[dict[str, list[Any]], dict
             raise RequestError(f"input '{name}' holds {len(values)} rows, and input '{next(iter(columns))}' "
                                f"{len(next(iter(columns.values())))}; give every column the same number of rows")
         columns[name] = values
-    return columns, request_options(data.get("parameters")), requested_outputs(data.get("outputs"))
+    return columns, requested_outputs(data.get("outputs"))
 
 
 def input_column(tensor: Any, most_rows: int) -> tuple[str, list[Any]]:

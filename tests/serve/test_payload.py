@@ -56,8 +56,7 @@ def test_what_is_not_a_table_is_refused_saying_what_was_expected(data, says):
 def test_the_probabilities_option():
     assert request_options({"probabilities": True}) == {"probabilities": True}
     assert request_options({"probabilities": "false"}) == {"probabilities": False}
-    with pytest.raises(RequestError, match="unknown parameter 'proba'; the parameters are: probabilities"):
-        request_options({"proba": True})
+    assert request_options({"probabilities": "yes", "predict_method": "predict"}) == {"probabilities": True}
     with pytest.raises(RequestError, match="probabilities must be true or false"):
         request_options({"probabilities": 2})
     with pytest.raises(RequestError, match="params must be an object"):

@@ -13,12 +13,12 @@ def tensor(name, data, datatype="FP64", shape=None):
 
 
 def test_one_tensor_per_column_flat_or_one_list_per_row():
-    columns, options, wanted = infer_request({
+    columns, wanted = infer_request({
         "inputs": [tensor("a", [1.5, None]), tensor("b", [["x"], ["y"]], "BYTES", [2, 1]),
                    tensor("c", [True, False], "BOOL"), tensor("d", [3, 4], "INT32")],
-        "parameters": {"probabilities": True}, "outputs": [{"name": "prediction"}]}, 10)
+        "parameters": {"content_type": "pd"}, "outputs": [{"name": "prediction"}]}, 10)
     assert columns == {"a": [1.5, None], "b": ["x", "y"], "c": [True, False], "d": [3, 4]}
-    assert options == {"probabilities": True} and wanted == ["prediction"]
+    assert wanted == ["prediction"]
 
 
 @pytest.mark.parametrize(("data", "says"), [
