@@ -19,7 +19,7 @@ def run_text(text: str, store: Path, settings: dict | None = None, **overrides: 
 
 
 class NodeRunner:
-    """Runs one node's ``run_spark`` with a real step context (joining the test session)."""
+    """Runs one node on Spark with a real step context (joining the test session)."""
 
     def __init__(self, store: Path):
         self.state = RunState(run_id="test", workflow=None, store=ModelStore(store), sessions=Sessions())
@@ -28,7 +28,7 @@ class NodeRunner:
     def __call__(self, node_class, inputs: dict[str, Any] | None = None, **given: Any):
         params = resolve_params(node_class.params, given, "spark", node_class.node_name())
         node_class.check_params(params, "spark")
-        return node_class().run_spark(self.ctx, inputs or {}, params)
+        return node_class().run(self.ctx, inputs or {}, params)
 
     @property
     def metrics(self) -> dict[str, Any]:
