@@ -65,6 +65,7 @@ class Score(Node):
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         from emberflow.engine.api import spark_errors
+        from emberflow.nodes.spark_metrics import spark_regression_metrics
 
         model: Model = inputs["model"]
         frame = inputs["data"]
@@ -82,7 +83,8 @@ class Score(Node):
                                 f"engine: {model.engine}")
             if label and label in frame.columns:
                 scored = kept_for_the_run(ctx, scored)
-                ctx.record_metrics(spark_metrics(scored, label, classes, params))
+                ctx.record_metrics(spark_regression_metrics(scored, label, params["prediction_col"])
+                                   if model.is_regression else spark_metrics(scored, label, classes, params))
         return scored
 
     def run_h2o(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
@@ -251,17 +253,27 @@ def _kept(frame, added: list[str]) -> list[str]:
 
 
 def spark_model_scores(model: Model, frame, params: dict[str, Any]):
-    """A Spark ML model's predictions as class values and its probabilities as doubles."""
+    """A Spark ML model's predictions: a regression's as doubles; a classifier's as class values, with its
+    probabilities as doubles. The rows are checked against the model's input schema first
+    (``spark_backend.scoring_frame``)."""
+    from emberflow.nodes.learners.spark_backend import predicted_index, scoring_frame
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
-    predictor = next((s for s in reversed(getattr(model.obj, "stages", [model.obj]))
-                      if callable(getattr(s, "getProbabilityCol", None))), None)
+    stages = list(reversed(getattr(model.obj, "stages", [model.obj])))
+    wanted = "getPredictionCol" if model.is_regression else "getProbabilityCol"
+    predictor = next((s for s in stages if callable(getattr(s, wanted, None))), None)
     if predictor is None:
-        raise DataError(f"Score needs a model that gives class probabilities; {model.model_class} does not")
+        needs = "predictions" if model.is_regression else "class probabilities"
+        raise DataError(f"Score needs a model that gives {needs}; {model.model_class} does not")
+    transformed = model.obj.transform(scoring_frame(model, frame))
+    if model.is_regression:
+        prediction = spark_column(predictor.getPredictionCol()).cast("double").alias(params["prediction_col"])
+        return transformed.select(*[spark_column(c) for c in _kept(frame, [params["prediction_col"]])],
+                                  prediction), []
     classes = list(model.classes) or [float(i) for i in range(predictor.numClasses)]
-    transformed = model.obj.transform(frame)
-    index = spark_column(predictor.getPredictionCol()).cast("int")
+    index = predicted_index(predictor.getPredictionCol(), predictor.getProbabilityCol(), len(classes),
+                            model.params.get("threshold", 0.5))
     prediction = F.element_at(F.array(*[F.lit(c) for c in classes]), index + 1)
     probabilities = vector_to_array(spark_column(predictor.getProbabilityCol()))
     names = probability_columns(classes, params)
