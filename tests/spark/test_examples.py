@@ -44,7 +44,7 @@ def test_train_then_score_by_name_on_spark(spark, cli, project: Path):
     assert manifest["spark"]["version"] == spark.version
     assert manifest["spark"]["class"] == "org.apache.spark.ml.PipelineModel"
     assert [s["class"].rsplit(".", 1)[1] for s in manifest["spark"]["stages"]] == [
-        "VectorAssembler", "LogisticRegressionModel"]
+        "SQLTransformer", "ImputerModel", "VectorAssembler", "LogisticRegressionModel"]  # numbers only: no one-hot
     assert manifest["libraries"]["pyspark"] == spark.version
     assert manifest["classes"] == [0, 1] and manifest["label"] == "class"
     assert manifest["params"]["regParam"] == 0.01 and "C" not in manifest["params"]

@@ -13,7 +13,7 @@ from emberflow.engine.errors import DataError, WorkflowError
 from emberflow.engine.workflow import parse_workflow
 from emberflow.nodes.read_csv import ReadCSV
 from emberflow.nodes.score import Score
-from emberflow.nodes.train_lr import TrainLR
+from emberflow.nodes.train import TrainLR
 from emberflow.nodes.write_csv import WriteCSV
 
 from .helpers import write_three_classes
@@ -127,21 +127,30 @@ def test_text_labels_of_three_classes(node, species):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"label": "class", "features": ["name"]}, "feature 'name' is not numeric"),
+    ({"label": "class", "features": ["name"]}, None),  # a text feature is one-hot encoded
     ({"label": "only", "features": ["x"]}, "has only one class"),
-    ({"label": "gap", "features": ["x"]}, "has 1 missing values"),
     ({"label": "class", "family": "binomial", "features": ["x"]}, None),
     ({"label": "class", "weightCol": "nope", "features": ["x"]}, "weight column 'nope' is not in the data"),
 ])
 def test_training_problems_are_clear(node, tmp_path: Path, params, message):
-    path = tmp_path / "d.csv"
-    path.write_text("x,name,only,gap,class\n1,a,1,0,0\n2,b,1,,1\n3,c,1,1,0\n4,d,1,0,1\n")
-    data = node(ReadCSV, path=str(path))
+    data = node(ReadCSV, path=str(small_csv(tmp_path)))
     if message is None:
         assert node(TrainLR, {"data": data}, **params).classes == [0, 1]
         return
     with pytest.raises(DataError, match=message):
         node(TrainLR, {"data": data}, **params)
+
+
+def small_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "d.csv"
+    path.write_text("x,name,only,gap,class\n1,a,1,0,0\n2,b,1,,1\n3,c,1,1,0\n4,d,1,0,1\n")
+    return path
+
+
+def test_rows_without_a_label_are_left_out_with_a_warning(node, tmp_path: Path):
+    model = node(TrainLR, {"data": node(ReadCSV, path=str(small_csv(tmp_path)))}, label="gap", features=["x"])
+    assert model.classes == [0, 1] and model.metrics["train_rows"] == 3
+    assert any("left out 1 of 4 training rows whose label 'gap' is missing" in w for w in node.warnings)
 
 
 def test_binomial_refuses_three_classes(node, species):
