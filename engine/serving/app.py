@@ -39,7 +39,7 @@ class Limits:
     max_body: int = 16 * 1024 * 1024  # bytes of a request body
     max_rows: int = 10_000  # rows of a request
     timeout: float = 30.0  # seconds to receive a body, and to parse and score it
-    threads: int = 4  # requests parsed and scored at once
+    threads: int = 16  # requests parsed at once (and waiting to be scored together: see ``batching``)
     poll: float = 1.0  # seconds between two looks at the aliases (when serving an alias)
 
 

@@ -86,7 +86,9 @@ def predictor_of(model: Model, ref: VersionRef) -> Callable[[Any], Prediction]:
     if model.engine not in IN_PROCESS:  # a plugin format whose objects belong to another engine
         raise UserError(f"{ref} loaded as a {model.engine} model; emberflow serve scores models of the "
                         f"{' and '.join(IN_PROCESS)} engines")
-    return lambda frame: predict(model, frame)
+    from .batching import Batcher
+
+    return Batcher(model, lambda frame: predict(model, frame))
 
 
 class ModelHolder:
