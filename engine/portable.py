@@ -180,13 +180,13 @@ class LinearModel:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The predicted number (a regression), or class: above ``threshold`` for the second of two, else the
-        most probable."""
+        """The predicted number (a regression), or class: above ``threshold`` for the second of two (softmax
+        over two included), else the most probable."""
         if self.kind == REGRESSOR:
             return self.decision_function(X)[:, 0]
         proba = self.predict_proba(X)
         classes = np.asarray(self.classes)
-        if not self.multinomial:
+        if len(classes) == 2:
             return np.where(proba[:, 1] > self.threshold, classes[1], classes[0])
         return classes[proba.argmax(axis=1)]
 

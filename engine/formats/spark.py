@@ -118,45 +118,184 @@ def python_class(jvm_class: str) -> Any:
     return cls
 
 
-def linear_stages(obj: Any) -> tuple[list[str], Any] | None:
-    """``(features, lr_model)`` for a Spark LR model: a PipelineModel of a VectorAssembler then a
-    LogisticRegressionModel, or a bare LogisticRegressionModel; None for anything else."""
-    if type(obj).__module__.split(".")[:2] != ["pyspark", "ml"]:
-        return None
-    from pyspark.ml import PipelineModel
-    from pyspark.ml.classification import LogisticRegressionModel
-    from pyspark.ml.feature import VectorAssembler
-
-    if isinstance(obj, LogisticRegressionModel):
-        return [], obj
-    if not isinstance(obj, PipelineModel) or len(obj.stages) != 2:
-        return None
-    assembler, lr = obj.stages
-    if not isinstance(assembler, VectorAssembler) or not isinstance(lr, LogisticRegressionModel):
-        return None
-    if assembler.getOutputCol() != lr.getFeaturesCol():
-        return None
-    return list(assembler.getInputCols()), lr
-
+# ----- the portable params format -----
 
 def linear_spec(model: Model) -> LinearModel | None:
-    """A Spark logistic regression (see ``linear_stages``) as a portable LinearModel: the same coefficients,
-    so its probabilities match Spark's to floating-point precision."""
+    """A Spark logistic or linear regression, alone or last in a PipelineModel of preparation stages that
+    ``params`` can write (see ``traced_inputs``), as a portable LinearModel: the same coefficients (Spark reports
+    them on the features' own scale, standardized in training or not), imputation values and levels, so that
+    it scores as Spark does to floating-point precision. None for any other model."""
     import numpy as np
 
-    from ..portable import LinearModel
+    from ..portable import LinearModel, NumericInput
 
-    found = linear_stages(model.obj)
-    if found is None:
+    if type(model.obj).__module__.split(".")[:2] != ["pyspark", "ml"]:
         return None
-    features, lr = found
-    features = features or list(model.features)
-    if not features:
+    stages = list(getattr(model.obj, "stages", None) or [model.obj])
+    final, classifier = stages[-1], is_logistic(stages[-1])
+    if not classifier and not is_linear_regression(final):
         return None
-    coef = np.asarray(lr.coefficientMatrix.toArray(), dtype=np.float64)
-    intercept = np.asarray(lr.interceptVector.toArray(), dtype=np.float64)
-    classes = list(model.classes) or list(range(max(lr.numClasses, 2)))
-    binary = coef.shape[0] == 1
-    threshold = float(lr.getThreshold()) if binary else 0.5
-    return LinearModel(features=features, classes=classes, coef=coef, intercept=intercept, threshold=threshold,
-                       multinomial=not binary)
+    features = list(model.features)
+    inputs = traced_inputs(stages[:-1], final.getFeaturesCol()) if len(stages) > 1 else \
+        [NumericInput(name) for name in features]
+    if classifier:
+        coef = np.asarray(final.coefficientMatrix.toArray(), dtype=np.float64)
+        intercept = np.asarray(final.interceptVector.toArray(), dtype=np.float64)
+    else:
+        coef = np.asarray(final.coefficients.toArray(), dtype=np.float64).reshape(1, -1)
+        intercept = np.asarray([final.intercept], dtype=np.float64)
+    if not inputs or sorted(i.name for i in inputs) != sorted(features) or \
+            coef.shape[1] != sum(i.width for i in inputs):
+        return None
+    classes = (list(model.classes) or list(range(max(final.numClasses, 2)))) if classifier else []
+    threshold = model.params.get("threshold", final.getThreshold() if classifier and len(classes) == 2 else 0.5)
+    return LinearModel(features=features, classes=classes, coef=coef, intercept=intercept,
+                       threshold=float(threshold), multinomial=coef.shape[0] > 1,
+                       kind="logistic_regression" if classifier else "linear_regression", inputs=inputs)
+
+
+def is_logistic(stage: Any) -> bool:
+    from pyspark.ml.classification import LogisticRegressionModel
+
+    return isinstance(stage, LogisticRegressionModel)
+
+
+def is_linear_regression(stage: Any) -> bool:
+    from pyspark.ml.regression import LinearRegressionModel
+
+    return isinstance(stage, LinearRegressionModel)
+
+
+def traced_inputs(stages: list[Any], features_col: str) -> list[Any] | None:
+    """The portable inputs of the VectorAssembler that makes ``features_col``, each of its columns traced back
+    to a raw column: a raw numeric column, or one a SQLTransformer casts to a double, each maybe imputed by an
+    Imputer; or the one-hot columns of a OneHotEncoder (dropping the last index) of a StringIndexer (keeping
+    unseen labels as one more index) of a raw text column or of one a SQLTransformer makes (whose COALESCE with a
+    text gives a missing value that text, which may be a level). None if the stages are anything else."""
+    from pyspark.ml.feature import ImputerModel, SQLTransformer, VectorAssembler
+
+    producers: dict[str, tuple[Any, int]] = {}
+    derived: dict[str, tuple[str, str | None]] = {}  # a SQLTransformer's column: (its raw column, missing text)
+    surrogates: dict[str, float] = {}  # an Imputer's output column: the value it puts in place of a missing one
+    for stage in stages:
+        if isinstance(stage, SQLTransformer):
+            found = sql_columns(stage.getStatement())
+            if found is None:
+                return None
+            derived.update(found)
+            continue
+        if isinstance(stage, ImputerModel):
+            surrogates.update(imputer_values(stage))
+        for position, column in enumerate(stage_columns(stage, "output")):
+            producers[column] = (stage, position)
+    assembler = producers.get(features_col, (None, 0))[0]
+    if not isinstance(assembler, VectorAssembler):
+        return None
+    inputs = [traced_input(column, producers, derived, surrogates) for column in assembler.getInputCols()]
+    return None if any(i is None for i in inputs) else inputs
+
+
+def traced_input(column: str, producers: dict, derived: dict, surrogates: dict[str, float]) -> Any:
+    """One assembled column's portable input (see ``traced_inputs``), or None."""
+    from pyspark.ml.feature import ImputerModel, OneHotEncoderModel
+
+    from ..portable import NumericInput
+
+    stage, position = producers.get(column, (None, 0))
+    if isinstance(stage, OneHotEncoderModel):
+        return one_hot_input(stage, position, producers, derived)
+    impute = None
+    if isinstance(stage, ImputerModel):
+        impute = surrogates.get(column)
+        column = stage_columns(stage, "input")[position]
+        stage = producers.get(column, (None, 0))[0]
+    if stage is not None:  # made by a stage other than a SQLTransformer
+        return None
+    return NumericInput(derived.get(column, (column, None))[0], impute=impute)
+
+
+def one_hot_input(encoder: Any, position: int, producers: dict, derived: dict) -> Any:
+    """The categorical input of one OneHotEncoder column (see ``traced_inputs``), or None."""
+    from pyspark.ml.feature import StringIndexerModel
+
+    from ..portable import CategoricalInput
+
+    indexer, at = producers.get(stage_columns(encoder, "input")[position], (None, 0))
+    if not isinstance(indexer, StringIndexerModel) or indexer.getHandleInvalid() != "keep" or \
+            not encoder.getDropLast():
+        return None
+    labels = list(indexer.labelsArray[at])
+    if encoder.categorySizes[position] != len(labels) + 1:  # the last index, the unseen labels', is dropped
+        return None
+    text = stage_columns(indexer, "input")[at]
+    if text in producers:
+        return None
+    name, missing_text = derived.get(text, (text, None))
+    missing = labels.index(missing_text) if missing_text in labels else None
+    return CategoricalInput(name, labels, missing_level=missing, unseen_level=None)
+
+
+def stage_columns(stage: Any, side: str) -> list[str]:
+    """A stage's input or output columns, whether it takes one column or several."""
+    name = "Input" if side == "input" else "Output"
+    for getter, many in ((f"get{name}Cols", True), (f"get{name}Col", False)):
+        if hasattr(stage, getter) and stage.isDefined(getattr(stage, f"{side}Cols" if many else f"{side}Col")):
+            value = getattr(stage, getter)()
+            return list(value) if many else [value]
+    return []
+
+
+def imputer_values(imputer: Any) -> dict[str, float]:
+    """Each output column of a fitted Imputer, with the value it puts in place of a missing (null or NaN) one."""
+    import math
+
+    if not math.isnan(imputer.getMissingValue()):
+        return {}
+    row = imputer.surrogateDF.first()
+    return {output: float(row[source]) for source, output in
+            zip(stage_columns(imputer, "input"), stage_columns(imputer, "output"), strict=True)}
+
+
+def sql_columns(statement: str) -> dict[str, tuple[str, str | None]] | None:
+    """The columns a SQLTransformer's ``SELECT *, <expression> AS <name>, ... FROM __THIS__`` adds, each made
+    from one raw column: ``{name: (raw column, the text a missing value becomes)}``; the text is that of a
+    ``COALESCE(..., 'text')``, else None. None for a statement of another shape."""
+    import re
+
+    match = re.fullmatch(r"\s*SELECT\s+(.*?)\s+FROM\s+__THIS__\s*", statement, re.S | re.I)
+    if match is None:
+        return None
+    columns = {}
+    for item in top_level_items(match.group(1)):
+        if item.strip() == "*":
+            continue
+        named = re.fullmatch(r"(.*)\s+AS\s+(\w+)\s*", item, re.S | re.I)
+        raw = {n.replace("``", "`") for n in re.findall(r"`((?:``|[^`])*)`", named.group(1))} if named else set()
+        if len(raw) != 1:
+            return None
+        text = re.search(r",\s*'((?:[^'\\]|\\.)*)'\s*\)\s*$", named.group(1))
+        missing = re.sub(r"\\(.)", r"\1", text.group(1)) if text and re.match(r"\s*COALESCE\s*\(",
+                                                                                 named.group(1), re.I) else None
+        columns[named.group(2)] = (raw.pop(), missing)
+    return columns
+
+
+def top_level_items(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses, quotes and backquotes."""
+    items, depth, quote, start, i = [], 0, None, 0, 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\" and quote == "'":
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "'`":
+            quote = char
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+        i += 1
+    return [*items, text[start:]]

@@ -302,3 +302,29 @@ def test_version_1_documents_still_load(tmp_path: Path):
     model = LinearModel.load(tmp_path / "v1.json")
     np.testing.assert_allclose(model.predict_proba(X), estimator.predict_proba(X), rtol=0, atol=1e-9)
     assert model.task == "classification" and [i.name for i in model.inputs] == document["features"]
+
+
+def test_the_spark_extractor_reads_each_column_of_a_preparation_statement():
+    """The SQLTransformer of a Spark pipeline names each raw column once, quoted (commas, quotes, backquotes and
+    brackets in names included), and a categorical one's text for a missing value."""
+    from emberflow.engine.formats.spark import sql_columns
+
+    statement = ("SELECT *, CAST(`a, b` AS DOUBLE) AS number_0, COALESCE(CASE WHEN isnan(CAST(`it's (x)` AS DOUBLE)) "
+                 "THEN NULL ELSE CAST(`it's (x)` AS STRING) END, '(missing)') AS category_0, "
+                 "COALESCE(CAST(`odd``name` AS STRING), 'don\\'t, know') AS category_1 FROM __THIS__")
+    assert sql_columns(statement) == {"number_0": ("a, b", None), "category_0": ("it's (x)", "(missing)"),
+                                      "category_1": ("odd`name", "don't, know")}
+    assert sql_columns("SELECT *, `a` + `b` AS c FROM __THIS__") is None  # two raw columns: not a preparation
+
+
+def test_two_classes_of_a_softmax_follow_the_threshold():
+    """A multinomial model of two classes (Spark's family: multinomial on a binary label) predicts the second
+    class above the threshold, as the predictor does, not the more probable one."""
+    from emberflow.engine.portable import LinearModel
+    from emberflow.engine.predictor import predicted_labels
+
+    model = LinearModel(features=["a"], classes=["no", "yes"], coef=np.array([[0.0], [1.0]]), intercept=np.zeros(2),
+                        threshold=0.9, multinomial=True)
+    X = np.array([[0.5], [3.0], [-1.0]])
+    proba = model.predict_proba(X)
+    assert model.predict(X).tolist() == predicted_labels(proba, ["no", "yes"], 0.9).tolist() == ["no", "yes", "no"]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from nodes import learner_cases as lc
+
 from .helpers import write_three_classes
 
 pytestmark = pytest.mark.spark
@@ -89,3 +91,61 @@ def test_multinomial_spark_model_scores_in_pandas_within_1e6(run_spark_text, tmp
         assert max(abs(a - b) for a, b in zip(on_spark[name], in_pandas[name], strict=True)) < 1e-6
     with open(tmp_path / "spark.csv") as s, open(tmp_path / "pandas.csv") as p:
         assert [r["prediction"] for r in csv.DictReader(s)] == [r["prediction"] for r in csv.DictReader(p)]
+
+
+# ----- models with their preparation (SQLTransformer, Imputer, StringIndexer, OneHotEncoder, VectorAssembler) -----
+
+# (case, trainer, label, params) on the conformance matrix's raw rows: text and boolean columns, integer codes,
+# gaps in numbers and categories; the scored rows hold an unseen color and gaps.
+PREPARED_CASES = [
+    ("lr", "TrainLR", "label", {"impute": "mean"}),
+    ("lr_multiclass", "TrainLR", "species", {"family": "multinomial"}),
+    ("linear", "TrainLinearRegression", "target", {"regParam": 0.05, "elasticNetParam": 0.5}),
+]
+
+
+def prepared_workflows(folder: Path) -> tuple[str, str]:
+    """Spark trains, saves as params and scores each case; pandas loads and scores each again."""
+    import json
+
+    lc.write_data(folder)
+    train = ["  - {id: train_data, node: ReadCSV, params: {path: train.csv}}",
+             "  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
+    score = ["  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
+    for case, node, label, params in PREPARED_CASES:
+        given = json.dumps({"label": label, "features": lc.FEATURES, "categorical": ["code"], **params})
+        train += [f"  - {{id: {case}, node: {node}, inputs: {{data: train_data}}, params: {given}}}",
+                  f"  - {{id: save_{case}, node: SaveModel, inputs: {{model: {case}}}, "
+                  f"params: {{name: {case}, format: params}}}}",
+                  f"  - {{id: score_{case}, node: Score, inputs: {{model: {case}, data: test_data}}}}",
+                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
+                  f"params: {{path: spark_{case}.csv}}}}"]
+        score += [f"  - {{id: load_{case}, node: LoadModel, params: {{name: {case}}}}}",
+                  f"  - {{id: score_{case}, node: Score, inputs: {{model: load_{case}, data: test_data}}}}",
+                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
+                  f"params: {{path: pandas_{case}.csv}}}}"]
+    return ("name: train\nengine: spark\nsteps:\n" + "\n".join(train) + "\n",
+            "name: score\nsteps:\n" + "\n".join(score) + "\n")
+
+
+def test_prepared_spark_models_score_in_pandas_within_1e6(run_spark_text, tmp_path: Path):
+    import numpy as np
+    import pandas as pd
+
+    train, score = prepared_workflows(tmp_path)
+    result = run_spark_text(train)
+    assert result.ok, result.error
+    (tmp_path / "score.yaml").write_text(score)
+    pandas_run = subprocess.run([sys.executable, "-c", NO_SPARK_RUN], cwd=tmp_path, capture_output=True,
+                                text=True, timeout=300)
+    assert pandas_run.returncode == 0, pandas_run.stderr
+    assert "pyspark imported: False" in pandas_run.stdout
+    for case, node, label, _params in PREPARED_CASES:
+        on_spark, in_pandas = (pd.read_csv(tmp_path / f"{engine}_{case}.csv") for engine in ("spark", "pandas"))
+        assert len(in_pandas) == len(on_spark) == 60
+        outputs = lc.outputs(lc.Case(case, node, label, "regression" if label == "target" else "classification"))
+        numbers = [c for c in outputs if c != "prediction" or label == "target"]
+        for column in numbers:
+            np.testing.assert_allclose(in_pandas[column], on_spark[column], rtol=0, atol=1e-6, err_msg=case)
+        if label != "target":
+            assert in_pandas["prediction"].tolist() == on_spark["prediction"].tolist(), case
