@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, MODEL, DataError, Node, Param, did_you_mean, did_you_mean_each
-from emberflow.nodes.metrics import BatchMetrics, classification_metrics, regression_metrics
+from emberflow.engine.api import (
+    FRAME,
+    MODEL,
+    DataError,
+    Node,
+    Param,
+    check_features,
+    did_you_mean,
+    predict,
+    predicted_labels,
+)
+from emberflow.nodes.metrics import BatchMetrics, RegressionBatchMetrics, classification_metrics, regression_metrics
 from emberflow.nodes.spark_metrics import kept_for_the_run, probability_columns, spark_column, spark_metrics
 
 if TYPE_CHECKING:
-    from emberflow.engine.api import FrameBatches, Model, StepContext
+    from emberflow.engine.api import FrameBatches, Model, Prediction, StepContext
 
 MODES = ("engine", "mojo")
 
@@ -58,10 +68,7 @@ class Score(Node):
         if params["mode"] == "mojo":
             return score_mojo(ctx, model, frame, params)
         check_sklearn_model(model)
-        X = model_inputs(model, frame)
-        proba = model.obj.predict_proba(X)
-        classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
-        return finish_pandas(ctx, model, frame, proba, classes, params)
+        return finish_pandas(ctx, model, frame, predict(model, frame), params)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         from emberflow.engine.api import spark_errors
@@ -135,28 +142,37 @@ def score_batches(ctx: StepContext, model: Model, batches: FrameBatches, params:
     threshold = model.params.get("threshold", 0.5)
 
     def scored():
-        label, totals = None, BatchMetrics(classes, threshold)
+        label = None
+        totals = RegressionBatchMetrics() if model.is_regression else BatchMetrics(classes, threshold)
         for number, frame in enumerate(batches):
             if number == 0:
                 label = metrics_label(model, frame.columns, params)
-            proba = model.obj.predict_proba(model_inputs(model, frame))
+            prediction = predict(model, frame)
             if label:
-                totals.add(frame[label].to_numpy(), proba)
-            yield add_predictions(frame, proba, classes, params, threshold)
+                totals.add(frame[label].to_numpy(), prediction.values if model.is_regression else prediction.proba)
+            yield add_predictions(frame, prediction, params)
         if label:
             ctx.record_metrics(totals.result())
 
     return FrameBatches(scored, f"{batches.description}, scored")
 
 
-def finish_pandas(ctx: StepContext, model: Model, frame, proba, classes: list[Any], params: dict[str, Any]):
-    """Prediction and probability columns added to a pandas frame; metrics recorded when the label is there."""
-    threshold = model.params.get("threshold", 0.5)
-    scored = add_predictions(frame, proba, classes, params, threshold)
+def finish_pandas(ctx: StepContext, model: Model, frame, prediction: Prediction, params: dict[str, Any]):
+    """Prediction (and probability) columns added to a pandas frame; metrics recorded when the label is there."""
+    scored = add_predictions(frame, prediction, params)
     label = metrics_label(model, frame.columns, params)
     if label:
-        ctx.record_metrics(classification_metrics(frame[label].to_numpy(), proba, classes, threshold))
+        ctx.record_metrics(pandas_metrics(frame[label].to_numpy(), prediction, model.params.get("threshold", 0.5)))
     return scored
+
+
+def pandas_metrics(y_true, prediction: Prediction, threshold: float) -> dict[str, Any]:
+    """The task's metrics of a prediction against the labels (rows without a label left out and counted)."""
+    from emberflow.nodes.metrics import regression_metrics
+
+    if prediction.task == "regression":
+        return regression_metrics(y_true, prediction.values)
+    return classification_metrics(y_true, prediction.proba, prediction.classes, threshold)
 
 
 def metrics_label(model: Model, columns, params: dict[str, Any]) -> str | None:
@@ -182,9 +198,15 @@ def score_mojo(ctx: StepContext, model: Model, frame, params: dict[str, Any]):
 
     if model.engine != "h2o":
         raise DataError(f"mode: mojo scores H2O models, and this is a {model.engine} model; leave out mode")
+    from emberflow.engine.api import Prediction
+
     check_features(model, [str(c) for c in frame.columns])
     proba = mojo_probabilities(model, mojo_inputs(model, frame) if model.input_schema else frame, ctx.sessions)
-    return finish_pandas(ctx, model, frame, proba, list(model.classes), params)
+    if model.is_regression:
+        return finish_pandas(ctx, model, frame, Prediction("regression", proba[:, 0]), params)
+    classes, threshold = list(model.classes), model.params.get("threshold", 0.5)
+    prediction = Prediction("classification", predicted_labels(proba, classes, threshold), proba, classes)
+    return finish_pandas(ctx, model, frame, prediction, params)
 
 
 def h2o_add_predictions(frame, predictions, model: Model, params: dict[str, Any]):
@@ -208,42 +230,17 @@ def h2o_add_predictions(frame, predictions, model: Model, params: dict[str, Any]
     return scored
 
 
-def check_features(model: Model, columns) -> None:
-    columns = [str(c) for c in columns]
-    missing = [f for f in model.features if f not in columns]
-    if missing:
-        raise DataError(f"the data lacks the model's feature columns {missing}"
-                        f"{did_you_mean_each(missing, columns)}; columns: {', '.join(columns)}")
-
-
-def model_inputs(model: Model, frame):
-    """The model's feature columns of ``frame``, in the model's order, as the model expects them."""
-    check_features(model, frame.columns)
-    X = frame[model.features]
-    if model.engine == "portable":
-        return X.to_numpy(dtype="float64")
-    if not hasattr(model.obj, "feature_names_in_"):  # fitted on arrays: its columns are LoadModel's features
-        return X.to_numpy()
-    return X
-
-
-def predicted_labels(proba, classes: list[Any], threshold: float = 0.5):
-    """The predicted class: above ``threshold`` for the second of two classes, else the most probable."""
-    import numpy as np
-
-    labels = np.asarray(classes)
-    if proba.shape[1] == 2:
-        return np.where(proba[:, 1] > threshold, labels[1], labels[0])
-    return labels[proba.argmax(axis=1)]
-
-
-def add_predictions(frame, proba, classes: list[Any], params: dict[str, Any], threshold: float = 0.5):
+def add_predictions(frame, prediction: Prediction, params: dict[str, Any]):
+    """``frame`` with the prediction column and, for a classifier, the probability column(s)."""
     scored = frame.copy()
-    scored[params["prediction_col"]] = predicted_labels(proba, classes, threshold)
+    scored[params["prediction_col"]] = prediction.values
+    proba = prediction.proba
+    if proba is None:
+        return scored
     if proba.shape[1] == 2:
         scored[params["probability_col"]] = proba[:, 1]
     else:
-        for index, cls in enumerate(classes):
+        for index, cls in enumerate(prediction.classes):
             scored[f"{params['probability_col']}_{cls}"] = proba[:, index]
     return scored
 
@@ -290,20 +287,19 @@ def pandas_model_scores(model: Model, frame, params: dict[str, Any]):
     from pyspark.sql import types
 
     classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
-    threshold = model.params.get("threshold", 0.5)
-    names = probability_columns(classes, params)
+    names = [] if model.is_regression else probability_columns(classes, params)
     added = [params["prediction_col"], *names]
     kept = _kept(frame, added)
+    prediction_type = types.DoubleType() if model.is_regression else spark_type(classes)
     schema = types.StructType(
         [frame.schema[c] for c in kept]
-        + [types.StructField(params["prediction_col"], spark_type(classes))]
+        + [types.StructField(params["prediction_col"], prediction_type)]
         + [types.StructField(n, types.DoubleType()) for n in names])
     order = [*kept, *added]
 
     def score_batches(batches):
         for batch in batches:
-            proba = model.obj.predict_proba(model_inputs(model, batch))
-            yield add_predictions(batch, proba, classes, params, threshold)[order]
+            yield add_predictions(batch, predict(model, batch), params)[order]
 
     return frame.mapInPandas(score_batches, schema), classes
 
