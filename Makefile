@@ -14,7 +14,8 @@ $(BIN)/.installed: pyproject.toml
 # The embedded engine's examples (pandas + scikit-learn, no Java): train and save, load and score the diabetes
 # pair; the clean_ pair prepares a messy CSV (missing labels, ages as text with stray values, a lookup table to
 # join, SQL) before it trains and scores; the tutorial's script pickles a model that a workflow loads from its
-# path and scores.
+# path and scores; the penguins pair trains a random forest on raw rows with text columns and gaps, and scores new
+# rows holding an island it never saw (the same files run on Spark and H2O below, with --var engine=...).
 define sklearn_examples
 	$(BIN)/emberflow run workflows/train.yaml
 	$(BIN)/emberflow run workflows/score.yaml
@@ -22,6 +23,8 @@ define sklearn_examples
 	$(BIN)/emberflow run workflows/clean_score.yaml
 	$(BIN)/python workflows/tutorial_script.py
 	$(BIN)/emberflow run workflows/score_tutorial_pickle.yaml
+	$(BIN)/emberflow run workflows/penguins_train.yaml
+	$(BIN)/emberflow run workflows/penguins_score.yaml
 endef
 
 # The main job: the example workflows on the shipped data. Each engine trains and saves a new model version,
@@ -33,6 +36,10 @@ run: $(BIN)/.installed
 	$(BIN)/emberflow run workflows/train_h2o.yaml
 	$(BIN)/emberflow run workflows/score_h2o.yaml
 	$(BIN)/emberflow run workflows/score_mojo.yaml
+	$(BIN)/emberflow run workflows/penguins_train.yaml --var engine=spark
+	$(BIN)/emberflow run workflows/penguins_score.yaml --var engine=spark
+	$(BIN)/emberflow run workflows/penguins_train.yaml --var engine=h2o
+	$(BIN)/emberflow run workflows/penguins_score.yaml --var engine=h2o
 	$(BIN)/emberflow models list
 
 # The embedded engine alone, in seconds.
