@@ -123,3 +123,20 @@ def test_the_clean_pair_prepares_a_messy_csv_trains_then_scores(cli, project: Pa
         rows = list(csv.DictReader(handle))
     assert [r["id"] for r in rows] == plausible and len(plausible) < len(new)
     assert all(r["prediction"] in ("0", "1") and 0.0 <= float(r["probability"]) <= 1.0 for r in rows)
+
+
+def test_the_penguins_pair_trains_on_raw_rows_and_scores_an_unseen_island(cli, project: Path):
+    """penguins_train.yaml trains on rows with text columns and gaps; penguins_score.yaml scores new raw rows, one
+    of them from an island no training row had and without a species, which the metrics leave out."""
+    trained = cli("run", "workflows/penguins_train.yaml", "--json")
+    assert trained.code == 0, trained.err
+    assert trained.json()["metrics"]["score"]["accuracy"] > 0.9
+    scored = cli("run", "workflows/penguins_score.yaml", "--json")
+    assert scored.code == 0, scored.err
+    metrics = scored.json()["metrics"]["score"]
+    assert metrics["rows_without_label"] == 1 and metrics["accuracy"] > 0.9
+    with open(project / "output" / "penguins_scored_sklearn.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    new_rows = (project / "workflows" / "data" / "penguins_new.csv").read_text().strip().splitlines()
+    assert len(rows) == len(new_rows) - 1 and all(r["prediction"] for r in rows)
+    assert any(r["island"] == "Anvers" for r in rows)
