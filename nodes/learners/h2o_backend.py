@@ -67,7 +67,10 @@ def train(spec: AlgorithmSpec, node: str, ctx: StepContext, frame, params: dict[
     if task == "classification":
         data, classes = label_as_classes(data, plan.label, types[plan.label])
     estimator = ESTIMATORS[spec.name](params, task, data, plan, classes)
-    fit(ctx, estimator, data, plan.features, plan.label)
+    try:
+        fit(ctx, estimator, data, plan.features, plan.label)
+    finally:
+        remove_plug_values(estimator)
     return Model(
         obj=estimator, engine="h2o", features=plan.features, label=plan.label, classes=classes,
         feature_types=plan.dtypes, params=h2o_params(spec, params), task=task, algorithm=spec.name,
@@ -265,12 +268,11 @@ def missing_values(data, plan, impute: str) -> dict[str, Any]:
     import h2o
 
     medians = data[plan.numeric].median(na_rm=True)
-    plugs: dict[str, list[Any]] = {n: [0.0 if m != m else m] for n, m in zip(plan.numeric, medians, strict=True)}
-    for name in plan.categorical:
-        plugs[name] = [most_frequent(data[name])]
+    values = {n: 0.0 if m != m else m for n, m in zip(plan.numeric, medians, strict=True)}
+    values.update({name: most_frequent(data[name]) for name in plan.categorical})
+    plugs = {name: [values[name]] for name in plan.features}  # in the features' order: no second frame
     types = {name: "enum" if name in plan.categorical else "real" for name in plugs}
-    plug = h2o.H2OFrame(plugs, column_types=types)
-    return {"missing_values_handling": "PlugValues", "plug_values": plug[plan.features]}
+    return {"missing_values_handling": "PlugValues", "plug_values": h2o.H2OFrame(plugs, column_types=types)}
 
 
 def most_frequent(column) -> str | None:
@@ -281,6 +283,16 @@ def most_frequent(column) -> str | None:
     if counts.empty:
         return None
     return str(counts.iloc[counts.iloc[:, 1].to_numpy().argmax(), 0])
+
+
+def remove_plug_values(estimator) -> None:
+    """The one-row frame of plug values, uploaded for the GLM's training, off the cluster once it is fitted: the
+    model keeps the values (binary and MOJO), and a run on a cluster it joined leaves nothing of its own there."""
+    import h2o
+
+    plug = estimator._parms.get("plug_values") if isinstance(getattr(estimator, "_parms", None), dict) else None
+    if plug is not None and hasattr(plug, "frame_id"):
+        h2o.remove(plug)
 
 
 def logistic_regression(params: dict[str, Any], task: str, data, plan, classes: list[Any]):

@@ -20,8 +20,8 @@ SKLEARN_CASES = lc.cases_for("sklearn")
 def trained(tmp_path_factory: pytest.TempPathFactory):
     """The sklearn conformance run, and the rescore run of its saved models in a new process."""
     import os
-
-    from conftest import run_subprocess
+    import subprocess
+    import sys
 
     folder = tmp_path_factory.mktemp("conformance")
     lc.write_data(folder)
@@ -34,8 +34,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
     finally:
         os.chdir(cwd)
     assert result.ok, result.error
-    rescored = run_subprocess("run", "rescore.yaml", "--store", "models", cwd=folder)
-    assert rescored.code == 0, rescored.err
+    rescored = subprocess.run([sys.executable, "-m", "emberflow.engine.cli", "run", "rescore.yaml", "--store",
+                               "models"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert rescored.returncode == 0, rescored.stderr
     return folder, result
 
 
