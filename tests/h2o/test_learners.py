@@ -90,7 +90,7 @@ def test_each_model_scores_raw_rows_alike_reloaded_and_from_its_mojo(trained, ca
     assert [schema[n]["kind"] for n in lc.FEATURES] == ["numeric"] * 3 + ["categorical"] * 3
     assert schema["color"]["levels"] == ["blue", "green", "red"]
     assert schema["member"]["levels"] == ["false", "true"] and schema["code"]["levels"] == ["0", "1", "2"]
-    assert manifest["metrics"]["train_rows"] == 238
+    assert manifest["metrics"]["train_rows"] == lc.TRAIN_ROWS - 2
 
 
 def test_score_records_the_task_metrics_as_scikit_learn_computes_them(trained):
@@ -107,7 +107,7 @@ def test_score_records_the_task_metrics_as_scikit_learn_computes_them(trained):
                                           abs=1e-6), case
         if case.task == "regression":
             y, predicted = test[case.label], scored["prediction"]
-            expected = {"rows": 60, "rmse": metrics.root_mean_squared_error(y, predicted),
+            expected = {"rows": lc.TEST_ROWS, "rmse": metrics.root_mean_squared_error(y, predicted),
                         "mae": metrics.mean_absolute_error(y, predicted), "r2": metrics.r2_score(y, predicted),
                         "explained_variance": metrics.explained_variance_score(y, predicted)}
             assert {k: recorded[k] for k in expected} == pytest.approx(expected, abs=1e-9), case
@@ -120,7 +120,8 @@ def test_training_warns_of_unlabelled_rows_and_scoring_of_unseen_levels_in_the_r
     _, result, _ = trained
     warnings = result.record["warnings"]
     for case in H2O_CASES:
-        assert any(w.startswith(f"train_{case.name}: left out 2 of 240 training rows whose label") for w in warnings)
+        left_out = f"train_{case.name}: left out 2 of {lc.TRAIN_ROWS} training rows whose label"
+        assert any(w.startswith(left_out) for w in warnings)
         unseen = [w for w in warnings if w.startswith(f"score_{case.name}: H2O: ")]
         assert len(unseen) == 1 and "levels not trained on" in unseen[0] and "purple" in unseen[0], warnings
     notes = {s["id"]: " ".join(s.get("notes", [])) for s in result.record["steps"]}
@@ -128,11 +129,12 @@ def test_training_warns_of_unlabelled_rows_and_scoring_of_unseen_levels_in_the_r
     assert "classification: the label 'label' is text" in notes["train_rf"]
 
 
-def test_the_forests_and_boosting_agree_with_scikit_learn(trained, tmp_path: Path):
-    """Accuracy (R^2) of H2O's trees within 0.03 of scikit-learn's on the same rows."""
+def test_the_engines_agree_with_scikit_learn(trained, tmp_path: Path):
+    """Accuracy (R^2) of H2O's trees within 0.03 of scikit-learn's on the same rows, its linear models'
+    probabilities and predictions within 1e-3 where the objective is the same."""
     folder, result, _ = trained
     lc.write_data(tmp_path)
-    cases = [c for c in H2O_CASES if c.agreement != "linear"]
+    cases = H2O_CASES
     reference = run_in(tmp_path, lc.train_workflow("sklearn", cases))
     assert reference.ok, reference.record.get("error")
     for case in cases:

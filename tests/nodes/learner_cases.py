@@ -8,7 +8,9 @@ process, loads each saved model and scores the same rows again. Each engine's te
 - the reloaded model scores exactly as the trained one did;
 - the engines agree with scikit-learn on the same data: forests and boosted trees within 0.03 of its accuracy
   (or R^2), linear models within 1e-3 of its probabilities or predictions where the objective is the same
-  (no regularization, mean imputation);
+  (no regularization, mean imputation), on the rows whose categories training saw: without a penalty, a full
+  one-hot encoding and an intercept leave an unseen category's prediction to each solver (and H2O's GLM gives
+  it the most frequent level);
 - the refusals say what is wrong (see ``REFUSALS``).
 """
 
@@ -23,6 +25,8 @@ import pandas as pd
 
 FEATURES = ["x1", "x2", "size", "color", "member", "code"]
 SCORED = "scored_{case}.csv"
+TRAIN_ROWS = 1000
+TEST_ROWS = 500
 RESCORED = "rescored_{case}.csv"
 
 
@@ -41,10 +45,12 @@ class Case:
 CASES = [
     Case("lr", "TrainLR", "label", "classification", {"regParam": 0, "impute": "mean"}, agreement="linear"),
     Case("lr_multiclass", "TrainLR", "species", "classification", {"impute": "mean"}),
-    Case("rf", "TrainRandomForest", "label", "classification", {"seed": 3}),
-    Case("rf_regression", "TrainRandomForest", "target", "regression", {"seed": 3}, agreement="r2"),
-    Case("gbt", "TrainGBT", "label", "classification", {"seed": 3}),
-    Case("gbt_regression", "TrainGBT", "target", "regression", {"seed": 3}, agreement="r2"),
+    Case("rf", "TrainRandomForest", "label", "classification", {"seed": 3, "n_estimators": 30}),
+    Case("rf_regression", "TrainRandomForest", "target", "regression", {"seed": 3, "n_estimators": 30},
+         agreement="r2"),
+    Case("gbt", "TrainGBT", "label", "classification", {"seed": 3, "n_estimators": 15, "learning_rate": 0.3}),
+    Case("gbt_regression", "TrainGBT", "target", "regression", {"seed": 3, "n_estimators": 15,
+                                                                 "learning_rate": 0.3}, agreement="r2"),
     Case("linear", "TrainLinearRegression", "target", "regression", {"impute": "mean"}, agreement="linear"),
     Case("knn", "TrainKNN", "label", "classification", {"n_neighbors": 7}, engines=("sklearn",)),
 ]
@@ -66,7 +72,7 @@ def frame(rows: int, seed: int) -> pd.DataFrame:
     signal = 2.0 * x1 - 1.5 * x2 + 1.2 * (color == "red") - 0.8 * member + 0.5 * (code == 2)
     data = pd.DataFrame({
         "x1": x1, "x2": x2, "size": size, "color": color.astype(object), "member": member, "code": code,
-        "label": np.where(signal + rng.normal(scale=0.7, size=rows) > 0, "yes", "no").astype(object),
+        "label": np.where(signal + rng.normal(scale=0.5, size=rows) > 0, "yes", "no").astype(object),
         "species": np.select([signal < -1, signal < 1], ["adelie", "gentoo"], "chinstrap").astype(object),
         "target": signal * 3 + 0.3 * size + rng.normal(scale=0.5, size=rows),
     })
@@ -76,8 +82,9 @@ def frame(rows: int, seed: int) -> pd.DataFrame:
 
 
 def write_data(folder: Path) -> None:
-    """train.csv (with two rows whose labels are missing) and test.csv (with an unseen color and gaps)."""
-    train, test = frame(240, 0), frame(60, 1)
+    """train.csv (with two rows whose labels are missing), test.csv (with an unseen color and gaps) and
+    unlabelled.csv, its rows without the labels (rescoring them computes no metrics)."""
+    train, test = frame(TRAIN_ROWS, 0), frame(TEST_ROWS, 1)
     train.loc[[5, 17], ["label", "species"]] = None
     train.loc[[5, 17], "target"] = np.nan
     test.loc[[0, 1], "color"] = "purple"
@@ -85,6 +92,7 @@ def write_data(folder: Path) -> None:
     test.loc[3, "color"] = None
     train.to_csv(folder / "train.csv", index=False)
     test.to_csv(folder / "test.csv", index=False)
+    test.drop(columns=["label", "species", "target"]).to_csv(folder / "unlabelled.csv", index=False)
 
 
 def train_workflow(engine: str, cases: list[Case] | None = None) -> str:
@@ -106,8 +114,8 @@ def train_workflow(engine: str, cases: list[Case] | None = None) -> str:
 
 
 def rescore_workflow(engine: str, cases: list[Case] | None = None) -> str:
-    """Load each saved model and score the test rows again."""
-    steps = ["  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
+    """Load each saved model and score the test rows again (without their labels: no metrics)."""
+    steps = ["  - {id: test_data, node: ReadCSV, params: {path: unlabelled.csv}}"]
     for case in cases or cases_for(engine):
         steps += [
             f"  - {{id: load_{case.name}, node: LoadModel, params: {{name: {case.name}}}}}",
@@ -131,7 +139,7 @@ def assert_rescored_alike(folder: Path, case: Case) -> None:
     """The model loaded in a new process scores the test rows as the trained one did."""
     scored = pd.read_csv(folder / SCORED.format(case=case.name))
     rescored = pd.read_csv(folder / RESCORED.format(case=case.name))
-    assert len(scored) == len(rescored) == 60, case
+    assert len(scored) == len(rescored) == TEST_ROWS, case
     for column in outputs(case):
         if column == "prediction" and case.task == "classification":
             assert scored[column].tolist() == rescored[column].tolist(), case
@@ -146,7 +154,8 @@ def assert_agrees_with_sklearn(engine_metrics: dict[str, Any], sklearn_metrics: 
         ours = pd.read_csv(folder / SCORED.format(case=case.name))
         theirs = pd.read_csv(sklearn_folder / SCORED.format(case=case.name))
         column = "prediction" if case.task == "regression" else "probability"
-        np.testing.assert_allclose(ours[column], theirs[column], rtol=0, atol=1e-3, err_msg=str(case))
+        seen = ours["color"].isna() | ours["color"].isin(["red", "green", "blue"])
+        np.testing.assert_allclose(ours[column][seen], theirs[column][seen], rtol=0, atol=1e-3, err_msg=str(case))
     elif case.agreement == "r2":
         assert abs(engine_metrics["r2"] - sklearn_metrics["r2"]) <= 0.03, (case, engine_metrics, sklearn_metrics)
     else:

@@ -60,7 +60,7 @@ def test_each_model_scores_raw_rows_and_alike_after_reloading(trained, case: lc.
 def test_rows_without_a_label_are_left_out_with_a_warning(trained):
     _, result = trained
     warnings = [w for w in result.record["warnings"] if "train_lr:" in w or "train_lr " in w]
-    assert any("left out 2 of 240 training rows whose label 'label' is missing" in w for w in
+    assert any(f"left out 2 of {lc.TRAIN_ROWS} training rows whose label 'label' is missing" in w for w in
                result.record["warnings"]), result.record["warnings"]
     assert warnings is not None
     step = next(s for s in result.record["steps"] if s["id"] == "train_rf_regression")

@@ -14,6 +14,8 @@ from emberflow.engine.store import ModelStore
 from emberflow.nodes.score import Score
 from emberflow.nodes.train import TrainGBT, TrainLinearRegression, TrainLR, TrainRandomForest
 
+from nodes import learner_cases as lc
+
 pytestmark = pytest.mark.spark
 
 SCHEMA = "colour string, size double, count int, kind string, amount double"
@@ -44,11 +46,9 @@ def frames(spark):
         "amount", "count", "kind", "size", "colour")  # another order
 
 
-CASES = [  # each algorithm, each task
+CASES = [  # a classifier and a regressor (the conformance matrix below runs every algorithm)
     (TrainLR, "kind", {}),
     (TrainRandomForest, "amount", {"n_estimators": 5, "max_depth": 4, "seed": 1}),
-    (TrainGBT, "kind", {"n_estimators": 3, "max_depth": 3, "min_samples_leaf": 2, "seed": 1}),
-    (TrainLinearRegression, "amount", {}),
 ]
 
 
@@ -175,3 +175,48 @@ def test_category_texts_are_the_other_engines(node, spark):
     assert [(c["name"], c["kind"], c.get("levels")) for c in model.input_schema] == [
         (c["name"], c["kind"], c.get("levels")) for c in reference.input_schema]
     assert model.input_schema[1]["levels"] == ["0", "1", "2"] and len(model.input_schema[2]["levels"]) == 40
+
+
+@pytest.fixture(scope="module")
+def matrix(spark, tmp_path_factory: pytest.TempPathFactory):
+    """The conformance matrix's workflow file (tests/nodes/learner_cases.py) run on Spark, its saved models
+    loaded and scored again in a new process (a JVM of its own), and the same file on the sklearn engine."""
+    import os
+    import subprocess
+    import sys
+
+    from emberflow.engine.runner import Reporter, run_workflow
+    from emberflow.engine.workflow import parse_workflow
+
+    results = {}
+    for engine in ("spark", "sklearn"):
+        folder = tmp_path_factory.mktemp(f"matrix-{engine}")
+        lc.write_data(folder)
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            workflow = parse_workflow(lc.train_workflow("spark"), "train.yaml", {"engine": engine})
+            results[engine] = (folder, run_workflow(workflow, ModelStore(folder / "models"), reporter=Reporter(None)))
+        finally:
+            os.chdir(cwd)
+        assert results[engine][1].ok, results[engine][1].error
+    folder = results["spark"][0]
+    (folder / "rescore.yaml").write_text(lc.rescore_workflow("spark"))
+    rescored = subprocess.run([sys.executable, "-m", "emberflow.engine.cli", "run", "rescore.yaml", "--store",
+                               "models", "--var", "engine=spark"], cwd=folder, capture_output=True, text=True,
+                              timeout=600, check=False)
+    assert rescored.returncode == 0, rescored.stderr
+    return results
+
+
+@pytest.mark.parametrize("case", lc.cases_for("spark"), ids=repr)
+def test_the_conformance_matrix_on_spark(matrix, case: lc.Case):
+    """The same workflow file as on the other engines: each model scores raw rows (an unseen category, gaps),
+    scores them alike once reloaded in a new process, and agrees with scikit-learn's on the same data."""
+    folder, result = matrix["spark"]
+    sklearn_folder, reference = matrix["sklearn"]
+    lc.check_scored_rows(folder, case)
+    lc.assert_rescored_alike(folder, case)
+    step = f"score_{case.name}"
+    lc.assert_agrees_with_sklearn(result.record["metrics"][step], reference.record["metrics"][step], case, folder,
+                                  sklearn_folder)
