@@ -55,30 +55,9 @@ def run_in(folder: Path, text: str):
         os.chdir(cwd)
 
 
-def workflows() -> tuple[str, str]:
-    """H2O trains, saves as params and scores each case; the sklearn engine loads and scores each again."""
-    train = ["  - {id: train_data, node: ReadCSV, params: {path: train.csv}}",
-             "  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
-    score = ["  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
-    for case, node, label, params in CASES:
-        given = json.dumps({"label": label, "features": lc.FEATURES, "categorical": ["code"], **params})
-        train += [f"  - {{id: {case}, node: {node}, inputs: {{data: train_data}}, params: {given}}}",
-                  f"  - {{id: save_{case}, node: SaveModel, inputs: {{model: {case}}}, "
-                  f"params: {{name: {case}, format: params}}}}",
-                  f"  - {{id: score_{case}, node: Score, inputs: {{model: {case}, data: test_data}}}}",
-                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
-                  f"params: {{path: h2o_{case}.csv}}}}"]
-        score += [f"  - {{id: load_{case}, node: LoadModel, params: {{name: {case}}}}}",
-                  f"  - {{id: score_{case}, node: Score, inputs: {{model: load_{case}, data: test_data}}}}",
-                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
-                  f"params: {{path: pandas_{case}.csv}}}}"]
-    return ("name: train\nengine: h2o\nsteps:\n" + "\n".join(train) + "\n",
-            "name: score\nsteps:\n" + "\n".join(score) + "\n")
-
-
 def test_h2o_glms_score_raw_rows_without_h2o_within_1e6(h2o_engine, tmp_path: Path):
     lc.write_data(tmp_path)
-    train, score = workflows()
+    train, score = lc.params_workflows("h2o", CASES)
     result = run_in(tmp_path, train)
     assert result.ok, result.record.get("error")
     (tmp_path / "score.yaml").write_text(score)
@@ -87,7 +66,7 @@ def test_h2o_glms_score_raw_rows_without_h2o_within_1e6(h2o_engine, tmp_path: Pa
     assert blocked.returncode == 0, blocked.stderr
     for case, node, label, _params in CASES:
         on_h2o, in_pandas = (pd.read_csv(tmp_path / f"{engine}_{case}.csv") for engine in ("h2o", "pandas"))
-        assert len(in_pandas) == len(on_h2o) == 60
+        assert len(in_pandas) == len(on_h2o) == lc.TEST_ROWS
         task = "regression" if label == "target" else "classification"
         for column in lc.outputs(lc.Case(case, node, label, task)):
             if column == "prediction" and task == "classification":

@@ -113,6 +113,29 @@ def train_workflow(engine: str, cases: list[Case] | None = None) -> str:
     return "name: conformance\nvars: {engine: sklearn}\nengine: \"${engine}\"\nsteps:\n" + "\n".join(steps) + "\n"
 
 
+def params_workflows(engine: str, cases: list[tuple[str, str, str, dict[str, Any]]]) -> tuple[str, str]:
+    """Two workflow texts: ``engine`` trains, saves with ``format: params`` and scores each ``(case, node, label,
+    params)``, writing ``<engine>_<case>.csv``; the sklearn engine loads each and scores again, writing
+    ``pandas_<case>.csv``."""
+    train = ["  - {id: train_data, node: ReadCSV, params: {path: train.csv}}",
+             "  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
+    score = ["  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
+    for case, node, label, params in cases:
+        given = json.dumps({"label": label, "features": FEATURES, "categorical": ["code"], **params})
+        train += [f"  - {{id: {case}, node: {node}, inputs: {{data: train_data}}, params: {given}}}",
+                  f"  - {{id: save_{case}, node: SaveModel, inputs: {{model: {case}}}, "
+                  f"params: {{name: {case}, format: params}}}}",
+                  f"  - {{id: score_{case}, node: Score, inputs: {{model: {case}, data: test_data}}}}",
+                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
+                  f"params: {{path: {engine}_{case}.csv}}}}"]
+        score += [f"  - {{id: load_{case}, node: LoadModel, params: {{name: {case}}}}}",
+                  f"  - {{id: score_{case}, node: Score, inputs: {{model: load_{case}, data: test_data}}}}",
+                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
+                  f"params: {{path: pandas_{case}.csv}}}}"]
+    return (f"name: train\nengine: {engine}\nsteps:\n" + "\n".join(train) + "\n",
+            "name: score\nsteps:\n" + "\n".join(score) + "\n")
+
+
 def rescore_workflow(engine: str, cases: list[Case] | None = None) -> str:
     """Load each saved model and score the test rows again (without their labels: no metrics)."""
     steps = ["  - {id: test_data, node: ReadCSV, params: {path: unlabelled.csv}}"]

@@ -104,35 +104,12 @@ PREPARED_CASES = [
 ]
 
 
-def prepared_workflows(folder: Path) -> tuple[str, str]:
-    """Spark trains, saves as params and scores each case; pandas loads and scores each again."""
-    import json
-
-    lc.write_data(folder)
-    train = ["  - {id: train_data, node: ReadCSV, params: {path: train.csv}}",
-             "  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
-    score = ["  - {id: test_data, node: ReadCSV, params: {path: test.csv}}"]
-    for case, node, label, params in PREPARED_CASES:
-        given = json.dumps({"label": label, "features": lc.FEATURES, "categorical": ["code"], **params})
-        train += [f"  - {{id: {case}, node: {node}, inputs: {{data: train_data}}, params: {given}}}",
-                  f"  - {{id: save_{case}, node: SaveModel, inputs: {{model: {case}}}, "
-                  f"params: {{name: {case}, format: params}}}}",
-                  f"  - {{id: score_{case}, node: Score, inputs: {{model: {case}, data: test_data}}}}",
-                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
-                  f"params: {{path: spark_{case}.csv}}}}"]
-        score += [f"  - {{id: load_{case}, node: LoadModel, params: {{name: {case}}}}}",
-                  f"  - {{id: score_{case}, node: Score, inputs: {{model: load_{case}, data: test_data}}}}",
-                  f"  - {{id: write_{case}, node: WriteCSV, inputs: {{data: score_{case}}}, "
-                  f"params: {{path: pandas_{case}.csv}}}}"]
-    return ("name: train\nengine: spark\nsteps:\n" + "\n".join(train) + "\n",
-            "name: score\nsteps:\n" + "\n".join(score) + "\n")
-
-
 def test_prepared_spark_models_score_in_pandas_within_1e6(run_spark_text, tmp_path: Path):
     import numpy as np
     import pandas as pd
 
-    train, score = prepared_workflows(tmp_path)
+    lc.write_data(tmp_path)
+    train, score = lc.params_workflows("spark", PREPARED_CASES)
     result = run_spark_text(train)
     assert result.ok, result.error
     (tmp_path / "score.yaml").write_text(score)
@@ -142,7 +119,7 @@ def test_prepared_spark_models_score_in_pandas_within_1e6(run_spark_text, tmp_pa
     assert "pyspark imported: False" in pandas_run.stdout
     for case, node, label, _params in PREPARED_CASES:
         on_spark, in_pandas = (pd.read_csv(tmp_path / f"{engine}_{case}.csv") for engine in ("spark", "pandas"))
-        assert len(in_pandas) == len(on_spark) == 60
+        assert len(in_pandas) == len(on_spark) == lc.TEST_ROWS
         outputs = lc.outputs(lc.Case(case, node, label, "regression" if label == "target" else "classification"))
         numbers = [c for c in outputs if c != "prediction" or label == "target"]
         for column in numbers:
