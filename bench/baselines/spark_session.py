@@ -27,3 +27,21 @@ def write_one_csv(frame, path: str) -> None:
     (part,) = glob.glob(os.path.join(folder, "part-*"))
     os.replace(part, path)
     shutil.rmtree(folder)
+
+
+def binary_metrics(scored, train_accuracy: float) -> dict:
+    """Score's metrics of a scored frame (columns label, prediction, probability of class 1), computed by Spark
+    jobs as a user would write them: rows, accuracy, log loss (clipped as scikit-learn clips), exact ROC AUC and
+    the confusion matrix, beside the training accuracy."""
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.sql import functions as F
+
+    eps = 2.220446049250313e-16
+    p_true = F.when(F.col("label") == 1, F.col("probability")).otherwise(1 - F.col("probability"))
+    row = scored.agg(F.count(F.lit(1)), F.avg((F.col("label") == F.col("prediction")).cast("double")),
+                     F.avg(-F.log(F.least(F.greatest(p_true, F.lit(eps)), F.lit(1 - eps))))).first()
+    confusion = {(r[0], r[1]): r[2] for r in scored.groupBy("label", "prediction").count().collect()}
+    auc = BinaryClassificationEvaluator(rawPredictionCol="probability", labelCol="label", metricName="areaUnderROC",
+                                        numBins=0).evaluate(scored)
+    return {"train_accuracy": train_accuracy, "rows": row[0], "accuracy": row[1], "log_loss": row[2],
+            "roc_auc": auc, "confusion_matrix": [[confusion.get((t, p), 0) for p in (0, 1)] for t in (0.0, 1.0)]}
