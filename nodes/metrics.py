@@ -169,7 +169,7 @@ def classification_metrics(y_true, proba, classes: list[Any], threshold: float =
     classes) or macro F1 (more), of the rows that have a label; ``threshold`` picks the second of two classes as
     Score's predictions do."""
     import numpy as np
-    from emberflow.nodes.score import predicted_labels
+    from emberflow.engine.api import predicted_labels
 
     labels = np.asarray(classes)
     y_true, (proba,), without_label = labelled_rows(y_true, np.asarray(proba, dtype=np.float64))
@@ -198,7 +198,7 @@ class BatchMetrics:
 
     def add(self, y_true, proba) -> None:
         import numpy as np
-        from emberflow.nodes.score import predicted_labels
+        from emberflow.engine.api import predicted_labels
 
         labels = np.asarray(self.classes)
         y_true, (proba,), without_label = labelled_rows(y_true, np.asarray(proba, dtype=np.float64))

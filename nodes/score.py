@@ -168,8 +168,6 @@ def finish_pandas(ctx: StepContext, model: Model, frame, prediction: Prediction,
 
 def pandas_metrics(y_true, prediction: Prediction, threshold: float) -> dict[str, Any]:
     """The task's metrics of a prediction against the labels (rows without a label left out and counted)."""
-    from emberflow.nodes.metrics import regression_metrics
-
     if prediction.task == "regression":
         return regression_metrics(y_true, prediction.values)
     return classification_metrics(y_true, prediction.proba, prediction.classes, threshold)
