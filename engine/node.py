@@ -40,6 +40,9 @@ class Node:
     # True for a node that works batch by batch on the sklearn engine: it is handed FrameBatches as they come
     # (ReadCSV's batch_rows) instead of being refused them.
     takes_batches: ClassVar[bool] = False
+    # True for a node whose frame outputs have the columns of its ``data`` input (a filter, a split, a sample):
+    # what ``output_columns`` says by default.
+    keeps_columns: ClassVar[bool] = False
 
     @classmethod
     def node_name(cls) -> str:
@@ -74,6 +77,16 @@ class Node:
     @classmethod
     def default_output(cls) -> str | None:
         return next(iter(cls.outputs), None)
+
+    @classmethod
+    def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
+        """The columns of each frame output as far as they are known before running (the editor's column pickers
+        offer them), from the parameters and ``inputs``, each input port's columns (None: unknown). Ports left
+        out are unknown. Cheap and side-effect free: it runs on every edit in the editor."""
+        data = inputs.get("data")
+        if not cls.keeps_columns or data is None:
+            return {}
+        return {port: list(data) for port, kind in cls.outputs.items() if kind == FRAME}
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
         """Run on ``ctx.engine``. Return a mapping of output port to value, or the value of the only output."""

@@ -87,5 +87,7 @@ def workflow_schema(registry: Registry | None = None) -> dict[str, Any]:
             "spark": _params_schema(SPARK_CONFIG),
             "h2o": _params_schema(H2O_CONFIG),
             "steps": {"type": "array", "minItems": 1, "items": step},
+            "layout": {"type": "object", "description": "the visual editor's node positions (step id: {x, y}); "
+                       "ignored by runs"},
         },
     }

@@ -24,7 +24,8 @@ STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PORT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # a further input port's name (Node.extra_inputs)
 VAR_REF = re.compile(r"\$\$|\$\{([^}]*)\}|(\$\{)")  # $$, ${name}, or a ${ that no } closes
-TOP_KEYS = ("name", "description", "engine", "vars", "spark", "h2o", "steps")
+# ``layout`` holds the visual editor's node positions (step id: {x, y}); runs and validation ignore it.
+TOP_KEYS = ("name", "description", "engine", "vars", "spark", "h2o", "steps", "layout")
 STEP_KEYS = ("id", "node", "engine", "inputs", "params", "description")
 
 SPARK_CONFIG = (
@@ -147,7 +148,9 @@ class _Validator:
 
     def fail(self, message: str, path: tuple = (), key: bool = False) -> WorkflowError:
         """The error at ``path``; a name quoted from the file is shown escaped, so the message stays one line."""
-        return WorkflowError(printable(message), self.src.where(path, key=key))
+        error = WorkflowError(printable(message), self.src.where(path, key=key))
+        error.path = tuple(path)  # which step and field, for the editor's problem list
+        return error
 
     def workflow(self) -> Workflow:
         if self.data is None:

@@ -73,6 +73,7 @@ class CastColumns(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"data": FRAME}
     params = (
         Param("types", "object", doc=f"column: type, types being {', '.join(TYPES)}"),

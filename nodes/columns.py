@@ -27,6 +27,15 @@ class SelectColumns(Node):
     )
 
     @classmethod
+    def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
+        if params.get("columns"):
+            return {"data": [str(c) for c in params["columns"]]}
+        if inputs.get("data") is None:
+            return {}
+        dropped = set(params.get("drop") or ())
+        return {"data": [c for c in inputs["data"] if c not in dropped]}
+
+    @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
         given = [name for name in ("columns", "drop") if params[name] is not None]
         if len(given) != 1:
@@ -64,6 +73,12 @@ class RenameColumns(Node):
     inputs = {"data": FRAME}
     outputs = {"data": FRAME}
     params = (Param("mapping", "object", doc="old name: new name, for each column to rename"),)
+
+    @classmethod
+    def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
+        mapping = params.get("mapping") if isinstance(params.get("mapping"), dict) else {}
+        columns = inputs.get("data")
+        return {} if columns is None else {"data": [str(mapping.get(c, c)) for c in columns]}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

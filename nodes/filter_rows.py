@@ -42,6 +42,7 @@ class Filter(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"data": FRAME}
     params = (
         Param("conditions", "array", None, "the conditions: a list of {column, op, value}", items="object"),

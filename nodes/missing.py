@@ -38,6 +38,7 @@ class DropMissing(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"data": FRAME}
     params = (
         Param("columns", "array", None, "the columns to look at (default: every column)", items="string"),
@@ -82,6 +83,7 @@ class FillMissing(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"data": FRAME}
     params = (
         Param("values", "object", None, "column: value, the value filling each column's missing values"),

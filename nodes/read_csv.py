@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 MODES = ("FAILFAST", "DROPMALFORMED", "PERMISSIVE")
 DTYPES = ("int", "float", "string", "bool")
 NA_VALUES = ["", "NA", "N/A", "null", "NaN"]
+HEADER_BYTES = 64 * 1024  # the most output_columns reads of a file to find its header
 
 
 class ReadCSV(Node):
@@ -70,6 +71,24 @@ class ReadCSV(Node):
             if dtype not in DTYPES:
                 raise ParamProblem(f"dtype {dtype!r} of column '{column}' is not one of: {', '.join(DTYPES)}",
                                    "dtypes")
+
+    @classmethod
+    def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
+        """The ``columns`` given, else the header's names: the file's first 64 KiB at most are read."""
+        if params.get("columns"):
+            return {"data": [str(c) for c in params["columns"]]}
+        path = params.get("path")
+        if not params.get("header", True) or not isinstance(path, str) or "://" in path or not Path(path).is_file():
+            return {}
+        import csv
+
+        with open(path, encoding=params.get("encoding") or "utf-8", errors="replace", newline="") as handle:
+            start = handle.read(HEADER_BYTES)
+        if "\n" not in start and len(start) >= HEADER_BYTES:
+            return {}  # a header longer than that: not worth guessing
+        fields = next(csv.reader(start.splitlines(), delimiter=params.get("separator") or ",",
+                                 quotechar=params.get("quote") or '"'), [])
+        return {"data": fields} if fields else {}
 
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         path = check_file(params["path"], params["encoding"])

@@ -22,6 +22,7 @@ class Sample(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"data": FRAME}
     params = (
         Param("fraction", "number", doc="the share of rows to keep, above 0 and at most 1", minimum=0.0,
@@ -57,6 +58,7 @@ class Limit(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"data": FRAME}
     params = (
         Param("rows", "integer", doc="how many rows to keep", aliases=("n",), minimum=0, maximum=MAX_JAVA_INT),

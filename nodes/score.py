@@ -58,6 +58,13 @@ class Score(Node):
               "without an H2O cluster", choices=MODES, engines=("sklearn", "h2o")),
     )
 
+    @classmethod
+    def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
+        """The input's columns and the prediction's (the probability columns depend on the model: left out)."""
+        columns = inputs.get("data")
+        prediction = params.get("prediction_col") or "prediction"
+        return {} if columns is None else {"data": [*[c for c in columns if c != prediction], prediction]}
+
     def run_sklearn(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         from emberflow.engine.api import FrameBatches
 

@@ -27,6 +27,7 @@ class SplitData(Node):
 
     kind = "transform"
     inputs = {"data": FRAME}
+    keeps_columns = True
     outputs = {"train": FRAME, "test": FRAME}
     params = (
         Param("test_size", "number", 0.25, "the share of rows in the test part", minimum=0.0, maximum=1.0),
