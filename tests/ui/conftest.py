@@ -3,11 +3,13 @@ served by uvicorn on a free loopback port."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -87,3 +89,40 @@ def serve():
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+CHROMIUM = Path(os.environ.get("EMBERFLOW_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    """A fresh Chromium with an empty profile; every request that is not to the loopback UI is refused and
+    recorded, so a page that needed the internet fails the test."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    outside: list[str] = []
+
+    def only_loopback(route):
+        host = urlsplit(route.request.url).hostname
+        if host == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), headless=True, args=FLAGS, accept_downloads=True,
+            viewport={"width": 1280, "height": 900})
+        context.route("**/*", only_loopback)
+        context.set_default_timeout(30_000)
+        try:
+            yield context, outside
+        finally:
+            context.close()

@@ -5,49 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import pytest
 from emberflow.engine.store import ModelStore
-
-CHROMIUM = Path(os.environ.get("EMBERFLOW_CHROMIUM", "/usr/bin/chromium"))
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser(tmp_path: Path):
-    """A fresh Chromium with an empty profile; every request that is not to the loopback UI is refused and
-    recorded, so a page that needed the internet fails the test."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    profile = tmp_path / "profile"
-    profile.mkdir()
-    outside: list[str] = []
-
-    def only_loopback(route):
-        host = urlsplit(route.request.url).hostname
-        if host == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True, args=FLAGS, accept_downloads=True,
-            viewport={"width": 1280, "height": 900})
-        context.route("**/*", only_loopback)
-        context.set_default_timeout(30_000)
-        try:
-            yield context, outside
-        finally:
-            context.close()
 
 
 def shoot(page, folder: Path, name: str) -> Path:
