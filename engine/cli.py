@@ -429,10 +429,32 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .mlflow_export import export_mlflow
+
+    ref = export_mlflow(_store(args), args.ref, Path(args.output))
+    print(f"{ref} -> {args.output} (an MLflow model: mlflow models serve -m {args.output} --env-manager local)")
+    return 0
+
+
 def cmd_models_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .archive import import_zip
 
     store = _store(args)
+    if Path(args.file).is_dir():
+        from .mlflow_import import import_mlflow
+
+        ref = import_mlflow(store, Path(args.file), args.name, trust=args.trust)
+        source = store.manifest(ref).get("source") or {}
+        print(f"imported the MLflow model {args.file} ({source.get('flavor')} flavor) as {ref} at {ref.path}")
+        return 0
+    if args.trust:
+        raise UserError("--trust applies to an MLflow model directory; a zip from models download is checked "
+                        "against its manifest instead")
     limit = {"max_size": args.max_size} if args.max_size is not None else {}
     ref = import_zip(store, args.file, name=args.name, **limit)
     manifest = store.manifest(ref)
@@ -640,12 +662,21 @@ def _add_archive_commands(models) -> None:
     download.add_argument("-o", "--output", metavar="FILE.zip",
                           help="the zip to write (default: NAME-VERSION.zip)")
     download.add_argument("--force", action="store_true", help="replace the zip if it exists")
-    imported = models.add_parser("import", help="add a downloaded version to this store as its next version")
-    imported.add_argument("file", metavar="FILE.zip")
-    imported.add_argument("--name", help="the model name in this store (default: the name in the zip)")
+    imported = models.add_parser("import", help="add a downloaded version (a zip) or an MLflow model directory to "
+                                                "this store as its next version")
+    imported.add_argument("file", metavar="FILE.zip|MLFLOW_DIR")
+    imported.add_argument("--name", help="the model name in this store (default: the name in the zip; required for "
+                                         "an MLflow directory)")
+    imported.add_argument("--trust", action="store_true",
+                          help="an MLflow model saved with pickle or cloudpickle: unpickling it runs code, so it is "
+                               "imported only if you trust where it came from")
     imported.add_argument("--max-size", type=_byte_size, metavar="SIZE",
                           help="refuse a zip whose files expand to more than this: bytes, or a number with K, M, G "
                                "or T (default: 10G)")
+    export = models.add_parser("export", help="a version as a directory another tool loads (MLflow's model format)")
+    export.add_argument("ref", metavar="NAME[@VERSION|@ALIAS]")
+    export.add_argument("--format", choices=["mlflow"], required=True, help="the directory's format: mlflow")
+    export.add_argument("-o", "--output", required=True, metavar="DIR", help="the directory to write (new or empty)")
     delete = models.add_parser("delete", help="delete one version")
     delete.add_argument("ref", metavar="NAME@VERSION")
     delete.add_argument("--force", action="store_true",
@@ -656,6 +687,7 @@ def _add_archive_commands(models) -> None:
                        help="how many newest versions to keep")
     prune.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     commands = ((files, cmd_models_files), (download, cmd_models_download), (imported, cmd_models_import),
+                (export, cmd_models_export),
                 (delete, cmd_models_delete), (prune, cmd_models_prune))
     for parser, func in commands:
         _store_option(parser)

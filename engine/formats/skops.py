@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _METRICS = ("Euclidean", "Manhattan", "Minkowski", "Chebyshev", "SEuclidean", "Mahalanobis", "Haversine")
 TRUSTED = frozenset({
+    "numpy.dtype",  # a OneHotEncoder's default dtype (np.float64) is saved as a dtype
     "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.neighbors._ball_tree.BallTree",
     *(f"sklearn.metrics._dist_metrics.{metric}Distance64" for metric in _METRICS),

@@ -1,0 +1,188 @@
+"""``emberflow models import DIR --name NAME``: an MLflow model directory (recognised by its ``MLmodel`` file) as
+the next version of a stored model.
+
+The ``sklearn`` flavor becomes a ``pickle`` version (pickle and cloudpickle serialization: unpickling runs code,
+so it needs ``--trust``, as a pickle loaded from a plain path does) or a ``skops`` version (loaded with emberflow's
+trusted types alone); the ``spark`` flavor a ``spark-ml`` version (its PipelineModel directory). The manifest comes
+from the ``MLmodel`` file: the signature's columns are the features and input schema, the flavor's library version
+and the Python version are recorded as the versions that saved it, and ``source`` says where it came from. A
+scikit-learn model is deserialized once while importing, after the version gate, to learn its task and classes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .store import ModelStore, VersionRef
+
+IMPORTED_FLAVORS = ("sklearn", "spark")
+PICKLED = ("pickle", "cloudpickle")
+# MLflow's column types, as the dtype a column of them has in pandas.
+DTYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32", "string": "str"}
+
+
+def import_mlflow(store: ModelStore, folder: Path, name: str | None, trust: bool = False, warn=None) -> VersionRef:
+    warn = warn or _stderr
+    if not name:
+        raise UserError(f"give the model's name in this store: emberflow models import {folder} --name NAME")
+    mlmodel = read_mlmodel(folder)
+    flavors = mlmodel.get("flavors") if isinstance(mlmodel.get("flavors"), dict) else {}
+    flavor = next((f for f in IMPORTED_FLAVORS if isinstance(flavors.get(f), dict)), None)
+    if flavor is None:
+        found = ", ".join(f for f in flavors if f != "python_function") or "python_function alone"
+        raise UserError(f"{folder} is an MLflow model of flavor {found}; emberflow imports the sklearn and spark "
+                        "flavors (serve other models with mlflow models serve)")
+    source = {"kind": "mlflow", "path": str(folder.resolve()), "flavor": flavor,
+              **{key: str(mlmodel[key]) for key in ("model_uuid", "mlflow_version", "utc_time_created")
+                 if mlmodel.get(key)}}
+    columns = signature_columns(mlmodel, folder)
+    python = str((flavors.get("python_function") or {}).get("python_version") or "") or None
+    if flavor == "sklearn":
+        return _import_sklearn(store, folder, name, flavors["sklearn"], columns, source, python, trust, warn)
+    return _import_spark(store, folder, name, flavors["spark"], columns, source, python)
+
+
+def read_mlmodel(folder: Path) -> dict[str, Any]:
+    import yaml
+
+    path = folder / "MLmodel"
+    if not path.is_file():
+        raise UserError(f"{folder} has no MLmodel file, so it is not an MLflow model directory (a zip from models "
+                        "download is imported as a file)")
+    try:
+        mlmodel = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{path} is not readable YAML ({exc}); is it an MLflow model directory?") from None
+    if not isinstance(mlmodel, dict):
+        raise UserError(f"{path} does not hold an MLflow model description (a mapping with flavors)")
+    return mlmodel
+
+
+def signature_columns(mlmodel: dict[str, Any], folder: Path) -> list[dict[str, str]]:
+    """The signature's input columns as ``{"name", "type"}``; none without a signature. A tensor signature
+    names no columns: it is refused."""
+    inputs = (mlmodel.get("signature") or {}).get("inputs") if isinstance(mlmodel.get("signature"), dict) else None
+    if not inputs:
+        return []
+    try:
+        specs = json.loads(inputs) if isinstance(inputs, str) else inputs
+    except ValueError as exc:
+        raise UserError(f"{folder}/MLmodel: its signature's inputs are not JSON ({exc})") from None
+    if not isinstance(specs, list) or not all(isinstance(s, dict) and s.get("name") for s in specs):
+        raise UserError(f"{folder}/MLmodel: its signature's inputs are not named columns (a tensor signature?); "
+                        "emberflow imports models that take named columns")
+    return [{"name": str(s["name"]), "type": str(s.get("type"))} for s in specs]
+
+
+def input_schema(columns: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Numbers and text columns as the predictor conforms them; none if another type (a boolean, a date) is
+    among them, whose values then reach the model as they come."""
+    if not columns or any(c["type"] not in DTYPES for c in columns):
+        return []
+    return [{"name": c["name"], "kind": "categorical" if c["type"] == "string" else "numeric",
+             "dtype": DTYPES[c["type"]]} for c in columns]
+
+
+def _inside(folder: Path, relative: Any, what: str) -> Path:
+    path = (folder / str(relative or "")).resolve()
+    if not str(relative or "") or not path.is_relative_to(folder.resolve()) or not path.exists():
+        raise UserError(f"{folder}/MLmodel names {what} {relative!r}, which is not in the directory")
+    return path
+
+
+def _import_sklearn(store: ModelStore, folder: Path, name: str, conf: dict[str, Any], columns, source, python,
+                    trust: bool, warn) -> VersionRef:
+    from .formats import get_format
+
+    serialization = str(conf.get("serialization_format") or "pickle")
+    if serialization not in (*PICKLED, "skops"):
+        raise UserError(f"{folder}: serialization_format {serialization!r} is not one emberflow reads (pickle, "
+                        "cloudpickle, skops)")
+    if serialization in PICKLED and not trust:
+        raise UserError(f"{folder} holds a {serialization} file, and unpickling one can run code; pass --trust if "
+                        "you trust where it came from (or save it with serialization_format='skops')")
+    fmt = get_format("skops" if serialization == "skops" else "pickle")
+    artifact = _inside(folder, conf.get("pickled_model"), "the model file")
+    source = {**source, "serialization_format": serialization}
+
+    def write(target: Path) -> dict[str, Any]:
+        shutil.copyfile(artifact, target / fmt.artifact)
+        saved = {"python": python or "unknown", "libraries": _sklearn_libraries(conf, fmt, target / fmt.artifact)}
+        model = _deserialized_sklearn(fmt, target, saved, columns, warn)
+        return _manifest(model, fmt, saved, source)
+
+    return store.save(name, write)
+
+
+def _sklearn_libraries(conf: dict[str, Any], fmt, path: Path) -> dict[str, str]:
+    version = conf.get("sklearn_version") or fmt.written_by(path).get("scikit-learn")
+    return {"scikit-learn": str(version)} if isinstance(version, (str, int, float)) else {}
+
+
+def _deserialized_sklearn(fmt, folder: Path, saved: dict[str, Any], columns, warn):
+    """The copied model, loaded after the version gate, as a Model with its task and classes."""
+    from .context import Sessions
+    from .model import Model
+    from .models import check_versions
+
+    check_versions(saved, fmt, None, warn)
+    manifest = {**saved, "artifact": fmt.artifact}
+    with fmt.deserializing(manifest, warn):
+        obj = fmt.load(folder, manifest, Sessions(), {"warn": warn})
+    if not callable(getattr(obj, "predict", None)):
+        raise UserError(f"the MLflow model holds a {type(obj).__name__}, which has no predict method")
+    classifier = callable(getattr(obj, "predict_proba", None)) and hasattr(obj, "classes_")
+    names = [c["name"] for c in columns] or [str(n) for n in getattr(obj, "feature_names_in_", [])]
+    classes = [c.item() if hasattr(c, "item") else c for c in getattr(obj, "classes_", [])] if classifier else []
+    return Model(obj=obj, engine="sklearn", features=names, classes=classes,
+                 feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns},
+                 task="classification" if classifier else "regression", input_schema=input_schema(columns))
+
+
+def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, Any], columns, source,
+                  python) -> VersionRef:
+    from .formats import get_format
+    from .formats.spark import read_metadata, stage_list
+    from .model import Model
+
+    fmt = get_format("spark-ml")
+    directory = _inside(folder, conf.get("model_data") or "sparkml", "the Spark model folder")
+    metadata = read_metadata(directory)
+    stages = stage_list(directory, metadata)
+    last = (stages[-1]["class"] if stages else metadata.get("class")) or ""
+    task = "regression" if ".regression." in last else "classification"
+
+    def write(target: Path) -> dict[str, Any]:
+        shutil.copytree(directory, target / fmt.artifact)
+        version = conf.get("pyspark_version") or metadata.get("sparkVersion")
+        saved = {"python": python or "unknown", "libraries": {"pyspark": str(version)} if version else {}}
+        model = Model(obj=None, engine="spark", features=[c["name"] for c in columns],
+                      feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns}, task=task,
+                      input_schema=input_schema(columns))
+        manifest = _manifest(model, fmt, saved, source)
+        manifest.update(model_class=metadata.get("class", "") + (f" > {last}" if stages else ""), artifact="model",
+                        spark={"version": metadata.get("sparkVersion"), "class": metadata.get("class"),
+                               "uid": metadata.get("uid"), "stages": stages})
+        return manifest
+
+    return store.save(name, write)
+
+
+def _manifest(model, fmt, saved: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+    from .models import describe_model
+
+    manifest = describe_model(model, fmt, {"source": source})
+    manifest.update(saved, artifact=fmt.artifact)
+    return manifest
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
