@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run run-sklearn test lint bench clean browser
+.PHONY: run run-sklearn test lint bench clean browser editor
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+# The workflow editor's JavaScript (React Flow, from npm with the lockfile) built into engine/ui/static/editor/,
+# which is committed and shipped in the package: only needed after changing engine/ui/editor/src (needs Node.js).
+editor:
+	cd engine/ui/editor && npm ci && npm run build
 
 # The Spark standalone-cluster test runs in a pytest invocation of its own (a process cannot switch its Spark
 # master); the first invocation leaves it out, so it runs once.
