@@ -78,8 +78,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     if settings["spark"]["conf"] and workflow.spark.get("conf"):
         settings["spark"]["conf"] = {**workflow.spark["conf"], **settings["spark"]["conf"]}
-    reporter = Reporter(None if args.quiet or args.json else sys.stderr, warnings=sys.stderr)
-    result = run_workflow(workflow, _store(args), settings=settings, reporter=reporter)
+    stream = None if args.quiet or args.json else sys.stderr
+    if args.events:
+        from .events import EventsReporter
+
+        reporter = EventsReporter(args.events, stream, warnings=sys.stderr)
+    else:
+        reporter = Reporter(stream, warnings=sys.stderr)
+    with _cancel_on_sigterm():
+        result = run_workflow(workflow, _store(args), settings=settings, reporter=reporter, run_id=args.run_id)
     record = {k: v for k, v in result.record.items() if k != "text"}
     if args.json:
         _print_json(record)
@@ -88,6 +95,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.error is not None:
         raise result.error
     return 0
+
+
+def _cancel_on_sigterm():
+    """While the run lasts, SIGTERM (the editor's Cancel, a ``kill``) raises RunCancelled in the running step:
+    the runner stops the sessions (their JVMs) and writes the record with status ``cancelled``. A second SIGTERM
+    is ignored while that happens. The previous handler comes back afterwards (tests run commands in-process)."""
+    import contextlib
+    import signal
+    import threading
+
+    from .errors import RunCancelled
+
+    if threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+
+    def cancel(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise RunCancelled("the run was cancelled")
+
+    @contextlib.contextmanager
+    def handled():
+        previous = signal.signal(signal.SIGTERM, cancel)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return handled()
 
 
 _exit_collection_registered = False
@@ -554,7 +589,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from .store import default_store_root
     from .ui.server import serve
 
-    return serve(default_store_root(args.store), host=args.host, port=args.port, workflows=args.workflows)
+    return serve(default_store_root(args.store), host=args.host, port=args.port, workflows=args.workflows,
+                 read_only=args.read_only)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -586,7 +622,18 @@ def _add_run_command(sub) -> None:
     run.add_argument("--spark-master", metavar="URL", help="Spark master (wins over the workflow's)")
     run.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     run.add_argument("--h2o-url", metavar="URL", help="use an existing H2O cluster instead of starting one")
+    run.add_argument("--events", metavar="FILE.jsonl", help="also write each step's progress to FILE as JSON lines, "
+                     "with previews of the frames beside it (the web editor follows it)")
+    run.add_argument("--run-id", type=_run_id, metavar="ID", help="the run's id (default: a new one)")
     run.set_defaults(func=cmd_run)
+
+
+def _run_id(text: str) -> str:
+    from .store import RUN_ID
+
+    if not RUN_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected letters, digits, _ and - (at most 128), got {text!r}")
+    return text
 
 
 def _add_validate_command(sub) -> None:
@@ -719,12 +766,13 @@ def _add_runs_commands(sub) -> None:
 
 
 def _add_ui_command(sub) -> None:
-    ui = sub.add_parser("ui", help="browse the store's models and runs in a web browser (read-only)")
+    ui = sub.add_parser("ui", help="browse the store's models and runs, and edit and run workflows, in a web browser")
     _store_option(ui)
     ui.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     ui.add_argument("--port", type=int, default=8765, help="the port (default: 8765)")
     ui.add_argument("--workflows", nargs="+", metavar="DIR_OR_FILE",
-                    help="workflow folders or files to draw (default: ./workflows)")
+                    help="workflow folders or files to draw and edit (default: ./workflows)")
+    ui.add_argument("--read-only", action="store_true", help="only browse: no editor, no saving, no runs")
     ui.set_defaults(func=cmd_ui)
 
 

@@ -61,6 +61,12 @@ class StepFailed(EmberflowError):
         super().__init__(f"step '{step_id}' failed: {cause}")
 
 
+class RunCancelled(EmberflowError):
+    """The run was stopped from outside (SIGTERM, the editor's Cancel): its record says ``cancelled``."""
+
+    exit_code = 130
+
+
 class WriteFailed(UserError):
     """A file could not be written because of where it goes, not because of a bug: the disk is full, a quota
     is reached, the file system is read-only, or the folder is not writable. Exit code 2."""

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from .batches import FrameBatches
 from .context import RunState, Sessions, StepContext
-from .errors import EmberflowError, StepFailed, UserError, WriteFailed, write_failure
+from .errors import EmberflowError, RunCancelled, StepFailed, UserError, WriteFailed, write_failure
 from .frames import row_count, to_engine
 from .render import printable
 from .store import ModelStore
@@ -67,6 +67,12 @@ class Reporter:
     def warning(self, message: str) -> None:
         self._print(f"warning: {message}", stream=self.warnings)
 
+    def step_outputs(self, step: Step, produced: dict[str, Any], state: RunState) -> None:
+        """What a finished step produced, before ``step_finished``: a hook for ``--events`` (frame previews)."""
+
+    def run_finished(self, record: dict[str, Any]) -> None:
+        """The run's record once written (or not: its ``status`` is final either way)."""
+
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
@@ -104,7 +110,9 @@ def run_workflow(
             reporter.warning(problem)
     record = _record(workflow, state, steps, error, started, time.perf_counter() - clock)
     record["engines"] = engines_started
-    return RunResult(record, _write_record(store, record, error))
+    result = RunResult(record, _write_record(store, record, error))
+    reporter.run_finished(record)
+    return result
 
 
 def _write_record(store: ModelStore, record: dict[str, Any], error: EmberflowError | None) -> EmberflowError | None:
@@ -138,12 +146,13 @@ def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: l
             outputs[step.id] = _run_step(step, state, outputs)
             state.sessions.produced(outputs[step.id].values())
         except Exception as exc:  # any failure ends the run; it is recorded, not re-raised
-            info.update(status="failed", seconds=round(time.perf_counter() - clock, 4),
+            cancelled = isinstance(exc, RunCancelled)
+            info.update(status="cancelled" if cancelled else "failed", seconds=round(time.perf_counter() - clock, 4),
                         error=f"{type(exc).__name__}: {exc}")
             reporter.step_failed(info)
             for later in ordered[number:]:
                 steps.append({"id": later.id, "node": later.node, "engine": later.engine, "status": "skipped"})
-            if isinstance(exc, UserError):
+            if isinstance(exc, (UserError, RunCancelled)):
                 exc.step_id = step.id
                 return exc
             failure = StepFailed(step.id, exc)
@@ -151,6 +160,7 @@ def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: l
             return failure
         info.update(status="ok", seconds=round(time.perf_counter() - clock, 4),
                     rows=_rows(outputs[step.id], step))
+        reporter.step_outputs(step, outputs[step.id], state)
         if step.id in state.metrics:
             info["metrics"] = state.metrics[step.id]
         if step.id in state.notes:
@@ -195,7 +205,7 @@ def _record(workflow: Workflow, state: RunState, steps: list[dict[str, Any]], er
             started: datetime, seconds: float) -> dict[str, Any]:
     record: dict[str, Any] = {
         "run_id": state.run_id,
-        "status": "ok" if error is None else "failed",
+        "status": "ok" if error is None else "cancelled" if isinstance(error, RunCancelled) else "failed",
         "workflow": {"name": workflow.name, "path": workflow.path, "sha256": workflow.sha256},
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(seconds, 4),

@@ -27,9 +27,14 @@ DEFAULT_WORKFLOWS = ("workflows",)
 
 
 def create_app(store_root: str | Path, workflows: list[str | Path] | None = None,
-               allowed_hosts: list[str] | None = None):
+               allowed_hosts: list[str] | None = None, editor: bool = False, token: str | None = None,
+               max_running: int = 2, max_queued: int = 8):
     """The app for the store at ``store_root``; ``workflows`` are folders or files for the workflow pages;
-    ``allowed_hosts`` (Host headers accepted) guards a loopback-bound server against DNS rebinding."""
+    ``allowed_hosts`` (Host headers accepted) guards a loopback-bound server against DNS rebinding.
+
+    ``editor`` adds the workflow editor (engine/ui/editor_api.py), which edits the files of ``workflows`` and
+    runs them (``max_running`` at a time, ``max_queued`` waiting); every request that changes something is then
+    checked for the same origin. ``token``, when set, is required on every request (security.py)."""
     from fastapi.staticfiles import StaticFiles
     from fastapi_offline import FastAPIOffline
 
@@ -37,7 +42,8 @@ def create_app(store_root: str | Path, workflows: list[str | Path] | None = None
     sources = [Path(p) for p in (workflows or DEFAULT_WORKFLOWS)]
     app = FastAPIOffline(
         title="emberflow", version=__version__, redoc_url=None, static_url="/docs-assets",
-        description="Read-only JSON API over an emberflow model store: models, versions, manifests, runs.",
+        description="JSON API over an emberflow model store (models, versions, manifests, runs) and, unless the UI "
+                    "is read-only, the workflow editor's (nodes, workflow files, validation, runs).",
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = _templates(store)
@@ -47,9 +53,28 @@ def create_app(store_root: str | Path, workflows: list[str | Path] | None = None
     _compare_routes(app, store, templates)
     _file_routes(app, store, templates)
     _run_and_workflow_pages(app, store, sources, templates)
+    if editor:
+        _add_editor(app, store, sources, templates, max_running, max_queued)
+    if token:
+        from .security import TokenGuard
+
+        app.add_middleware(TokenGuard, token=token)
     if allowed_hosts:
         app.add_middleware(HostGuard, allowed_hosts=allowed_hosts)
     return app
+
+
+def _add_editor(app, store: ModelStore, sources: list[Path], templates, max_running: int, max_queued: int):
+    from .editor_api import add_editor_routes
+    from .runs import RunQueue
+    from .security import OriginGuard
+
+    runs = RunQueue(store.root, max_running=max_running, max_queued=max_queued)
+    app.state.runs = runs
+    app.router.on_shutdown.append(runs.shutdown)
+    add_editor_routes(app, sources, templates, runs)
+    app.add_middleware(OriginGuard)
+    templates.env.globals["editor"] = True
 
 
 def _templates(store: ModelStore):

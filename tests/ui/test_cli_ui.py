@@ -38,7 +38,7 @@ def test_ui_command_serves_the_store_on_loopback(trained: TrainedStore, tmp_path
     finally:
         proc.terminate()
         _out, err = proc.communicate(timeout=30)
-    assert f"http://127.0.0.1:{port}/" in err and "read-only" in err
+    assert f"http://127.0.0.1:{port}/" in err and "editor at /editor" in err and "token" not in err
 
 
 def test_ui_on_a_busy_port_is_one_clear_error(cli, trained: TrainedStore):
