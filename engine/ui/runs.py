@@ -121,7 +121,9 @@ class RunQueue:
                 return run
         if run.process is not None and run.process.poll() is None:
             run.process.send_signal(signal.SIGTERM)
-            threading.Timer(self.grace, _kill_group, (run.process.pid, signal.SIGKILL)).start()
+            timer = threading.Timer(self.grace, _kill_group, (run.process.pid, signal.SIGKILL))
+            timer.daemon = True  # the server's exit does not wait for it
+            timer.start()
         return run
 
     def shutdown(self) -> None:
