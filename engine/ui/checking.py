@@ -22,7 +22,7 @@ def check(model: dict[str, Any] | None = None, base_text: str | None = None, tex
     """``{"ok", "text", "problems", "warnings", "columns"}`` for a model (applied onto ``base_text``) or a text."""
     if text is None:
         text = apply_model(model or {}, base_text)
-    data = model_of(text)
+    data = model if model is not None else model_of(text)
     problems, warnings = [], []
     try:
         workflow = parse_workflow(text, name)

@@ -10,7 +10,11 @@ Node positions go in a top-level ``layout:`` section (``step: {x: 10, y: 20}``) 
 
 from __future__ import annotations
 
+import copy
+import difflib
 import io
+import threading
+from collections import OrderedDict
 from typing import Any
 
 TOP_ORDER = ("name", "description", "engine", "vars", "steps")  # layout: always last
@@ -44,19 +48,93 @@ def _guess_width(text: str) -> int:
     return max([120, *(len(line) + 1 for line in text.splitlines())])
 
 
+_LOADED: OrderedDict[str, Any] = OrderedDict()
+_LOADED_KEPT = 8
+_LOADED_LOCK = threading.Lock()
+
+
+def _loaded(text: str, yaml) -> tuple[Any, str]:
+    """A fresh copy of ``text``'s round-trip document, and the text ruamel writes for it unchanged. The editor
+    sends the same file text with every edit, and copying a parsed document costs a fifth of parsing it again
+    (ruamel's parser is pure Python). A document is dumped once only: dumping can consume its comments."""
+    with _LOADED_LOCK:
+        kept = _LOADED.get(text)
+        if kept is not None:
+            _LOADED.move_to_end(text)
+    if kept is None:
+        doc = yaml.load(text)
+        kept = (doc, _dumped(yaml, copy.deepcopy(doc)))
+        with _LOADED_LOCK:
+            _LOADED[text] = kept
+            while len(_LOADED) > _LOADED_KEPT:
+                _LOADED.popitem(last=False)
+    return copy.deepcopy(kept[0]), kept[1]
+
+
 def apply_model(model: dict[str, Any], base_text: str | None = None) -> str:
     """The YAML text of ``model``: ``base_text`` changed where the model differs, or a new file."""
     from ruamel.yaml.comments import CommentedMap
 
     indent = _guess_indent(base_text) if base_text and base_text.strip() else (2, 2)
     yaml = _yaml(indent, _guess_width(base_text or ""))
-    doc = yaml.load(base_text) if base_text and base_text.strip() else None
-    if not isinstance(doc, CommentedMap):
-        doc = CommentedMap()
+    doc, baseline = _loaded(base_text, yaml) if base_text and base_text.strip() else (None, None)
+    if not isinstance(doc, CommentedMap):  # not a mapping: nothing of it can be kept
+        doc, baseline = CommentedMap(), None
     _apply_top(doc, model)
+    changed = _dumped(yaml, doc)
+    return merge_edits(base_text, baseline, changed) if baseline is not None else changed
+
+
+def _dumped(yaml, doc) -> str:
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+def merge_edits(original: str, baseline: str, changed: str) -> str:
+    """``original`` with the edits that turn ``baseline`` into ``changed``: where ruamel writes an untouched part
+    differently from the file (a plain value folded by hand, an odd indentation), the file's lines are kept, and
+    an edit that reaches into such a part takes ruamel's lines for that part only."""
+    if original == baseline:
+        return changed
+    base, new, orig = baseline.splitlines(True), changed.splitlines(True), original.splitlines(True)
+    in_orig: list[int | None] = [None] * len(base)
+    for block in difflib.SequenceMatcher(None, base, orig, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            in_orig[block.a + k] = block.b + k
+    codes = difflib.SequenceMatcher(None, base, new, autojunk=False).get_opcodes()
+    spans = _anchored([[i1, i2] for tag, i1, i2, _, _ in codes if tag != "equal"], in_orig)
+    result, at = [], 0
+    for start, end in spans:
+        o_start = in_orig[start - 1] + 1 if start else 0
+        o_end = in_orig[end] if end < len(base) else len(orig)
+        result += orig[at:o_start] + new[_new_position(codes, start):_new_position(codes, end)]
+        at = o_end
+    return "".join(result + orig[at:])
+
+
+def _anchored(spans: list[list[int]], in_orig: list[int | None]) -> list[list[int]]:
+    """The edited spans of the baseline grown until both ends touch lines the file has too, then merged."""
+    merged: list[list[int]] = []
+    for start, end in spans:
+        while start > 0 and in_orig[start - 1] is None:
+            start -= 1
+        while end < len(in_orig) and in_orig[end] is None:
+            end += 1
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][0] = min(merged[-1][0], start)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def _new_position(codes, position: int) -> int:
+    """Where baseline line ``position`` (a span's edge: an unchanged line or an edit's start) is in the result."""
+    for tag, i1, i2, j1, _j2 in codes:
+        if i1 <= position < i2 or (position == i2 == i1):
+            return j1 + (position - i1) if tag == "equal" else j1
+    return codes[-1][4] if codes else 0
 
 
 def _apply_top(doc, model: dict[str, Any]) -> None:
@@ -203,7 +281,7 @@ def model_of(text: str) -> dict[str, Any] | None:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return None
     if not isinstance(data, dict):
