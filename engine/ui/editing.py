@@ -103,12 +103,15 @@ def merge_edits(original: str, baseline: str, changed: str) -> str:
         for k in range(block.size):
             in_orig[block.a + k] = block.b + k
     codes = difflib.SequenceMatcher(None, base, new, autojunk=False).get_opcodes()
+    in_new = {i1 + k: j1 + k for tag, i1, i2, j1, _ in codes if tag == "equal" for k in range(i2 - i1)}
     spans = _anchored([[i1, i2] for tag, i1, i2, _, _ in codes if tag != "equal"], in_orig)
     result, at = [], 0
-    for start, end in spans:
+    for start, end in spans:  # each edge is an unchanged line (spans touching an edit are merged) or the text's end
         o_start = in_orig[start - 1] + 1 if start else 0
         o_end = in_orig[end] if end < len(base) else len(orig)
-        result += orig[at:o_start] + new[_new_position(codes, start):_new_position(codes, end)]
+        n_start = in_new[start - 1] + 1 if start else 0
+        n_end = in_new[end] if end < len(base) else len(new)
+        result += orig[at:o_start] + new[n_start:n_end]
         at = o_end
     return "".join(result + orig[at:])
 
@@ -127,14 +130,6 @@ def _anchored(spans: list[list[int]], in_orig: list[int | None]) -> list[list[in
         else:
             merged.append([start, end])
     return merged
-
-
-def _new_position(codes, position: int) -> int:
-    """Where baseline line ``position`` (a span's edge: an unchanged line or an edit's start) is in the result."""
-    for tag, i1, i2, j1, _j2 in codes:
-        if i1 <= position < i2 or (position == i2 == i1):
-            return j1 + (position - i1) if tag == "equal" else j1
-    return codes[-1][4] if codes else 0
 
 
 def _apply_top(doc, model: dict[str, Any]) -> None:

@@ -148,3 +148,19 @@ def test_an_edit_next_to_a_hand_folded_value_changes_only_its_line():
         "-  params: {test_size: 0.33, seed: '${seed}'}   # same seed as the notebook",
         "+  params: {test_size: 0.25, seed: '${seed}'}   # same seed as the notebook",
     ]
+
+
+def test_edits_merged_onto_the_examples_mean_what_a_fresh_file_of_the_model_means():
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "workflows").glob("*.yaml")):
+        text = path.read_text()
+        model = model_of(text)
+        model["vars"]["added"] = "x"
+        model["description"] = "changed"
+        removed = model["steps"].pop(len(model["steps"]) // 2)
+        model["steps"].append({**removed, "id": "moved", "params": {**removed["params"], "extra": [1, 2]}})
+        model["layout"] = {s["id"]: {"x": i, "y": 2 * i} for i, s in enumerate(model["steps"])}
+        merged = apply_model(model, text)
+        assert model_of(merged) == model_of(apply_model(model)), path.name
+        assert text.splitlines()[0] in merged.splitlines()  # the opening comment is kept
