@@ -68,14 +68,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @pytest.fixture
 def serve():
-    """Start the UI (the same server ``emberflow ui`` runs) in a thread; returns its base URL, as printed."""
+    """Start the UI (the same server ``emberflow ui`` runs) in a thread; returns its base URL, as printed.
+    ``options`` go to make_server (``read_only=False`` turns the editor on)."""
     from emberflow.engine.ui.server import make_server, url_of
 
     servers = []
 
-    def start(store_root: Path, workflows: list[Path], host: str = "127.0.0.1") -> str:
+    def start(store_root: Path, workflows: list[Path], host: str = "127.0.0.1", **options) -> str:
         port = free_port(host)
-        server = make_server(store_root, host, port, [str(w) for w in workflows])
+        server = make_server(store_root, host, port, [str(w) for w in workflows], **options)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))

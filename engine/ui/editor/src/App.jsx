@@ -77,7 +77,11 @@ export default function App() {
         const list = await api.nodes();
         const byName = Object.fromEntries(list.map((d) => [d.name, d]));
         setDefs(byName);
-        api.files().then(setFiles, () => setFiles([]));
+        api.files().then((listed) => {
+          setFiles(listed);
+          const folder = listed.find((f) => f.folder)?.folder;
+          if (folder) setPathDraft((p) => p || `${folder}/`);
+        }, () => setFiles([]));
         const wanted = new URLSearchParams(window.location.search).get('file');
         if (wanted) await loadFile(wanted, byName);
       } catch (e) {
@@ -318,7 +322,7 @@ export default function App() {
           <a className="brand" href="/workflows">emberflow</a>
           <span className="file-name" data-dirty={dirty ? 'yes' : 'no'}>
             {file.path ? file.path : (
-              <input type="text" name="new-path" placeholder="new file, e.g. my_flow.yaml" value={pathDraft}
+              <input type="text" name="new-path" placeholder="folder/new_flow.yaml" value={pathDraft}
                 onChange={(e) => setPathDraft(e.target.value)} />)}
             {dirty && <span className="dirty" title="unsaved changes"> ●</span>}
           </span>
@@ -399,6 +403,7 @@ export default function App() {
                   {p.step ? <b>{p.step}{p.field ? `.${p.field}` : ''}</b> : null} {p.message}
                 </li>
               ))}
+              {validation.warnings.map((w, i) => <li key={`w${i}`} className="warning">warning: {w}</li>)}
               {validation.problems.length === 0 && validation.state === 'ok' && <li className="muted">No problems.</li>}
               {validation.error && <li className="field-problem">{validation.error}</li>}
             </ul>

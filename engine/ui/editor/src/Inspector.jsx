@@ -175,7 +175,7 @@ function Preview({ url }) {
   if (!data) return <div className="muted">loading…</div>;
   return (
     <div className="preview">
-      <div className="muted">first {data.rows.length} of {data.total_rows} rows</div>
+      <div className="muted">first {data.rows.length}{data.total_rows != null ? ` of ${data.total_rows}` : ''} rows</div>
       <div className="preview-scroll">
         <table className="preview-table">
           <thead><tr>{data.columns.map((c) => <th key={c}>{c}</th>)}</tr></thead>

@@ -2,8 +2,8 @@
 // layered auto-layout and the copy/paste payload. No validation happens here: the server validates.
 
 export const NODE_W = 210;
-const LAYER_GAP = 270;
-const ROW_GAP = 140;
+const LAYER_GAP = 260;
+const ROW_GAP = 130;
 
 /** Parse an input reference ("step" or "step.port") against the known step ids. */
 export function parseRef(ref, stepIds) {

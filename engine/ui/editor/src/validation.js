@@ -13,7 +13,7 @@ function record(ms, roundTrip) {
 }
 
 export function useValidation(workflow, signature, baseText) {
-  const [result, setResult] = useState({ state: 'idle', problems: [], columns: {}, text: '', error: null, lastMs: null });
+  const [result, setResult] = useState({ state: 'idle', problems: [], warnings: [], columns: {}, text: '', error: null, lastMs: null });
   const live = useRef({ seq: 0, applied: 0, inFlight: false, timer: null, lastSent: 0, editAt: 0 });
   const latest = useRef({ workflow, baseText });
   latest.current = { workflow, baseText };
@@ -37,6 +37,7 @@ export function useValidation(workflow, signature, baseText) {
         l.applied = seq;
         const now = performance.now();
         setResult({ state: answer.ok ? 'ok' : 'problems', problems: answer.problems || [], columns: answer.columns || {},
+          warnings: answer.warnings || [],
           text: answer.text || '', error: null, lastMs: now - editAt });
         requestAnimationFrame(() => record(performance.now() - editAt, now - sentAt));
       } catch (e) {

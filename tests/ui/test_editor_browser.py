@@ -1,0 +1,294 @@
+"""The workflow editor in headless Chromium (Playwright) against the real UI server with the editor on: building a
+workflow with the mouse, validating, saving, running and looking at results; editing a hand-written file (the
+diff is the one changed line), undo, redo, copy and paste; validation feedback time on a 50-step workflow.
+
+Screenshots go to the test's folder, or to $EMBERFLOW_EDITOR_SHOTS when set (how docs/screenshots/ is made)."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import statistics
+from pathlib import Path
+
+import yaml
+from emberflow.engine.store import ModelStore
+
+BUILT = [("ReadCSV", 150, 60), ("SplitData", 150, 250), ("TrainLR", 430, 60), ("SaveModel", 430, 220),
+         ("Score", 430, 360), ("WriteCSV", 430, 520)]
+WIRES = [("readcsv", "data", "splitdata", "data"), ("splitdata", "train", "trainlr", "data"),
+         ("trainlr", "model", "savemodel", "model"), ("trainlr", "model", "score", "model"),
+         ("splitdata", "test", "score", "data"), ("score", "data", "writecsv", "data")]
+
+HAND_WRITTEN = """\
+# Hand-written: train on the diabetes data and score the held-out part.
+name: hand-diabetes   # shown in the runs list
+engine: sklearn
+vars:
+  data: workflows/data/diabetes.csv
+steps:
+  # read and split
+  - id: read
+    node: ReadCSV
+    params: {path: "${data}", header: true}
+  - id: split
+    node: SplitData
+    inputs: {data: read}
+    params: {test_size: 0.33, seed: 7}   # the notebook's seed
+  - id: train
+    node: TrainLR
+    inputs: {data: split.train}
+    params:
+      label: 'class'
+      solver: liblinear   # small data
+  - id: score
+    node: Score
+    inputs: {model: train, data: split.test}
+"""
+
+
+def shots_folder(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("EMBERFLOW_EDITOR_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shoot(page, folder: Path, name: str) -> None:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 1000
+
+
+def open_editor(context, base: str, file: str | None = None):
+    page = context.new_page()
+    page.set_viewport_size({"width": 1600, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/editor" + (f"?file={file}" if file else ""))
+    page.wait_for_selector(".palette-item")
+    if file:
+        page.locator(".file-name", has_text=file).wait_for()
+    return page, errors
+
+
+def node(page, step: str):
+    return page.locator(f'.step-node[data-step="{step}"]')
+
+
+def drag_from_palette(page, name: str, x: float, y: float) -> None:
+    """Press on the palette item, move onto the canvas at (x, y) from its corner, release."""
+    item = page.locator(f'.palette-item[data-node="{name}"]')
+    item.scroll_into_view_if_needed()
+    box = item.bounding_box()
+    canvas = page.locator(".canvas").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + x, canvas["y"] + y, steps=6)
+    page.mouse.up()
+
+
+def centre(locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def connect(page, source: str, out: str, target: str, port: str) -> None:
+    """Drag from an output port's handle to an input port's handle."""
+    start = centre(page.locator(f'.react-flow__node[data-id="{source}"] .source[data-handleid="{out}"]'))
+    end = centre(page.locator(f'.react-flow__node[data-id="{target}"] .target[data-handleid="{port}"]'))
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=8)
+    page.mouse.up()
+
+
+def select(page, step: str, **click) -> None:
+    node(page, step).locator(".step-head").click(**click)
+
+
+def field(page, name: str):
+    return page.locator(f'.inspector .field[data-field="{name}"]')
+
+
+def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve, browser, tmp_path):
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    page, errors = open_editor(context, base)
+    assert page.locator(".palette-group").count() >= 5, "the palette groups the nodes by kind"
+
+    for name, x, y in BUILT:
+        drag_from_palette(page, name, x, y)
+    assert page.locator(".step-node").count() == 6
+    page.locator(".react-flow__pane").click(position={"x": 700, "y": 600})
+    for wire in WIRES:
+        connect(page, *wire)
+    assert page.locator(".react-flow__edge").count() == 6
+    connect(page, "trainlr", "model", "writecsv", "data")  # a model into a frame port: refused, and said why
+    assert "takes a frame" in page.locator(".toast").inner_text()
+    assert page.locator(".react-flow__edge").count() == 6
+
+    node(page, "readcsv").and_(page.locator('[data-problems="1"]')).wait_for()
+    select(page, "readcsv")
+    assert "needs parameter 'path'" in field(page, "path").locator(".field-problem").inner_text()
+    field(page, "path").locator("input").fill("workflows/data/diabetes.csv")
+    node(page, "readcsv").and_(page.locator('[data-problems="0"]')).wait_for()
+    node(page, "trainlr").and_(page.locator('[data-problems="1"]')).wait_for()  # the next problem: no label
+    select(page, "trainlr")
+    field(page, "label").locator("select").select_option("class")  # offered from ReadCSV's header
+    node(page, "trainlr").and_(page.locator('[data-problems="0"]')).wait_for()
+    select(page, "score")
+    field(page, "label").locator("select").select_option("class")
+    select(page, "savemodel")
+    field(page, "name").locator("input").fill("built-lr")
+    select(page, "writecsv")
+    field(page, "path").locator("input").fill("output/scored.csv")
+    page.locator('.validity[data-state="ok"]').wait_for()
+    assert page.locator(".step-node[data-problems='0']").count() == 6
+    page.click("#layout")  # layers: each step right of its inputs
+    page.wait_for_timeout(300)
+    left = {step: node(page, step).bounding_box()["x"] for step in ["readcsv", "splitdata", "trainlr", "score"]}
+    assert left["readcsv"] < left["splitdata"] < left["trainlr"] < left["score"]
+    shoot(page, shots_folder(tmp_path), "editor-build")
+
+    page.locator('input[name="new-path"]').fill("workflows/built.yaml")
+    page.click("#save")
+    page.locator('.file-name[data-dirty="no"]').wait_for()
+    saved = yaml.safe_load((project / "workflows" / "built.yaml").read_text())
+    steps = {s["id"]: s for s in saved["steps"]}
+    assert [s["node"] for s in saved["steps"]] == [name for name, _, _ in BUILT]
+    assert steps["readcsv"]["params"] == {"path": "workflows/data/diabetes.csv"}
+    assert steps["splitdata"]["inputs"] == {"data": "readcsv"}
+    assert steps["trainlr"] == {"id": "trainlr", "node": "TrainLR", "inputs": {"data": "splitdata.train"},
+                                "params": {"label": "class"}}
+    assert steps["score"]["inputs"] == {"model": "trainlr", "data": "splitdata.test"}
+    assert steps["writecsv"]["inputs"] == {"data": "score"} and steps["savemodel"]["params"] == {"name": "built-lr"}
+    assert set(saved["layout"]) == set(steps)
+
+    page.click("#run")
+    page.locator('.run-state[data-run-status="succeeded"]').wait_for(timeout=60_000)
+    assert page.locator('.step-node[data-status="done"]').count() == 6
+    with open(project / "workflows" / "data" / "diabetes.csv") as data:
+        read_rows = sum(1 for _ in data) - 1
+    with open(project / "output" / "scored.csv") as scored:
+        scored_rows = sum(1 for _ in csv.reader(scored)) - 1
+    assert f"{read_rows:,} rows" in node(page, "readcsv").locator(".step-status").inner_text()
+    assert f"{scored_rows:,} rows" in node(page, "score").locator(".step-status").inner_text()
+    shoot(page, shots_folder(tmp_path), "editor-run")
+
+    select(page, "savemodel")
+    link = page.locator(".inspector a.model-link")
+    assert ModelStore(project / "models").resolve("built-lr").version == 1
+    with context.expect_page() as opened:
+        link.click()
+    model_page = opened.value
+    model_page.wait_for_load_state()
+    assert model_page.url.endswith("/models/built-lr/versions/1")
+    assert model_page.locator("section.version h2").inner_text() == "Version 1"
+    model_page.close()
+
+    select(page, "score")
+    page.click(".inspector .preview-button")
+    table = page.locator(".inspector .preview-table")
+    table.wait_for()
+    assert "prediction" in table.locator("thead").inner_text().split()
+    assert table.locator("tbody tr").count() == min(50, scored_rows)
+    shoot(page, shots_folder(tmp_path), "editor-result")
+    assert errors == [] and outside == []
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, serve, browser):
+    hand = project / "workflows" / "hand.yaml"
+    hand.write_text(HAND_WRITTEN)
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    page, errors = open_editor(context, base, "workflows/hand.yaml")
+    assert page.locator(".step-node").count() == 4 and page.locator(".react-flow__edge").count() == 4
+    page.locator('.validity[data-state="ok"]').wait_for()
+
+    select(page, "train")
+    solver = field(page, "solver").locator("select")
+    assert solver.input_value() == "liblinear"
+    solver.select_option("saga")
+    page.keyboard.press("Control+s")
+    page.locator('.file-name[data-dirty="no"]').wait_for()
+    removed, added = changed_lines(HAND_WRITTEN, hand.read_text())  # one line changed, nothing else
+    assert removed == "-      solver: liblinear   # small data"
+    assert added.startswith("+      solver: saga ") and added.split() == ["+", "solver:", "saga", "#", "small", "data"]
+
+    page.click("#undo")
+    assert solver.input_value() == "liblinear"
+    page.click("#redo")
+    assert solver.input_value() == "saga"
+    page.locator('.file-name[data-dirty="no"]').wait_for()  # back to what was saved
+
+    select(page, "split")
+    select(page, "train", modifiers=["Control"])
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    assert page.locator(".step-node").count() == 6
+    pasted = page.locator(".step-node.selected")
+    assert sorted(pasted.evaluate_all("els => els.map(e => e.dataset.step)")) == ["split2", "train2"]
+    assert page.locator('.react-flow__edge[data-id="split2.train->train2.data"]').count() == 1
+    assert page.locator(".react-flow__edge").count() == 5, "only the edge among the copied steps comes along"
+    page.keyboard.press("Delete")
+    assert page.locator(".step-node").count() == 4
+    page.keyboard.press("Control+z")
+    assert page.locator(".step-node").count() == 6
+    page.keyboard.press("Control+z")
+    assert page.locator(".step-node").count() == 4
+
+    other, other_errors = open_editor(context, base)  # another workflow, in the same browser
+    other.click("#paste")
+    assert other.locator(".step-node").count() == 2 and other.locator(".react-flow__edge").count() == 1
+
+    hand.write_text(HAND_WRITTEN.replace("0.33", "0.4"))  # changed on disk behind the editor's back
+    select(page, "split")
+    field(page, "seed").locator("input").fill("8")
+    page.click("#save")
+    page.locator(".banner.conflict").wait_for()
+    page.click("#reload")
+    select(page, "split")
+    assert field(page, "test_size").locator("input").input_value() == "0.4"
+    assert field(page, "seed").locator("input").input_value() == "7"
+    assert errors == [] and other_errors == [] and outside == []
+
+
+def fifty_steps() -> str:
+    lines = ["name: fifty", "steps:", "  - id: s0", "    node: ReadCSV",
+             "    params: {path: workflows/data/diabetes.csv}"]
+    for i in range(1, 50):
+        lines += [f"  - id: s{i}", "    node: Limit", f"    inputs: {{data: s{i - 1}}}",
+                  f"    params: {{rows: {700 - i}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_validation_feedback_time_on_fifty_steps(project: Path, serve, browser):
+    (project / "workflows" / "fifty.yaml").write_text(fifty_steps())
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, _ = browser
+    page, errors = open_editor(context, base, "workflows/fifty.yaml")
+    assert page.locator(".step-node").count() == 50
+    page.locator('.validity[data-state="ok"]').wait_for()
+    select(page, "s25")
+    rows = field(page, "rows").locator("input")
+    for i, value in enumerate(["10", "x", "12", "y", "14", "16", "z", "18"]):
+        page.wait_for_timeout(200)  # apart, as edits by hand are
+        done = page.evaluate("() => window.__emberflowEditor.validationMs.length")
+        rows.fill(value)
+        page.wait_for_function(f"() => window.__emberflowEditor.validationMs.length > {done}")
+        state = "problems" if value.isalpha() else "ok"
+        page.locator(f'.validity[data-state="{state}"]').wait_for()
+        assert node(page, "s25").get_attribute("data-problems") == ("1" if value.isalpha() else "0"), i
+    probe = page.evaluate("() => window.__emberflowEditor")
+    feedback = probe["validationMs"][-8:]
+    trips = probe["roundTripMs"][-8:]
+    print(f"\nvalidation feedback on a 50-step workflow: median {statistics.median(feedback):.0f} ms, "
+          f"max {max(feedback):.0f} ms from edit to problems on screen (server round trip median "
+          f"{statistics.median(trips):.0f} ms), 8 edits")
+    assert errors == []
