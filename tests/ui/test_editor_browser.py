@@ -131,6 +131,7 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     node(page, "readcsv").and_(page.locator('[data-problems="1"]')).wait_for()
     select(page, "readcsv")
     assert "needs parameter 'path'" in field(page, "path").locator(".field-problem").inner_text()
+    shoot(page, shots_folder(tmp_path), "editor-problem")
     field(page, "path").locator("input").fill("workflows/data/diabetes.csv")
     node(page, "readcsv").and_(page.locator('[data-problems="0"]')).wait_for()
     node(page, "trainlr").and_(page.locator('[data-problems="1"]')).wait_for()  # the next problem: no label
