@@ -293,3 +293,25 @@ def test_validation_feedback_time_on_fifty_steps(project: Path, serve, browser):
           f"max {max(feedback):.0f} ms from edit to problems on screen (server round trip median "
           f"{statistics.median(trips):.0f} ms), 8 edits")
     assert errors == []
+
+
+def test_cancel_button_stops_a_running_run(project: Path, serve, browser, monkeypatch):
+    """Cancel from the page: the run's process (here one that would sleep for a minute before running the file)
+    is stopped, and the page shows the run and its steps as they end."""
+    from emberflow.engine.ui import runs
+
+    real = runs.RunQueue.command
+    monkeypatch.setattr(runs.RunQueue, "command", lambda self, run: [
+        "sh", "-c", 'sleep 60 && exec "$@"', "sh", *real(self, run)])
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    page, errors = open_editor(context, base, "workflows/train.yaml")
+    page.locator('.validity[data-state="ok"]').wait_for()
+    assert page.locator("#cancel").is_disabled()
+    page.click("#run")
+    page.locator('.run-state[data-run-status="running"]').wait_for()
+    assert page.locator('.step-node[data-status="queued"]').count() == 6
+    page.click("#cancel")
+    page.locator('.run-state[data-run-status="cancelled"]').wait_for(timeout=30_000)
+    assert page.locator("#cancel").is_disabled() and page.locator("#run").is_enabled()
+    assert errors == [] and outside == []
