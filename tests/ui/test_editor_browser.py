@@ -244,6 +244,15 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     page.keyboard.press("Control+z")
     assert page.locator(".step-node").count() == 4
 
+    page.locator(".palette-search").fill("split")
+    shown = page.locator(".palette-item").evaluate_all("els => els.map(e => e.dataset.node)")
+    assert "SplitData" in shown and "ReadCSV" not in shown
+    page.locator(".quick-add").fill("limit")
+    page.locator(".quick-add").press("Enter")
+    assert node(page, "limit").count() == 1
+    page.click("#undo")
+    assert node(page, "limit").count() == 0 and page.locator(".step-node").count() == 4
+
     other, other_errors = open_editor(context, base)  # another workflow, in the same browser
     other.click("#paste")
     assert other.locator(".step-node").count() == 2 and other.locator(".react-flow__edge").count() == 1
