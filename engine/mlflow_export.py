@@ -151,8 +151,8 @@ def _write_mlmodel(ref: VersionRef, manifest: dict[str, Any], folder: Path, flav
 
 
 def _signature(manifest: dict[str, Any]) -> dict[str, Any]:
-    """MLflow's signature: the inputs as column specs (a JSON string), numbers as double, categories as string;
-    the output as one unnamed column of the classes' type (or double for a regression)."""
+    """MLflow's signature: the inputs as column specs (a JSON string, see ``_column_type``); the output as one
+    unnamed column of the classes' type (or double for a regression)."""
     schema = manifest.get("input_schema") if isinstance(manifest.get("input_schema"), list) else []
     columns = schema or [f for f in manifest.get("features") or [] if isinstance(f, dict)]
     inputs = [{"type": _column_type(c.get("dtype"), c.get("kind")), "name": c["name"], "required": True}
@@ -163,16 +163,15 @@ def _signature(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _column_type(dtype: Any, kind: Any) -> str:
-    """A column's MLflow type, from the type it had in training: MLflow refuses to convert an int64 column to
-    double (it may lose precision), so whole numbers stay long; a category of text is a string, a numeric column
-    of another type (or of none recorded) a double."""
+    """A column's MLflow type. A numeric input is a double, as the model takes it: MLflow's server reads JSON into
+    the signature's types, so whole numbers and nulls arrive as doubles (in Python, MLflow converts int32 columns
+    and refuses int64 ones, which may lose precision: cast those to float). A category keeps the type it had in
+    training (text, booleans, whole numbers), which the loader turns into text as Score does."""
     dtype = str(dtype)
-    if dtype.startswith("float"):
+    if kind == "numeric" or dtype.startswith(("float", "Float")):
         return "double"
-    if dtype in ("int64", "Int64", "uint32"):
-        return "long"
     if dtype.startswith(("int", "Int", "uint", "UInt")):
-        return "integer"
+        return "long"
     if dtype in ("bool", "boolean"):
         return "boolean"
     return "string" if kind == "categorical" or dtype in ("str", "string", "object") else "double"
