@@ -324,3 +324,21 @@ def test_cancel_button_stops_a_running_run(project: Path, serve, browser, monkey
     page.locator('.run-state[data-run-status="cancelled"]').wait_for(timeout=30_000)
     assert page.locator("#cancel").is_disabled() and page.locator("#run").is_enabled()
     assert errors == [] and outside == []
+
+
+def test_a_failed_step_shows_its_error_and_the_steps_after_it_are_skipped(project: Path, serve, browser):
+    (project / "workflows" / "broken.yaml").write_text(
+        "name: broken\nsteps:\n  - {id: read, node: ReadCSV, params: {path: workflows/data/gone.csv}}\n"
+        "  - {id: first, node: Limit, inputs: {data: read}, params: {rows: 5}}\n")
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    page, errors = open_editor(context, base, "workflows/broken.yaml")
+    page.locator(".problems li.warning", has_text="gone.csv").wait_for()  # a warning, which does not block a run
+    page.click("#run")
+    page.locator('.run-state[data-run-status="failed"]').wait_for(timeout=60_000)
+    assert node(page, "read").get_attribute("data-status") == "failed"
+    assert "gone.csv" in node(page, "read").locator(".step-error").inner_text()
+    assert node(page, "first").get_attribute("data-status") == "skipped"
+    select(page, "read")
+    assert "gone.csv" in page.locator(".inspector .step-error-full").inner_text()
+    assert errors == [] and outside == []

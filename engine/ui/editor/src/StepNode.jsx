@@ -16,10 +16,11 @@ function statusText(st) {
   return st.status;
 }
 
-function PortRow({ port, side, offset }) {
+function PortRow({ port, side, offset, bad }) {
   const isIn = side === 'in';
   return (
-    <div className={`port port-${side} port-${port.type}`} style={{ top: offset }}>
+    <div className={`port port-${side} port-${port.type}${bad ? ' port-problem' : ''}`} style={{ top: offset }}
+      data-port={port.name}>
       <Handle type={isIn ? 'target' : 'source'} position={isIn ? Position.Left : Position.Right} id={port.name}
         className={`handle-${port.type}`} title={`${port.name} (${port.type})`} />
       <span className="port-label">{port.label || port.name}</span>
@@ -49,7 +50,9 @@ function StepNode({ id, data, selected }) {
         <span className="step-type">{step.node}{step.engine ? ` · ${step.engine}` : ''}</span>
       </div>
       {!def && <div className="step-warn">unknown node type</div>}
-      {ins.map((p, i) => <PortRow key={`i${p.name}`} port={p} side="in" offset={46 + i * 22} />)}
+      {ins.map((p, i) => <PortRow key={`i${p.name}`} port={p} side="in" offset={46 + i * 22}
+        bad={mine.some((x) => x.field === `inputs.${p.name}`
+          || (x.field === 'inputs' && x.message.includes(`input '${p.name}'`)))} />)}
       {outs.map((p, i) => <PortRow key={`o${p.name}`} port={p} side="out" offset={46 + i * 22} />)}
       <div className="step-foot" style={{ marginTop: rows * 22 + 4 }}>
         {mine.length > 0 && (
