@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and edito
     from .formats.h2o import estimator_of as h2o_estimator
     from .formats.h2o import mojo_probabilities
     from .frames import frame_engine, to_engine, to_pandas
+    from .h2o_rows import MISSING_LEVEL, predict_mojo
     from .model import Model
     from .models import load_from_path, load_from_store, save_to_path, save_to_store
     from .predictor import (
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and edito
         threads_for,
     )
     from .spark_errors import spark_errors
+    from .spark_scoring import category_text_sql, predicted_index, spark_scores
 
 # name: (module under emberflow.engine, attribute there)
 _LAZY = {
@@ -48,6 +50,8 @@ _LAZY = {
     "format_names": ("formats", "format_names"),
     "h2o_estimator": ("formats.h2o", "estimator_of"),
     "mojo_probabilities": ("formats.h2o", "mojo_probabilities"),
+    "MISSING_LEVEL": ("h2o_rows", "MISSING_LEVEL"),
+    "predict_mojo": ("h2o_rows", "predict_mojo"),
     "Prediction": ("predictor", "Prediction"),
     "category_text": ("predictor", "category_text"),
     "conform": ("predictor", "conform"),
@@ -65,15 +69,19 @@ _LAZY = {
     "save_to_path": ("models", "save_to_path"),
     "save_to_store": ("models", "save_to_store"),
     "spark_errors": ("spark_errors", "spark_errors"),
+    "category_text_sql": ("spark_scoring", "category_text_sql"),
+    "predicted_index": ("spark_scoring", "predicted_index"),
+    "spark_scores": ("spark_scoring", "spark_scores"),
 }
 
 __all__ = [
-    "ANY", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MODEL", "DataError", "EmberflowError", "EngineUnavailable",
-    "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Prediction", "Sessions",
-    "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format", "conform",
-    "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "load_from_path",
-    "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict", "predicted_labels",
-    "save_to_path", "save_to_store", "spark_errors", "threads_for", "to_engine", "to_pandas",
+    "ANY", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MISSING_LEVEL", "MODEL", "DataError", "EmberflowError",
+    "EngineUnavailable", "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Prediction",
+    "Sessions", "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format",
+    "conform", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator",
+    "load_from_path", "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict",
+    "predict_mojo", "predicted_index", "predicted_labels", "save_to_path", "save_to_store", "spark_errors",
+    "spark_scores", "category_text_sql", "threads_for", "to_engine", "to_pandas",
 ]
 
 

@@ -13,7 +13,6 @@ from emberflow.engine.api import (
     check_features,
     did_you_mean,
     predict,
-    predicted_labels,
 )
 from emberflow.nodes.metrics import BatchMetrics, RegressionBatchMetrics, classification_metrics, regression_metrics
 from emberflow.nodes.spark_metrics import kept_for_the_run, probability_columns, spark_column, spark_metrics
@@ -197,20 +196,13 @@ def missing_label(label: str, columns) -> DataError:
 
 
 def score_mojo(ctx: StepContext, model: Model, frame, params: dict[str, Any]):
-    """An H2O model's MOJO scored by h2o-genmodel on a pandas frame: no H2O cluster."""
-    from emberflow.engine.api import mojo_probabilities
-    from emberflow.nodes.learners.h2o_backend import mojo_inputs
+    """An H2O model's MOJO scored by h2o-genmodel on a pandas frame: no H2O cluster. The rows are prepared as
+    ``emberflow serve`` prepares them for the same MOJO (``predict_mojo``)."""
+    from emberflow.engine.api import mojo_probabilities, predict_mojo
 
     if model.engine != "h2o":
         raise DataError(f"mode: mojo scores H2O models, and this is a {model.engine} model; leave out mode")
-    from emberflow.engine.api import Prediction
-
-    check_features(model, [str(c) for c in frame.columns])
-    proba = mojo_probabilities(model, mojo_inputs(model, frame) if model.input_schema else frame, ctx.sessions)
-    if model.is_regression:
-        return finish_pandas(ctx, model, frame, Prediction("regression", proba[:, 0]), params)
-    classes, threshold = list(model.classes), model.params.get("threshold", 0.5)
-    prediction = Prediction("classification", predicted_labels(proba, classes, threshold), proba, classes)
+    prediction = predict_mojo(model, frame, lambda rows: mojo_probabilities(model, rows, ctx.sessions))
     return finish_pandas(ctx, model, frame, prediction, params)
 
 
@@ -255,34 +247,20 @@ def _kept(frame, added: list[str]) -> list[str]:
 
 
 def spark_model_scores(model: Model, frame, params: dict[str, Any]):
-    """A Spark ML model's predictions: a regression's as doubles; a classifier's as class values, with its
-    probabilities as doubles. The rows are checked against the model's input schema first
-    (``spark_backend.scoring_frame``)."""
-    from emberflow.nodes.learners.spark_backend import predicted_index, scoring_frame
-    from pyspark.ml.functions import vector_to_array
-    from pyspark.sql import functions as F
+    """A Spark ML model's predictions (``spark_scores``, which ``emberflow serve`` uses too): a regression's as
+    doubles; a classifier's as class values, with its probabilities as doubles."""
+    from emberflow.engine.api import spark_scores
 
-    stages = list(reversed(getattr(model.obj, "stages", [model.obj])))
-    wanted = "getPredictionCol" if model.is_regression else "getProbabilityCol"
-    predictor = next((s for s in stages if callable(getattr(s, wanted, None))), None)
-    if predictor is None:
-        needs = "predictions" if model.is_regression else "class probabilities"
-        raise DataError(f"Score needs a model that gives {needs}; {model.model_class} does not")
-    transformed = model.obj.transform(scoring_frame(model, frame))
+    scores = spark_scores(model, frame)
     if model.is_regression:
-        prediction = spark_column(predictor.getPredictionCol()).cast("double").alias(params["prediction_col"])
-        return transformed.select(*[spark_column(c) for c in _kept(frame, [params["prediction_col"]])],
-                                  prediction), []
-    classes = list(model.classes) or [float(i) for i in range(predictor.numClasses)]
-    index = predicted_index(predictor.getPredictionCol(), predictor.getProbabilityCol(), len(classes),
-                            model.params.get("threshold", 0.5))
-    prediction = F.element_at(F.array(*[F.lit(c) for c in classes]), index + 1)
-    probabilities = vector_to_array(spark_column(predictor.getProbabilityCol()))
+        return scores.transformed.select(*[spark_column(c) for c in _kept(frame, [params["prediction_col"]])],
+                                         scores.prediction.alias(params["prediction_col"])), []
+    classes, probabilities = scores.classes, scores.probabilities
     names = probability_columns(classes, params)
     chosen = [probabilities[1]] if len(classes) == 2 else [probabilities[i] for i in range(len(classes))]
     added = [params["prediction_col"], *names]
-    scored = transformed.select(
-        *[spark_column(c) for c in _kept(frame, added)], prediction.alias(params["prediction_col"]),
+    scored = scores.transformed.select(
+        *[spark_column(c) for c in _kept(frame, added)], scores.prediction.alias(params["prediction_col"]),
         *[value.alias(name) for value, name in zip(chosen, names, strict=True)])
     return scored, classes
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, EmberflowError, EngineUnavailable, UserError, VersionMismatch
+from ..h2o_rows import MISSING_LEVEL
 from . import ModelFormat, Untold, installed_versions, recorded_libraries
 
 if TYPE_CHECKING:
@@ -318,44 +319,56 @@ def mojo_probabilities(model: Model, frame: Any, sessions: Sessions) -> Any:
     Its input, output and temporary files live in one folder, removed afterwards."""
     import pandas as pd
 
-    heap = str((sessions.settings.get("h2o") or {}).get("max_mem_size") or DEFAULT_MOJO_HEAP).upper()
     folder = Path(tempfile.mkdtemp(prefix=f"emberflow-mojo-{os.getpid()}-"))
     try:
         mojo = mojo_for_scoring(model, folder)
-        write_mojo_input(frame[list(model.features)], folder / "input.csv")
-        run_predict_csv(mojo, folder, heap)
+        (folder / "input.csv").write_bytes(mojo_csv(frame[list(model.features)]))
+        run_predict_csv(mojo, folder, mojo_heap(sessions.settings))
         result = pd.read_csv(folder / "prediction.csv")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    return mojo_result(model, result, len(frame))
+
+
+def mojo_heap(settings: dict[str, Any]) -> str:
+    """The heap of a JVM scoring a MOJO: the ``h2o:`` section's ``max_mem_size``, else ``DEFAULT_MOJO_HEAP``."""
+    return str((settings.get("h2o") or {}).get("max_mem_size") or DEFAULT_MOJO_HEAP).upper()
+
+
+def mojo_result(model: Model, result: Any, rows: int) -> Any:
+    """The probabilities (a regression's numbers, one column) of h2o-genmodel's answer, a frame read from its
+    CSV: the label column, then one per class, or the predicted number."""
     if model.is_regression:  # one column, the predicted number
-        if result.shape[1] < 1 or len(result) != len(frame):
+        if result.shape[1] < 1 or len(result) != rows:
             raise EmberflowError(f"h2o-genmodel gave {len(result)} rows of {result.shape[1]} columns for "
-                                 f"{len(frame)} rows of a regression")
+                                 f"{rows} rows of a regression")
         return result.iloc[:, :1].to_numpy(dtype="float64")
     columns = len(model.classes)
-    if result.shape[1] < columns + 1 or len(result) != len(frame):
+    if result.shape[1] < columns + 1 or len(result) != rows:
         raise EmberflowError(f"h2o-genmodel gave {len(result)} rows of {result.shape[1] - 1} probabilities for "
-                             f"{len(frame)} rows and {columns} classes")
+                             f"{rows} rows and {columns} classes")
     return result.iloc[:, 1:columns + 1].to_numpy(dtype="float64")
 
 
-def write_mojo_input(features: Any, path: Path) -> None:
+def mojo_csv(features: Any) -> bytes:
     """The rows h2o-genmodel scores, as CSV with empty fields for missing values: written by Arrow's CSV writer
     (many times faster than pandas') when every column is a number and no name needs quoting, else by pandas."""
+    import io
+
     import pandas as pd
 
     names = [str(c) for c in features.columns]
     numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in features.dtypes)
     if not numeric or any(any(ch in name for ch in ',"\r\n') for name in names):
-        features.to_csv(path, index=False, na_rep="")
-        return
+        return features.to_csv(index=False, na_rep="", lineterminator="\n").encode("utf-8")
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    with open(path, "wb") as handle:
-        handle.write((",".join(names) + "\n").encode("utf-8"))
-        pcsv.write_csv(pa.Table.from_pandas(features, preserve_index=False), handle,
-                       pcsv.WriteOptions(include_header=False))
+    handle = io.BytesIO()
+    handle.write((",".join(names) + "\n").encode("utf-8"))
+    pcsv.write_csv(pa.Table.from_pandas(features, preserve_index=False), handle,
+                   pcsv.WriteOptions(include_header=False))
+    return handle.getvalue()
 
 
 def run_predict_csv(mojo: Path, folder: Path, heap: str) -> None:
@@ -486,9 +499,6 @@ def glm_inputs(info: dict[str, str], columns: list[str], domains: dict[int, list
     return inputs, positions
 
 
-# The text a missing category becomes on H2O (see ``emberflow.nodes.learners.h2o_backend``): a level of its own
-# when training had missing values.
-MISSING_LEVEL = "(missing)"
 
 
 def read_mojo(path: Path) -> tuple[dict[str, str], list[str], dict[int, list[str]]]:

@@ -20,12 +20,16 @@ from ..errors import EmberflowError, UserError
 from ..store import ALIASES, ModelStore
 
 if TYPE_CHECKING:
+    from ..context import Sessions
     from ..model import Model
     from ..predictor import Prediction
     from ..store import VersionRef
 
 # The engines whose models score in this process: scikit-learn's and the portable (params) linear models.
 IN_PROCESS = ("sklearn", "portable")
+# All the engines whose models serve: H2O's through their MOJO in a JVM kept for the server's life
+# (``serving.mojo``), Spark ML's in a local Spark session started once (``serving.spark``).
+SERVED_ENGINES = (*IN_PROCESS, "h2o", "spark")
 
 
 @dataclass(frozen=True)
@@ -56,39 +60,59 @@ def load_served(store: ModelStore, reference: str, log: Callable[[str], None]) -
 
     ref = store.resolve(reference)
     check_servable(ref, store.manifest(ref))
-    model, ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", Sessions(warn=log), warn=log)
-    return Served(model, ref, manifest, predictor_of(model, ref))
+    sessions = Sessions(warn=log)  # a Spark model's session starts as it loads, and stays for the server's life
+    model, ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", sessions, warn=log)
+    return Served(model, ref, manifest, predictor_of(model, ref, sessions))
 
 
 def check_servable(ref: VersionRef, manifest: dict[str, Any]) -> None:
-    """Refuse, before loading, a version whose model scores only inside an engine's cluster or session."""
+    """Refuse, before loading, a version that cannot be served: an H2O model saved without a MOJO, or a model of
+    an engine that does not serve."""
     from ..formats import get_format
 
     fmt = manifest.get("format")
     engine = get_format(fmt).engine if isinstance(fmt, str) else None
-    if engine in IN_PROCESS:
-        return
-    if engine == "spark":
-        raise UserError(f"{ref} is a Spark ML model (format {fmt}), which only a Spark session scores; serve its "
-                        "params export instead: save the model with SaveModel format: params (logistic and linear "
-                        "regressions) and serve that version")
-    if engine == "h2o":
-        raise UserError(f"{ref} is an H2O model (format {fmt}); emberflow serve does not score H2O MOJOs yet "
-                        "(h2o-genmodel starts a JVM per call, about 0.5 s): save an H2O GLM with format: params to "
-                        "serve it, or score in batch with Score mode: mojo")
-    raise UserError(f"{ref} is saved as format {fmt}, which loads with {engine or 'no known engine'}; emberflow "
-                    f"serve scores models of the {' and '.join(IN_PROCESS)} engines")
+    if engine == "h2o" and fmt != "mojo" and not (manifest.get("h2o") or {}).get("mojo"):
+        raise UserError(f"{ref} is an H2O model saved without a MOJO (format {fmt}{mojo_refusal(manifest)}), and "
+                        "emberflow serve scores H2O models through their MOJO, with no H2O cluster; save it again "
+                        "with format: h2o or mojo (h2o 3.46.0.11 exports MOJOs) and serve that version")
+    if engine not in SERVED_ENGINES:
+        raise UserError(f"{ref} is saved as format {fmt}, which loads with {engine or 'no known engine'}; "
+                        f"emberflow serve scores models of the {', '.join(SERVED_ENGINES)} engines")
 
 
-def predictor_of(model: Model, ref: VersionRef) -> Callable[[Any], Prediction]:
-    from ..predictor import predict
+def mojo_refusal(manifest: dict[str, Any]) -> str:
+    reason = (manifest.get("h2o") or {}).get("mojo_refused")
+    return f": H2O refused to export one: {reason}" if reason else ""
 
-    if model.engine not in IN_PROCESS:  # a plugin format whose objects belong to another engine
-        raise UserError(f"{ref} loaded as a {model.engine} model; emberflow serve scores models of the "
-                        f"{' and '.join(IN_PROCESS)} engines")
+
+def predictor_of(model: Model, ref: VersionRef, sessions: Sessions) -> Callable[[Any], Prediction]:
     from .batching import Batcher
 
+    if model.engine == "h2o":
+        return Batcher(model, mojo_scorer(model, ref).predict)
+    if model.engine == "spark":
+        from .spark import SparkScorer
+
+        return Batcher(model, SparkScorer(model, sessions.get("spark")).predict)
+    if model.engine not in IN_PROCESS:  # a plugin format whose objects belong to another engine
+        raise UserError(f"{ref} loaded as a {model.engine} model; emberflow serve scores models of the "
+                        f"{', '.join(SERVED_ENGINES)} engines")
+    from ..predictor import predict
+
     return Batcher(model, lambda frame: predict(model, frame))
+
+
+def mojo_scorer(model: Model, ref: VersionRef):
+    """The model's MOJO in a JVM started now and kept while the version is served."""
+    from ..formats.h2o import DEFAULT_MOJO_HEAP, StoredH2OModel
+    from .mojo import MojoScorer
+
+    mojo = model.obj.mojo if isinstance(model.obj, StoredH2OModel) else None
+    if mojo is None:
+        raise UserError(f"{ref} is an H2O model without a MOJO; emberflow serve scores H2O models through their "
+                        "MOJO: save it again with format: h2o")
+    return MojoScorer(model, mojo, DEFAULT_MOJO_HEAP)
 
 
 class ModelHolder:

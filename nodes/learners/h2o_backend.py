@@ -33,7 +33,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import DataError, did_you_mean
+from emberflow.engine.api import MISSING_LEVEL, DataError, did_you_mean
 
 from .preparation import CATEGORICAL, NUMERIC, LabelFacts, decide_task, missing_label_warning, plan_features
 
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
 NUMBER_TYPES = ("int", "real")
 CATEGORY_TYPES = ("enum", "string")
 BOOLEAN_TEXT = ("true", "false")
-# A missing category's level: a level of its own, as a one-hot encoding gives it on the other engines (H2O's GLM
-# would take the most frequent level instead). Not "NA" or empty, which h2o-genmodel reads as missing.
-MISSING_LEVEL = "(missing)"
 
 
 def train(spec: AlgorithmSpec, node: str, ctx: StepContext, frame, params: dict[str, Any]) -> Model:
@@ -391,19 +388,6 @@ def check_known(column, name: str, levels: list[Any]) -> None:
             raise DataError(f"column '{name}' holds {level!r} in row {row + 1} of the scored data, a category the "
                             f"model never saw (it knows {', '.join(sorted(known)[:10])}); drop such rows, or train "
                             "with unknown_category: ignore")
-
-
-def mojo_inputs(model: Model, frame):
-    """pandas rows as the model's MOJO takes them (Score's mode: mojo): conformed to the input schema (numbers,
-    categories as text; unseen categories refused with ``unknown_category: error``), a missing category as
-    ``MISSING_LEVEL``."""
-    from emberflow.engine.api import conform
-
-    inputs = conform(frame, model.input_schema, model.params.get("unknown_category", "ignore"))
-    for column in model.input_schema:
-        if column.get("kind") == CATEGORICAL:
-            inputs[column["name"]] = inputs[column["name"]].fillna(MISSING_LEVEL)
-    return inputs
 
 
 def predict(ctx: StepContext, estimator, inputs):

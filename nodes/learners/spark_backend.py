@@ -17,8 +17,8 @@ The stages, fitted together and saved together:
 6. the estimator, on a label of class indexes (0, 1 ...) or of doubles.
 
 The manifest's levels are the StringIndexer's labels without ``MISSING_CATEGORY``. Scoring runs the same
-stages, after ``scoring_frame`` checked the rows (a numeric column holding text, and with
-``unknown_category: error`` an unseen category, are one-line errors).
+stages, after the engine's ``spark_scoring.scoring_frame`` checked the rows (a numeric column holding text, and
+with ``unknown_category: error`` an unseen category, are one-line errors).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import DataError, did_you_mean
+from emberflow.engine.api import DataError, category_text_sql, did_you_mean, predicted_index
 
 from .preparation import (
     CATEGORICAL,
@@ -293,17 +293,6 @@ def sql_text(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def category_text_sql(name: str, dtype: str) -> str:
-    """A SQL expression of a column's category text, null where it is missing: a whole number of a floating
-    column as ``3`` (through a bigint), booleans ``true``/``false``, anything else as Spark casts it to text."""
-    column = quoted(name)
-    if dtype in ("float", "double") or dtype.startswith("decimal"):
-        number = f"CAST({column} AS DOUBLE)"
-        return (f"CASE WHEN isnan({number}) THEN NULL WHEN {number} % 1 = 0 AND abs({number}) < 9e18 "
-                f"THEN CAST(CAST({number} AS BIGINT) AS STRING) ELSE CAST({number} AS STRING) END")
-    return f"CAST({column} AS STRING)"
-
-
 def preparation_sql(plan: FeaturePlan) -> str:
     """The SQLTransformer's statement: the row's columns, each numeric feature as a double and each categorical
     one as its text, ``MISSING_CATEGORY`` where it is missing."""
@@ -345,58 +334,6 @@ def fitted_levels(fitted, plan: FeaturePlan) -> dict[str, list[str]]:
         return {}
     return {name: [level for level in labels if level != MISSING_CATEGORY]
             for name, labels in zip(plan.categorical, indexer.labelsArray, strict=True)}
-
-
-def scoring_frame(model: Model, frame):
-    """``frame``, checked against the model's input schema before the pipeline sees it, so that what the
-    pipeline would fail on with Spark's own words is one line naming the column: a numeric column of another
-    type (on the schema), and, in at most one Spark job, a text in a numeric column that is not a number, and
-    with ``unknown_category: error`` a category the model never saw (missing values are no category)."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import BooleanType, NumericType, StringType
-
-    types = {f.name: f.dataType for f in frame.schema.fields}
-    unknown = model.params.get("unknown_category", "ignore")
-    checks = []
-    for column in model.input_schema:
-        name, values = column["name"], spark_column(column["name"])
-        if column.get("kind") == NUMERIC and isinstance(types[name], StringType):
-            checks.append((column, F.when(values.isNotNull() & values.try_cast("double").isNull(), values)))
-        elif column.get("kind") == NUMERIC and not isinstance(types[name], (NumericType, BooleanType)):
-            raise DataError(f"column '{name}' is {types[name].simpleString()} in the scored data, and the model "
-                            f"takes numbers there ({column.get('dtype')}); cast it with a CastColumns step")
-        elif column.get("kind") == CATEGORICAL and unknown == "error":
-            text = F.expr(category_text_sql(name, column.get("dtype", "string")))
-            checks.append((column, F.when(text.isNotNull() & ~text.isin(column.get("levels") or []), text)))
-    if not checks:
-        return frame
-    found = frame.agg(*[F.first(bad, ignorenulls=True) for _, bad in checks]).first()
-    for (column, _), value in zip(checks, found, strict=True):
-        if value is not None:
-            raise scoring_problem(column, value)
-    return frame
-
-
-def scoring_problem(column: dict[str, Any], value: Any) -> DataError:
-    name = column["name"]
-    if column.get("kind") == NUMERIC:
-        return DataError(f"column '{name}' holds {value!r} in the scored data, and the model takes numbers there; "
-                         "fix or drop such rows (CastColumns with invalid: null makes them missing)")
-    levels = sorted(map(str, column.get("levels") or []))
-    return DataError(f"column '{name}' holds {value!r} in the scored data, a category the model never saw (it "
-                     f"knows {', '.join(levels[:10])}{' ...' if len(levels) > 10 else ''}); drop such rows, or train "
-                     "with unknown_category: ignore")
-
-
-def predicted_index(prediction_col: str, probability_col: str, n_classes: int, threshold: float):
-    """The predicted class index as Score predicts it on every engine: for two classes, 1 where the second's
-    probability is above ``threshold``; beyond two, Spark's most probable class."""
-    from pyspark.ml.functions import vector_to_array
-    from pyspark.sql import functions as F
-
-    if n_classes == 2:
-        return F.when(vector_to_array(spark_column(probability_col))[1] > threshold, 1).otherwise(0)
-    return spark_column(prediction_col).cast("int")
 
 
 def training_metrics(fitted, prepared, task: str, training: TrainingFacts, params: dict[str, Any]):

@@ -216,12 +216,12 @@ def test_mmap_on_a_pickle_model_warns_and_loads_it(tmp_path):
 
 def test_mojo_input_is_written_by_arrow_and_reads_as_pandas_would_write_it(tmp_path):
     import pandas as pd
-    from emberflow.engine.formats.h2o import write_mojo_input
+    from emberflow.engine.formats.h2o import mojo_csv
 
     numbers = pd.DataFrame({"a": [1.0, np.nan, 0.1, 2.5e-7], "b": pd.array([1, None, 3, 4], dtype="Int64")})
     text = pd.DataFrame({"a": [1.0, 2.0], "colour": ["red", "a, b"]})
     for name, frame in (("numbers.csv", numbers), ("text.csv", text)):
-        write_mojo_input(frame, tmp_path / name)
+        (tmp_path / name).write_bytes(mojo_csv(frame))
         frame.to_csv(tmp_path / f"pandas-{name}", index=False, na_rep="")
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / name), pd.read_csv(tmp_path / f"pandas-{name}"))
     assert (tmp_path / "numbers.csv").read_text().splitlines()[:2] == ["a,b", "1,1"]

@@ -80,18 +80,18 @@ def test_the_version_gate_runs_and_its_warnings_are_logged(trained, tmp_path):
     assert any("model saved with numpy 1.0.0, running numpy" in line for line in log)
 
 
-@pytest.mark.parametrize(("fmt", "says"), [
-    ("spark-ml", "is a Spark ML model (format spark-ml), which only a Spark session scores; serve its params "
-                 "export"),
-    ("h2o", "is an H2O model (format h2o); emberflow serve does not score H2O MOJOs yet"),
-    ("mojo", "is an H2O model (format mojo)"),
+@pytest.mark.parametrize(("fmt", "h2o", "says"), [
+    ("h2o-binary", {"binary": "model.h2o"}, "is an H2O model saved without a MOJO (format h2o-binary), and emberflow "
+                                            "serve scores H2O models through their MOJO"),
+    ("h2o", {"binary": "model.h2o", "mojo": None, "mojo_refused": "Export to MOJO not supported"},
+     "is an H2O model saved without a MOJO (format h2o: H2O refused to export one: Export to MOJO not supported)"),
 ])
-def test_models_that_score_only_in_an_engine_are_refused_before_loading(tmp_path, fmt, says, loads):
+def test_h2o_models_without_a_mojo_are_refused_before_loading(tmp_path, fmt, h2o, says, loads):
     store = ModelStore(tmp_path / "models")
 
     def write(folder):
-        (folder / "model").write_text("not read", encoding="utf-8")
-        return {"format": fmt, "engine": "spark", "features": [{"name": "x"}]}
+        (folder / "model.h2o").write_text("not read", encoding="utf-8")
+        return {"format": fmt, "engine": "h2o", "features": [{"name": "x"}], "h2o": h2o}
 
     store.save("engine-bound", write)
     with pytest.raises(UserError, match=re.escape(f"engine-bound@1 {says}")):
