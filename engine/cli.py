@@ -67,7 +67,7 @@ def _warn(warnings: list[str]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import Reporter, run_workflow
+    from .runner import Reporter, cancel_on_sigterm, run_workflow
 
     _collect_once_at_exit()
     workflow = _load_workflow(args)
@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         reporter = EventsReporter(args.events, stream, warnings=sys.stderr)
     else:
         reporter = Reporter(stream, warnings=sys.stderr)
-    with _cancel_on_sigterm():
+    with cancel_on_sigterm():
         result = run_workflow(workflow, _store(args), settings=settings, reporter=reporter, run_id=args.run_id)
     record = {k: v for k, v in result.record.items() if k != "text"}
     if args.json:
@@ -95,34 +95,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.error is not None:
         raise result.error
     return 0
-
-
-def _cancel_on_sigterm():
-    """While the run lasts, SIGTERM (the editor's Cancel, a ``kill``) raises RunCancelled in the running step:
-    the runner stops the sessions (their JVMs) and writes the record with status ``cancelled``. A second SIGTERM
-    is ignored while that happens. The previous handler comes back afterwards (tests run commands in-process)."""
-    import contextlib
-    import signal
-    import threading
-
-    from .errors import RunCancelled
-
-    if threading.current_thread() is not threading.main_thread():
-        return contextlib.nullcontext()
-
-    def cancel(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise RunCancelled("the run was cancelled")
-
-    @contextlib.contextmanager
-    def handled():
-        previous = signal.signal(signal.SIGTERM, cancel)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-
-    return handled()
 
 
 _exit_collection_registered = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import platform
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -134,10 +135,65 @@ def _write_record(store: ModelStore, record: dict[str, Any], error: EmberflowErr
         return failure
 
 
+class CancelRequested(BaseException):
+    """Raised in the main thread by ``cancel_on_sigterm``'s handler. A BaseException, like KeyboardInterrupt, so
+    that a library's ``except Exception`` around a blocking call (py4j's, say) does not swallow it."""
+
+
+_cancel_requested = threading.Event()
+
+
+def cancel_on_sigterm():
+    """A context in which SIGTERM cancels the run: the running step is interrupted, the sessions (and their
+    JVMs) are stopped and the record says ``cancelled``. Should the interruption be swallowed all the same, the
+    run stops before its next step. A second SIGTERM is ignored while that happens; the previous handler comes
+    back afterwards. Only the main thread can set handlers: elsewhere this does nothing."""
+    import contextlib
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+
+    def cancel(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _cancel_requested.set()
+        raise CancelRequested
+
+    @contextlib.contextmanager
+    def handled():
+        _cancel_requested.clear()
+        previous = signal.signal(signal.SIGTERM, cancel)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            _cancel_requested.clear()
+
+    return handled()
+
+
 def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: list[dict[str, Any]]):
-    outputs: dict[str, dict[str, Any]] = {}
     ordered = workflow.ordered_steps()
+    try:
+        return _run_each(ordered, state, reporter, steps)
+    except CancelRequested:
+        running = [info for info in steps if info["status"] == "running"]
+        for info in running:
+            info.update(status="cancelled", error="RunCancelled: the run was cancelled")
+            reporter.step_failed({"seconds": 0.0, **info})
+        done = {info["id"] for info in steps}
+        steps += [{"id": s.id, "node": s.node, "engine": s.engine, "status": "skipped"} for s in ordered
+                  if s.id not in done]
+        cancelled = RunCancelled("the run was cancelled")
+        cancelled.step_id = running[0]["id"] if running else None
+        return cancelled
+
+
+def _run_each(ordered: list[Step], state: RunState, reporter: Reporter, steps: list[dict[str, Any]]):
+    outputs: dict[str, dict[str, Any]] = {}
     for number, step in enumerate(ordered, 1):
+        if _cancel_requested.is_set():
+            raise CancelRequested
         reporter.step_started(number, len(ordered), step)
         info: dict[str, Any] = {"id": step.id, "node": step.node, "engine": step.engine, "status": "running"}
         steps.append(info)
@@ -146,12 +202,14 @@ def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: l
             outputs[step.id] = _run_step(step, state, outputs)
             state.sessions.produced(outputs[step.id].values())
         except Exception as exc:  # any failure ends the run; it is recorded, not re-raised
-            cancelled = isinstance(exc, RunCancelled)
+            cancelled = isinstance(exc, RunCancelled) or _cancel_requested.is_set()
             info.update(status="cancelled" if cancelled else "failed", seconds=round(time.perf_counter() - clock, 4),
                         error=f"{type(exc).__name__}: {exc}")
             reporter.step_failed(info)
             for later in ordered[number:]:
                 steps.append({"id": later.id, "node": later.node, "engine": later.engine, "status": "skipped"})
+            if cancelled and not isinstance(exc, RunCancelled):  # the interruption turned into another error
+                exc = RunCancelled("the run was cancelled")
             if isinstance(exc, (UserError, RunCancelled)):
                 exc.step_id = step.id
                 return exc

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import textwrap
@@ -131,3 +132,43 @@ def test_a_run_cancelled_in_process_writes_its_record_with_status_cancelled(tmp_
     result = run_workflow(workflow, ModelStore(tmp_path), reporter=Reporter(None))
     assert result.record["status"] == "cancelled" and isinstance(result.error, RunCancelled)
     assert ModelStore(tmp_path).read_run(result.record["run_id"])["steps"][0]["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("swallowed", [Exception, BaseException])
+def test_sigterm_cancels_a_step_that_swallows_errors_and_no_later_step_runs(tmp_path: Path, swallowed):
+    """A library's ``except Exception`` around a blocking call (py4j's) does not keep the run going; a step that
+    swallows even BaseException finishes, and the run stops before the next step."""
+    import os
+    import signal
+    import threading
+
+    from emberflow.engine.registry import Registry
+    from emberflow.engine.runner import Reporter, cancel_on_sigterm, run_workflow
+    from emberflow.engine.store import ModelStore
+    from emberflow.engine.workflow import parse_workflow
+
+    ran = []
+
+    class Stubborn(Node):
+        outputs = {"data": "frame"}
+
+        def run(self, ctx, inputs, params):
+            ran.append(ctx.step_id)
+            if ctx.step_id == "first":
+                threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+                with contextlib.suppress(swallowed):
+                    time.sleep(30)
+            return None
+
+    registry = Registry()
+    registry.register(Stubborn)
+    workflow = parse_workflow("steps:\n  - {id: first, node: Stubborn}\n  - {id: second, node: Stubborn}\n",
+                              registry=registry)
+    before = signal.getsignal(signal.SIGTERM)
+    with cancel_on_sigterm():
+        result = run_workflow(workflow, ModelStore(tmp_path), reporter=Reporter(None))
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert ran == ["first"]
+    assert result.record["status"] == "cancelled"
+    first = "cancelled" if swallowed is Exception else "ok"
+    assert [s["status"] for s in result.record["steps"]] == [first, "skipped"]
