@@ -15,9 +15,10 @@ from .cases import SKLEARN_CASES, Bench, Sizes
 from .engines import ENGINE_CASES
 from .harness import BenchError, child_env
 from .report import table, write
+from .serve_mlflow import SERVE_MLFLOW_CASES
 
 HERE = Path(__file__).resolve().parent
-CASES = {**SKLEARN_CASES, **ENGINE_CASES}
+CASES = {**SKLEARN_CASES, **ENGINE_CASES, **SERVE_MLFLOW_CASES}
 
 
 def _positive(text: str) -> int:
