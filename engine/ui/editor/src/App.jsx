@@ -11,18 +11,13 @@ import { StepDialog, StepResult, WorkflowForm } from './Inspector.jsx';
 import { useHistory } from './history.js';
 import { useRun } from './run.js';
 import { useValidation } from './validation.js';
-import {
-  CLIPBOARD_KEY, EXTRA_HANDLE, autoLayout, copyPayload, freshId, fromWorkflow, makeEdge, pastePayload,
-  portType, renameStep, toWorkflow,
-} from './model.js';
+import { useShortcuts } from './shortcuts.js';
+import { BottomPanel, Toolbar } from './Panels.jsx';
+import { useCanvasEdits } from './edits.js';
+import { fromWorkflow, portType, toWorkflow } from './model.js';
 
 const NODE_TYPES = { step: StepNode };
 const EMPTY = { nodes: [], edges: [], meta: { name: 'untitled', engine: 'sklearn', vars: {} }, layoutTouched: true };
-
-function isTyping(target) {
-  const tag = target?.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target?.isContentEditable;
-}
 
 function metaOf(workflow) {
   const meta = {};
@@ -40,8 +35,6 @@ export default function App() {
   const [message, setMessage] = useState(null);
   const [conflict, setConflict] = useState(null);
   const [savedSig, setSavedSig] = useState(null);
-  const [panel, setPanel] = useState('problems');
-  const [quick, setQuick] = useState('');
   const docRef = useRef(doc);
   docRef.current = doc;
   const history = useHistory(docRef, setDoc);
@@ -130,118 +123,9 @@ export default function App() {
     setDoc((d) => ({ ...d, layoutTouched: true }));
   }, [history]);
 
-  const addNode = useCallback((nodeName, position) => {
-    if (!defs?.[nodeName]) { setMessageText(`There is no node called ${nodeName}.`, 'error'); return; }
-    edit((d) => {
-      const id = freshId(nodeName, new Set(d.nodes.map((n) => n.id)));
-      const node = { id, type: 'step', position, selected: true,
-        data: { step: { id, node: nodeName, engine: null, inputs: {}, params: {} } } };
-      return { ...d, layoutTouched: true, nodes: [...d.nodes.map((n) => ({ ...n, selected: false })), node],
-        edges: d.edges.map((e) => ({ ...e, selected: false })) };
-    });
-  }, [defs, edit]);
-
-  const canvasCenter = useCallback(() => {
-    const box = document.querySelector('.canvas')?.getBoundingClientRect();
-    const at = flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 3 });
-    const shift = (docRef.current.nodes.length % 5) * 30;
-    return { x: at.x - 100 + shift, y: at.y + shift };
-  }, [flow]);
-
-  const quickAdd = useCallback((name) => {
-    const match = Object.keys(defs || {}).find((n) => n.toLowerCase() === name.trim().toLowerCase());
-    if (!match) { setMessageText(`No node is called “${name}”.`, 'error'); return; }
-    addNode(match, canvasCenter());
-    setQuick('');
-  }, [defs, addNode, canvasCenter]);
-
-  const onConnect = useCallback((conn) => {
-    const d = docRef.current;
-    const source = d.nodes.find((n) => n.id === conn.source);
-    const target = d.nodes.find((n) => n.id === conn.target);
-    if (!source || !target) return;
-    if (source.id === target.id) { setMessageText('A step cannot take its own output.', 'error'); return; }
-    const targetDef = defs[target.data.step.node];
-    const outType = portType(defs[source.data.step.node], conn.sourceHandle, 'out');
-    const inType = portType(targetDef, conn.targetHandle, 'in', target.data.step);
-    if (outType && inType && outType !== inType) {
-      const portName = conn.targetHandle === EXTRA_HANDLE ? 'an extra input' : `input “${conn.targetHandle}”`;
-      setMessageText(`Not connected: ${source.id}.${conn.sourceHandle} gives a ${outType}, but ${target.id}'s `
-        + `${portName} (${target.data.step.node}) takes a ${inType}.`, 'error');
-      return;
-    }
-    edit((cur) => {
-      let port = conn.targetHandle;
-      let nodes = cur.nodes;
-      if (port === EXTRA_HANDLE) {
-        const used = new Set([...Object.keys(target.data.step.inputs || {}),
-          ...(targetDef.inputs || []).map((p) => p.name)]);
-        port = freshId(source.id, used);
-        nodes = nodes.map((n) => (n.id === target.id ? { ...n, data: { ...n.data, step: { ...n.data.step,
-          inputs: { ...n.data.step.inputs, [port]: source.id } } } } : n));
-      }
-      const kept = cur.edges.filter((e) => !(e.target === target.id && e.targetHandle === port));
-      return { ...cur, nodes, edges: [...kept, makeEdge(source.id, conn.sourceHandle, target.id, port)] };
-    });
-  }, [defs, edit]);
-
-  const deleteSelected = useCallback(() => {
-    edit((d) => {
-      const gone = new Set(d.nodes.filter((n) => n.selected).map((n) => n.id));
-      const edges = d.edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
-      if (!gone.size && edges.length === d.edges.length) return null;
-      return { ...d, nodes: d.nodes.filter((n) => !gone.has(n.id)), edges };
-    });
-  }, [edit]);
-
-  const copy = useCallback(() => {
-    const payload = copyPayload(docRef.current.nodes, docRef.current.edges);
-    if (!payload.nodes.length) { setMessageText('Select the steps to copy first.'); return; }
-    const text = JSON.stringify(payload);
-    localStorage.setItem(CLIPBOARD_KEY, text);
-    navigator.clipboard?.writeText(text).catch(() => {});
-    setMessageText(`Copied ${payload.nodes.length} step(s) and ${payload.edges.length} connection(s).`);
-  }, []);
-
-  const paste = useCallback(() => {
-    let payload = null;
-    try { payload = JSON.parse(localStorage.getItem(CLIPBOARD_KEY) || 'null'); } catch { payload = null; }
-    if (payload?.kind !== 'emberflow-steps' || !payload.nodes?.length) {
-      setMessageText('Nothing to paste: copy steps first.'); return;
-    }
-    edit((d) => {
-      const added = pastePayload(payload, new Set(d.nodes.map((n) => n.id)));
-      return { ...d, layoutTouched: true, nodes: [...d.nodes.map((n) => ({ ...n, selected: false })), ...added.nodes],
-        edges: [...d.edges.map((e) => ({ ...e, selected: false })), ...added.edges] };
-    });
-  }, [edit]);
-
-  const layout = useCallback(() => {
-    edit((d) => ({ ...d, layoutTouched: true, nodes: autoLayout(d.nodes, d.edges) }));
-    setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1, duration: 200 }), 30);
-  }, [edit, flow]);
-
-  const updateStep = useCallback((id, change, key) => {
-    edit((d) => ({ ...d, nodes: d.nodes.map((n) => (n.id === id
-      ? { ...n, data: { ...n.data, step: change(n.data.step) } } : n)) }), key);
-  }, [edit]);
-
-  const setParam = useCallback((id, name, value) => updateStep(id, (s) => {
-    const params = { ...s.params };
-    if (value === undefined) delete params[name]; else params[name] = value;
-    return { ...s, params };
-  }, `${id}.${name}`), [updateStep]);
-
-  const rename = useCallback((from, to) => {
-    const wanted = to.trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(wanted)) {
-      setMessageText('A step id is letters, digits, _ or -, starting with a letter or _.', 'error'); return;
-    }
-    if (docRef.current.nodes.some((n) => n.id === wanted)) {
-      setMessageText(`There is already a step called ${wanted}.`, 'error'); return;
-    }
-    edit((d) => ({ ...d, ...renameStep(d.nodes, d.edges, from, wanted) }));
-  }, [edit]);
+  const {
+    addNode, canvasCenter, quickAdd, onConnect, deleteSelected, copy, paste, layout, updateStep, setParam, rename,
+  } = useCanvasEdits({ defs, edit, docRef, flow, tell: setMessageText });
 
   // ---- save, reload, run ----
   const save = useCallback(async () => {
@@ -272,26 +156,7 @@ export default function App() {
     run.start(file.path || pathDraft.trim());
   }, [dirty, save, validation.problems, run, file.path, pathDraft]);
 
-  const undo = history.undo;
-  const redo = history.redo;
-  const keys = useRef({});
-  keys.current = { undo, redo, copy, paste, deleteSelected, save };
-  useEffect(() => {
-    const onKey = (e) => {
-      const k = keys.current;
-      const mod = e.ctrlKey || e.metaKey;
-      const key = e.key.toLowerCase();
-      if (mod && key === 's') { e.preventDefault(); k.save(); return; }
-      if (isTyping(e.target)) return;
-      if (mod && key === 'z' && !e.shiftKey) { e.preventDefault(); k.undo(); } else if (mod && (key === 'y' || (key === 'z' && e.shiftKey))) {
-        e.preventDefault(); k.redo();
-      } else if (mod && key === 'c') { k.copy(); } else if (mod && key === 'v') { e.preventDefault(); k.paste(); } else if (key === 'delete' || key === 'backspace') {
-        e.preventDefault(); k.deleteSelected();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  useShortcuts({ save, undo: history.undo, redo: history.redo, copy, paste, deleteSelected });
 
   const onDrop = useCallback((e) => {
     e.preventDefault();
@@ -314,44 +179,17 @@ export default function App() {
     return { ...e, className: `edge-${type}` };
   }), [doc.edges, doc.nodes, defs]);
 
+  const actions = {
+    save, undo: history.undo, redo: history.redo, copy, paste, delete: deleteSelected, layout, quickAdd,
+    fit: () => flow.fitView({ padding: 0.15, maxZoom: 1, duration: 200 }), run: startRun, cancel: run.cancel,
+  };
+
   if (!defs) return <div className="loading">Loading the node definitions…</div>;
   return (
     <EditorContext.Provider value={context}>
       <div className="ef-editor">
-        <header className="toolbar">
-          <a className="brand" href="/workflows">emberflow</a>
-          <span className="file-name" data-dirty={dirty ? 'yes' : 'no'}>
-            {file.path ? file.path : (
-              <input type="text" name="new-path" placeholder="folder/new_flow.yaml" value={pathDraft}
-                onChange={(e) => setPathDraft(e.target.value)} />)}
-            {dirty && <span className="dirty" title="unsaved changes"> ●</span>}
-          </span>
-          <button type="button" id="save" onClick={save} title="Save (Ctrl+S)">Save</button>
-          <select className="open-file" value="" onChange={(e) => { if (e.target.value) window.location.search = `?file=${encodeURIComponent(e.target.value)}`; }}>
-            <option value="">Open…</option>
-            {files.map((f) => <option key={f.path} value={f.path}>{f.path}</option>)}
-          </select>
-          <span className="sep" />
-          <button type="button" id="undo" onClick={undo} disabled={!history.canUndo} title="Undo (Ctrl+Z)">Undo</button>
-          <button type="button" id="redo" onClick={redo} disabled={!history.canRedo} title="Redo (Ctrl+Y)">Redo</button>
-          <button type="button" id="copy" onClick={copy} title="Copy (Ctrl+C)">Copy</button>
-          <button type="button" id="paste" onClick={paste} title="Paste (Ctrl+V)">Paste</button>
-          <button type="button" id="delete" onClick={deleteSelected} title="Delete (Del)">Delete</button>
-          <button type="button" id="layout" onClick={layout} title="Arrange the steps in layers">Auto-layout</button>
-          <button type="button" id="fit" onClick={() => flow.fitView({ padding: 0.15, maxZoom: 1, duration: 200 })}>Fit</button>
-          <span className="sep" />
-          <input type="text" className="quick-add" list="node-names" placeholder="Quick add…" value={quick}
-            onChange={(e) => setQuick(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && quickAdd(quick)} />
-          <datalist id="node-names">{Object.keys(defs).map((n) => <option key={n} value={n} />)}</datalist>
-          <span className="sep" />
-          <button type="button" id="run" className="primary" onClick={startRun} disabled={run.active}>Run</button>
-          <button type="button" id="cancel" onClick={run.cancel} disabled={!run.active}>Cancel</button>
-          <span className="run-state" data-run-status={run.status || ''}>
-            {run.status && `run ${run.status}`}{run.error ? `: ${run.error}` : ''}</span>
-          <span className="validity" data-state={validation.state} data-problems={validation.problems.length}>
-            {validation.state === 'pending' ? 'checking…' : validation.problems.length
-              ? `${validation.problems.length} problem(s)` : validation.state === 'ok' ? 'valid' : ''}</span>
-        </header>
+        <Toolbar file={file} dirty={dirty} pathDraft={pathDraft} setPathDraft={setPathDraft} files={files}
+          nodeNames={Object.keys(defs)} history={history} run={run} validation={validation} act={actions} />
         {conflict && (
           <div className="banner conflict">
             The file changed on disk since it was opened ({conflict.error}).
@@ -387,28 +225,8 @@ export default function App() {
               onMeta={(meta, key) => edit((d) => ({ ...d, meta }), key && `meta.${key}`)} />
           )}
         </aside>
-        <footer className="bottom">
-          <nav>
-            <button type="button" className={panel === 'problems' ? 'on' : ''} onClick={() => setPanel('problems')}>
-              Problems ({validation.problems.length})</button>
-            <button type="button" className={panel === 'yaml' ? 'on' : ''} onClick={() => setPanel('yaml')}>YAML</button>
-            <span className="muted timing">{validation.lastMs != null && `checked in ${validation.lastMs.toFixed(0)} ms`}</span>
-          </nav>
-          {panel === 'problems' ? (
-            <ul className="problems">
-              {validation.problems.map((p, i) => (
-                <li key={i} data-step={p.step || ''} data-field={p.field || ''}
-                  onClick={() => p.step && setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: n.id === p.step })) }))}>
-                  {p.line ? <span className="where">line {p.line}</span> : null}
-                  {p.step ? <b>{p.step}{p.field ? `.${p.field}` : ''}</b> : null} {p.message}
-                </li>
-              ))}
-              {validation.warnings.map((w, i) => <li key={`w${i}`} className="warning">warning: {w}</li>)}
-              {validation.problems.length === 0 && validation.state === 'ok' && <li className="muted">No problems.</li>}
-              {validation.error && <li className="field-problem">{validation.error}</li>}
-            </ul>
-          ) : <pre className="yaml">{validation.text}</pre>}
-        </footer>
+        <BottomPanel validation={validation}
+          onPick={(id) => setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: n.id === id })) }))} />
       </div>
     </EditorContext.Provider>
   );
