@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _collect_once_at_exit()
     workflow = _load_workflow(args)
     settings = {
-        "spark": {"master": args.spark_master,
+        "spark": {"master": args.spark_master, "staging": args.spark_staging,
                   "conf": dict(_parse_assignment(c, "--spark-conf") for c in args.spark_conf or []) or None},
         "h2o": {"url": args.h2o_url},
     }
@@ -593,6 +593,8 @@ def _add_run_command(sub) -> None:
     run.add_argument("--quiet", action="store_true", help="print nothing on success but warnings (on stderr)")
     run.add_argument("--spark-master", metavar="URL", help="Spark master (wins over the workflow's)")
     run.add_argument("--spark-conf", action="append", metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    run.add_argument("--spark-staging", metavar="URI", help="where Spark ML models pass between the store and a "
+                     "cluster (hdfs://, s3a://, file:///shared/...; wins over the workflow's spark: staging)")
     run.add_argument("--h2o-url", metavar="URL", help="use an existing H2O cluster instead of starting one")
     run.add_argument("--events", metavar="FILE.jsonl", help="also write each step's progress to FILE as JSON lines, "
                      "with previews of the frames beside it (the web editor follows it)")

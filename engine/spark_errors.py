@@ -41,6 +41,9 @@ def explain(exc: BaseException) -> EmberflowError:
     """The emberflow error for a Spark exception."""
     messages = causes(exc)
     text = "\n".join(messages)
+    cancelled = _watchdog_reason()
+    if cancelled and "cancel" in text.lower():
+        return SparkFailure(cancelled)
     root = ERROR_CLASS.sub("", messages[-1]).strip()
     if any(f"[{name}" in text for name in MALFORMED):
         return DataError(_malformed(_malformed_record(messages)))
@@ -69,6 +72,12 @@ def spark_errors() -> Iterator[None]:
         if not _from_spark(exc):
             raise
         raise explain(exc) from exc
+
+
+def _watchdog_reason() -> str | None:
+    from .engines.spark import cancelled_by_watchdog
+
+    return cancelled_by_watchdog()
 
 
 def _from_spark(exc: BaseException) -> bool:

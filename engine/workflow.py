@@ -33,6 +33,12 @@ SPARK_CONFIG = (
     Param("app_name", "string", None, "the Spark application name"),
     Param("conf", "object", None, "Spark settings, key: value"),
     Param("ui", "boolean", False, "start Spark's web UI"),
+    Param("staging", "string", None, "where Spark ML models pass between the store and a cluster: a folder every "
+          "worker and the driver reach (hdfs://, s3a://, file:///shared/...); required on a master other than local"),
+    Param("master_ui", "string", None, "a standalone master's web UI, http://host:port, whose status is checked "
+          "for live workers at the start (default: port 8080 of the master's host, when it answers)"),
+    Param("cluster_timeout", "integer", 180, "seconds a job on a cluster may wait with no executor (a worker "
+          "died, no free cores) before it is cancelled", minimum=1, maximum=MAX_JAVA_INT),
 )
 H2O_CONFIG = (
     Param("url", "string", None, "an existing H2O cluster, http://host:port; none starts a local H2O"),

@@ -1,8 +1,9 @@
 """The Spark engine: one SparkSession per run, started on first use, quiet and on loopback by default.
 
 Settings (the workflow's ``spark:`` section, with ``--spark-master`` / ``--spark-conf`` on top):
-``master`` (default ``local[*]``), ``app_name``, ``conf`` (Spark settings) and ``ui`` (Spark's web UI, off by
-default).
+``master`` (default ``local[*]``), ``app_name``, ``conf`` (Spark settings), ``ui`` (Spark's web UI, off by
+default) and ``staging`` (where Spark ML models go through between the store and a cluster's executors: see
+``spark_staging``; kept in the session's Spark setting ``spark.emberflow.staging``).
 
 A SparkSession that is already running in the process (a notebook's, an application's, a test fixture's) is
 used as it is and left running at the end of the run: emberflow stops only what it started. When emberflow
@@ -18,6 +19,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,10 @@ DEFAULT_MASTER = "local[*]"
 DEFAULT_APP_NAME = "emberflow"
 LOG_CONFIG = Path(__file__).resolve().parent.parent / "resources" / "spark-log4j2.properties"
 PROBE_SECONDS = 3.0
+EMBERFLOW_PREFIX = "spark.emberflow."  # emberflow's own settings, kept in the session's conf (Spark ignores them)
+DEFAULT_CLUSTER_TIMEOUT = 180  # seconds a job may wait with no executor on a cluster before it is cancelled
+WATCH_SECONDS = 2.0
+DEFAULT_MASTER_UI_PORT = 8080  # a standalone master's web UI, whose /json/ status tells its live workers
 LOOPBACK = "127.0.0.1"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 QUIET_JAVA_OPTIONS = ("-Ddev.ludovic.netlib.blas.allowNative=false",)
@@ -47,6 +53,7 @@ class _Started:
     session: Any = None
     users = 0
     launched_jvm = False
+    watchdog: ExecutorWatchdog | None = None
 
 
 class Engine(EngineSession):
@@ -83,6 +90,9 @@ class Engine(EngineSession):
                 return
             launched_jvm = _Started.launched_jvm
             _Started.session, _Started.launched_jvm = None, False
+            if _Started.watchdog is not None:
+                _Started.watchdog.stop()
+                _Started.watchdog = None
             try:
                 session.stop()
             finally:
@@ -106,12 +116,13 @@ class Engine(EngineSession):
         return running
 
     def _apply_runtime_conf(self, session: Any) -> None:
-        wanted = {**RUNTIME_DEFAULTS, **{k: spark_value(v) for k, v in (self.settings.get("conf") or {}).items()}}
+        wanted = {**RUNTIME_DEFAULTS, **{k: spark_value(v) for k, v in (self.settings.get("conf") or {}).items()},
+                  **emberflow_conf(self.settings)}
         for key, value in wanted.items():
             current = session.conf.get(key, None)
             if current == value:
                 continue
-            if not session.conf.isModifiable(key):
+            if not session.conf.isModifiable(key) and not key.startswith(EMBERFLOW_PREFIX):
                 self.warn(f"Spark: {key}={value} cannot be applied to the SparkSession already running in this "
                           f"process (it keeps {current}); set it where that session is created")
                 continue
@@ -132,6 +143,7 @@ class Engine(EngineSession):
 
         if master.startswith("spark://"):
             probe_master(master)
+            check_live_workers(master, self.settings.get("master_ui"), self.warn)
         conf = {"spark.master": master, "spark.app.name": self.settings.get("app_name") or DEFAULT_APP_NAME,
                 **launch_conf(master, self.settings)}
         launched_jvm = False
@@ -149,6 +161,10 @@ class Engine(EngineSession):
             raise EngineUnavailable(f"Spark did not start on master {master}: {first_line(exc)}") from exc
         _Started.session, _Started.users, _Started.launched_jvm = session, 1, launched_jvm
         self._shared = True
+        if not is_local(master):
+            seconds = int(self.settings.get("cluster_timeout") or DEFAULT_CLUSTER_TIMEOUT)
+            _Started.watchdog = ExecutorWatchdog(session.sparkContext, master, seconds)
+            _Started.watchdog.start()
         return session
 
 
@@ -223,13 +239,20 @@ def launch_conf(master: str, settings: dict[str, Any]) -> dict[str, str]:
     if is_loopback(master):
         conf["spark.driver.host"] = LOOPBACK
         conf["spark.driver.bindAddress"] = LOOPBACK
-    user = {str(k): spark_value(v) for k, v in (settings.get("conf") or {}).items()}
+    user = {**{str(k): spark_value(v) for k, v in (settings.get("conf") or {}).items()}, **emberflow_conf(settings)}
     java = [f"-Dlog4j2.configurationFile={quote_option(str(LOG_CONFIG))}", *QUIET_JAVA_OPTIONS]
     if user.get("spark.driver.extraJavaOptions"):
         java.append(user.pop("spark.driver.extraJavaOptions"))  # later -D options win
     conf["spark.driver.extraJavaOptions"] = " ".join(java)
     conf.update(user)
     return conf
+
+
+def emberflow_conf(settings: dict[str, Any]) -> dict[str, str]:
+    """emberflow's own settings that Spark code reads from the session: the staging location."""
+    from ..spark_staging import STAGING_KEY
+
+    return {STAGING_KEY: str(settings["staging"])} if settings.get("staging") else {}
 
 
 def spark_value(value: Any) -> str:
@@ -292,6 +315,99 @@ def probe_master(master: str, seconds: float = PROBE_SECONDS) -> None:
     raise EngineUnavailable(
         f"cannot reach the Spark master {master} ({'; '.join(problems)}); start the master, check the URL "
         "(--spark-master or spark: master in the workflow), or run locally with --spark-master 'local[*]'")
+
+
+def check_live_workers(master: str, master_ui: str | None, warn) -> None:
+    """Refuse at the start a standalone master that has no live worker (Spark would wait for one silently),
+    from its web UI's JSON status: ``master_ui``, else port 8080 of each master host when it answers as that
+    master. A status that cannot be read is skipped (with a warning when ``master_ui`` was given)."""
+    urls = [master_ui.rstrip("/")] if master_ui else [f"http://{host}:{DEFAULT_MASTER_UI_PORT}"
+                                                       for host, _port in master_addresses(master)]
+    wanted = {(host, port) for host, port in master_addresses(master)}
+    for url in urls:
+        status = master_status(url)
+        if status is None:
+            if master_ui:
+                warn(f"Spark: cannot read the master's status at {url}/json/; its live workers are not checked")
+            continue
+        if not master_ui and _status_address(status) not in wanted:
+            continue  # something else answers there
+        if status.get("status", "ALIVE") != "ALIVE":
+            continue  # a standby master of a high-availability pair
+        if not status.get("aliveworkers"):
+            raise EngineUnavailable(
+                f"the Spark master {master} has no live workers ({url}/json/ lists {len(status.get('workers') or [])} "
+                "workers, none alive), so a job would wait for one forever; start a worker "
+                f"(spark-class org.apache.spark.deploy.worker.Worker {master}) or use another master")
+        return
+
+
+def master_status(url: str) -> dict[str, Any] | None:
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/json/", timeout=PROBE_SECONDS) as response:
+            status = json.load(response)
+    except (OSError, ValueError):
+        return None
+    return status if isinstance(status, dict) else None
+
+
+def _status_address(status: dict[str, Any]) -> tuple[str, int] | None:
+    try:
+        return master_addresses(str(status.get("url", "")))[0]
+    except EngineUnavailable:
+        return None
+
+
+class ExecutorWatchdog:
+    """Cancels the jobs of a cluster session that have waited ``seconds`` with no executor at all (its worker
+    died, or the cluster has no free cores): Spark itself would wait forever. ``reason`` then says why, for
+    the error that the cancelled job raises (see ``spark_errors``)."""
+
+    reason: str | None = None  # of the last cancellation, in this process
+
+    def __init__(self, context: Any, master: str, seconds: int):
+        self.context, self.master, self.seconds = context, master, seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="spark-executor-watchdog", daemon=True)
+
+    def start(self) -> None:
+        ExecutorWatchdog.reason = None
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
+        ExecutorWatchdog.reason = None
+
+    def _watch(self) -> None:
+        waiting_since = None
+        while not self._stopped.wait(WATCH_SECONDS):
+            try:
+                stalled = self._stalled()
+            except Exception:  # the session is stopping: nothing to watch
+                return
+            now = time.monotonic()
+            waiting_since = (waiting_since or now) if stalled else None
+            if waiting_since is not None and now - waiting_since >= self.seconds:
+                ExecutorWatchdog.reason = (
+                    f"the Spark cluster {self.master} had no executor for {self.seconds} s while a job waited (a "
+                    "worker died, or no worker has free cores), so the job was cancelled; check the workers, or "
+                    "set spark: cluster_timeout to wait longer")
+                self.context.cancelAllJobs()
+                waiting_since = None
+
+    def _stalled(self) -> bool:
+        """A job is running and no executor is registered (the map lists the driver too)."""
+        if not self.context.statusTracker().getActiveJobsIds():
+            return False
+        return self.context._jsc.sc().getExecutorMemoryStatus().size() <= 1
+
+
+def cancelled_by_watchdog() -> str | None:
+    return ExecutorWatchdog.reason
 
 
 def launch_jvm(conf: dict[str, str]) -> bool:

@@ -1,8 +1,8 @@
 """Spark ML models as Spark writes them: a directory of metadata JSON, stage folders and parquet data.
 
-``model.write().save(...)`` writes the directory inside the store's version folder, so the store's manifest
-lists the SHA-256 of every file in it (Spark's ``_SUCCESS`` markers and ``.crc`` checksums included), and
-loading verifies them all before Spark reads a byte.
+``model.write().save(...)`` writes the directory inside the store's version folder (on a cluster, through the
+staging location, see ``spark_staging``), so the store's manifest lists the SHA-256 of every file in it (Spark's
+``_SUCCESS`` markers and ``.crc`` checksums included), and loading verifies them all before Spark reads a byte.
 """
 
 from __future__ import annotations
@@ -42,8 +42,19 @@ class SparkMLFormat(ModelFormat):
         return path.is_dir() and any((path / "metadata").glob("part-*"))
 
     def save(self, model: Model, folder: Path) -> dict[str, Any]:
+        """Spark writes the model into the folder, or, with a staging location (required on a cluster), into a
+        new folder there that is copied into this one (see ``spark_staging``)."""
+        from pyspark.sql import SparkSession
+
+        from ..spark_staging import save_staged, staging_root
+
         target = folder / self.artifact
-        model.obj.write().save(target.resolve().as_uri())
+        session = SparkSession.active()
+        root = staging_root(session, "saving")
+        if root is None:
+            model.obj.write().save(target.resolve().as_uri())
+        else:
+            save_staged(session, root, model.obj.write(), target)
         metadata = read_metadata(target)
         return {
             "artifact": self.artifact,
@@ -62,10 +73,19 @@ class SparkMLFormat(ModelFormat):
                 Untold("its metadata names no sparkVersion")}
 
     def load(self, folder: Path, manifest: dict[str, Any], sessions: Sessions, options: dict[str, Any]) -> Any:
+        """Spark reads the checked folder, or, with a staging location (required on a cluster), a copy of it
+        made there and checked again (see ``spark_staging``)."""
+        from ..spark_staging import stage_for_loading, staging_root
+
         target = model_directory(folder, manifest.get("artifact", self.artifact))
-        sessions.get("spark")
-        metadata = read_metadata(target)
-        return python_class(metadata.get("class", "")).load(target.resolve().as_uri())
+        session = sessions.get("spark")
+        cls = python_class(read_metadata(target).get("class", ""))
+        root = staging_root(session, "loading")
+        if root is None:
+            return cls.load(target.resolve().as_uri())
+        listed = manifest.get("files") if isinstance(manifest.get("files"), dict) else None
+        prefix = f"{target.relative_to(folder).as_posix()}/" if target != folder else ""
+        return cls.load(stage_for_loading(session, root, target, listed, prefix, sessions.on_stop))
 
 
 def model_directory(folder: Path, artifact: str) -> Path:
