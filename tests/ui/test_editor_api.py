@@ -219,3 +219,35 @@ def test_a_workflow_with_problems_is_not_run(client, folder: Path):
     answer = client.post("/api/editor/runs", json={"path": "flows/bad.yaml"}, headers=ORIGIN)
     assert answer.status_code == 400
     assert answer.json()["problems"][0]["step"] == "few"
+
+
+def test_the_editor_api_is_in_openapi(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/nodes", "/api/editor/files", "/api/editor/file", "/api/editor/validate", "/api/editor/runs",
+            "/api/editor/runs/{run_id}/events", "/api/editor/runs/{run_id}/cancel"} <= set(paths)
+    assert set(paths["/api/editor/file"]) == {"get", "put"}
+
+
+@pytest.mark.parametrize(("host", "read_only", "needs_token"), [("127.0.0.1", False, False),
+                                                                 ("0.0.0.0", False, True), ("0.0.0.0", True, False)])
+def test_ui_on_another_address_prints_a_url_with_its_token(monkeypatch, capsys, host, read_only, needs_token):
+    from emberflow.engine.ui import server
+
+    made = {}
+
+    class Server:
+        def run(self):
+            made["ran"] = True
+
+    def make_server(store_root, host, port, workflows, read_only, token):
+        made.update(read_only=read_only, token=token)
+        return Server()
+
+    monkeypatch.setattr(server, "make_server", make_server)
+    server.serve("store", host=host, port=8765, read_only=read_only)
+    err = capsys.readouterr().err
+    assert made["ran"] and made["read_only"] is read_only
+    if needs_token:
+        assert made["token"] and f"http://{host}:8765/?token={made['token']}" in err
+    else:
+        assert made["token"] is None and "token=" not in err
