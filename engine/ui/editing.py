@@ -62,7 +62,10 @@ def _loaded(text: str, yaml) -> tuple[Any, str]:
         if kept is not None:
             _LOADED.move_to_end(text)
     if kept is None:
-        doc = yaml.load(text)
+        try:
+            doc = yaml.load(text)
+        except Exception:  # noqa: BLE001 - not YAML ruamel can read: nothing of it can be kept
+            return None, None
         kept = (doc, _dumped(yaml, copy.deepcopy(doc)))
         with _LOADED_LOCK:
             _LOADED[text] = kept

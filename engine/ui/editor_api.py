@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import WorkflowError
 from .checking import check, problem_of, problems_of
 from .editing import apply_model, model_of
-from .files import FileRefused, WorkflowFiles
+from .files import FileRefused, WorkflowFiles, check_size
 from .runs import QueueFull, RunQueue, follow
 
 HERE = Path(__file__).resolve().parent
@@ -85,6 +85,8 @@ def _file_routes(app, files: WorkflowFiles) -> None:
         and the columns known at each step's frame outputs (``step.port``)."""
         if body.text is None and body.workflow is None:
             raise FileRefused(400, "send a workflow model (with base_text) or a text")
+        check_size(body.text or "")
+        check_size(body.base_text or "")
         return check(body.workflow, body.base_text, body.text)
 
     @app.put("/api/editor/file", tags=["editor"])

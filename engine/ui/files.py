@@ -10,7 +10,8 @@ import tempfile
 import threading
 from pathlib import Path, PurePosixPath
 
-from ..source import read_text
+from ..errors import WorkflowError
+from ..source import MAX_WORKFLOW_BYTES, read_text
 from .workflows import WORKFLOW_SUFFIXES, workflow_catalog
 
 
@@ -58,7 +59,10 @@ class WorkflowFiles:
         path = self.locate(rel)
         if not path.is_file():
             raise FileRefused(404, f"no workflow file {rel!r}")
-        text = read_text(path)
+        try:
+            text = read_text(path)
+        except WorkflowError as exc:  # huge, binary, not UTF-8: one line, as the CLI says it
+            raise FileRefused(400, exc.message) from None
         return text, etag_of(path.read_bytes())
 
     def current(self, path: Path) -> bytes | None:
@@ -80,8 +84,14 @@ class WorkflowFiles:
             if render is not None:
                 text = render(old.decode("utf-8-sig") if old is not None else None)
             data = text.encode("utf-8")
+            check_size(data)
             write_atomic(path, data)
         return text, etag_of(data)
+
+
+def check_size(data: bytes | str) -> None:
+    if len(data) > MAX_WORKFLOW_BYTES:
+        raise FileRefused(413, f"a workflow of {len(data):,} bytes; at most {MAX_WORKFLOW_BYTES:,} are read")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -30,6 +30,7 @@ STATUS_COLOURS = {
     "failed": ("#fde0e0", "#c62828"),
     "skipped": ("#eeeeee", "#8a8a8a"),
     "running": ("#fff4d6", "#b7791f"),
+    "cancelled": ("#f3e8fd", "#6b3fa0"),  # a run stopped from outside (SIGTERM, the editor's Cancel)
     "planned": ("#e4effb", "#1e5aa8"),
 }
 

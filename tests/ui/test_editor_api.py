@@ -251,3 +251,31 @@ def test_ui_on_another_address_prints_a_url_with_its_token(monkeypatch, capsys, 
         assert made["token"] and f"http://{host}:8765/?token={made['token']}" in err
     else:
         assert made["token"] is None and "token=" not in err
+
+
+def test_unreadable_huge_and_broken_files_are_one_line_errors(client, folder: Path):
+    (folder / "latin.yaml").write_bytes(b"name: caf\xe9\nsteps: []\n")
+    answer = client.get("/api/editor/file", params={"path": "flows/latin.yaml"})
+    assert answer.status_code == 400 and "UTF-8" in answer.json()["error"]
+    huge = {"text": "#" * (5 * 1024 * 1024 + 1)}
+    assert client.post("/api/editor/validate", json=huge, headers=ORIGIN).status_code == 413
+    broken = "name: [unclosed\n"
+    result = client.post("/api/editor/validate", headers=ORIGIN, json={
+        "workflow": {"name": "fresh", "steps": [{"id": "a", "node": "ReadCSV", "params": {"path": "x.csv"}}]},
+        "base_text": broken}).json()
+    assert result["ok"] and result["text"].startswith("name: fresh\n")
+
+
+def test_a_cancelled_run_shows_as_cancelled_on_the_run_pages(tmp_path: Path, folder: Path):
+    from emberflow.engine.store import ModelStore
+
+    with make_client(tmp_path, folder) as client:
+        record = {"run_id": "20261201T000000Z-cancel01", "status": "cancelled", "workflow": {"name": "few-rows"},
+                  "started": "2026-12-01T00:00:00+00:00", "seconds": 1.0, "steps": [
+                      {"id": "read", "node": "ReadCSV", "engine": "sklearn", "status": "cancelled"},
+                      {"id": "few", "node": "Limit", "engine": "sklearn", "status": "skipped"}],
+                  "edges": [{"from": "read", "to": "few", "port": "data"}], "models": [], "metrics": {}}
+        ModelStore(tmp_path / "models").write_run(record)
+        assert 'status-cancelled">cancelled' in client.get("/runs").text
+        page = client.get(f"/runs/{record['run_id']}").text
+        assert 'class="node status-cancelled" data-step="read"' in page and "#6b3fa0" in page
