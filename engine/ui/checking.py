@@ -14,6 +14,7 @@ from ..workflow import VAR_REF, missing_input_files, parse_workflow
 from .editing import apply_model, model_of
 
 LOCATION = re.compile(r":(\d+):(\d+)$")
+MAX_PROBLEMS = 50
 MISSING_PARAM = re.compile(r"needs parameter '([^']+)'")
 
 
@@ -27,7 +28,7 @@ def check(model: dict[str, Any] | None = None, base_text: str | None = None, tex
     try:
         workflow = parse_workflow(text, name)
     except WorkflowError as exc:
-        problems.append(problem_of(exc, data))
+        problems = [problem_of(e, data) for e in [exc, *other_step_problems(exc, text, name)]]
     else:
         warnings = missing_input_files(workflow)
     return {"ok": not problems, "text": text, "problems": problems, "warnings": warnings,
@@ -38,8 +39,38 @@ def problems_of(text: str, name: str = "<editor>") -> list[dict[str, Any]]:
     try:
         parse_workflow(text, name)
     except WorkflowError as exc:
-        return [problem_of(exc, model_of(text))]
+        model = model_of(text)
+        return [problem_of(e, model) for e in [exc, *other_step_problems(exc, text, name)]]
     return []
+
+
+def other_step_problems(first: WorkflowError, text: str, name: str) -> list[WorkflowError]:
+    """The validator stops at its first problem; when that is in a step, each other step is checked on its own
+    too (node, engine, parameters, input ports; not the references between steps), so that a canvas shows every
+    node's problem at once. At most ``MAX_PROBLEMS`` in all."""
+    from ..registry import default_registry
+    from ..source import load_yaml
+    from ..workflow import _Validator
+
+    path = getattr(first, "path", ())
+    if len(path) < 2 or path[0] != "steps":
+        return []
+    try:
+        data, source = load_yaml(text, name)
+        validator = _Validator(data, source, {}, default_registry())
+        validator.vars = validator._vars()
+        engine = validator._engine(data.get("engine", "sklearn"), ("engine",))
+    except WorkflowError:
+        return []
+    found = []
+    for index, item in enumerate(data.get("steps") or []):
+        if index == path[1] or len(found) >= MAX_PROBLEMS - 1:
+            continue
+        try:
+            validator._step(item, index, engine)
+        except WorkflowError as exc:
+            found.append(exc)
+    return found
 
 
 def problem_of(exc: WorkflowError, model: dict[str, Any] | None) -> dict[str, Any]:

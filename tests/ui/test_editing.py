@@ -164,3 +164,13 @@ def test_edits_merged_onto_the_examples_mean_what_a_fresh_file_of_the_model_mean
         merged = apply_model(model, text)
         assert model_of(merged) == model_of(apply_model(model)), path.name
         assert text.splitlines()[0] in merged.splitlines()  # the opening comment is kept
+
+
+def test_each_step_with_a_problem_is_reported_not_only_the_first():
+    text = ("name: x\nsteps:\n  - {id: read, node: ReadCSV}\n"
+            "  - {id: split, node: SplitData, inputs: {data: read}, params: {test_size: 2}}\n"
+            "  - {id: ok, node: Limit, inputs: {data: split.test}, params: {rows: 3}}\n"
+            "  - {id: bad, node: Nope}\n")
+    problems = check(text=text)["problems"]
+    assert [(p["step"], p["field"], p["line"]) for p in problems] == [
+        ("read", "path", 3), ("split", "test_size", 4), ("bad", "node", 6)]
