@@ -140,7 +140,7 @@ def _run_routes(app, files: WorkflowFiles, runs: RunQueue) -> None:
 
         async def stream():
             async for event in follow(run):
-                yield f"data: {json.dumps(event, default=str)}\n\n"
+                yield ": keep-alive\n\n" if event is None else f"data: {json.dumps(event, default=str)}\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 

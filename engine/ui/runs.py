@@ -22,6 +22,7 @@ from typing import Any
 from ..runner import new_run_id
 
 KEPT_RUNS = 100
+HEARTBEAT = 15.0  # seconds
 FINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -157,14 +158,14 @@ def read_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
 
 async def follow(run: EditorRun, poll: float = 0.2):
     """The run's events for the page: queued steps first, then the child's events as they come (preview paths
-    made URLs), ending with the run's final event."""
+    made URLs), ending with the run's final event; None every ``HEARTBEAT`` seconds without one."""
     import asyncio
 
     yield {"type": "run", "run_id": run.run_id, "status": "queued" if run.status == "queued" else "running",
            "error": None}
     for step in run.steps:
         yield {"type": "step", "step": step, "status": "queued"}
-    offset, finished, announced = 0, False, run.status != "queued"
+    offset, finished, announced, idle = 0, False, run.status != "queued", 0
     while True:
         done = run.final is not None
         if not announced and run.status != "queued":
@@ -179,6 +180,10 @@ async def follow(run: EditorRun, poll: float = 0.2):
         if done:
             yield run.final
             return
+        idle = 0 if events else idle + 1
+        if idle * poll >= HEARTBEAT:  # a comment line now and then keeps proxies from closing a quiet stream
+            idle = 0
+            yield None
         await asyncio.sleep(poll)
 
 

@@ -68,6 +68,11 @@ def slow(tmp_path: Path, monkeypatch):
               - {{id: wait, node: Wait, params: {{marker: "{tmp_path / name}.started"}}}}
               - {{id: after, node: Limit, inputs: {{data: wait}}, params: {{rows: 1}}}}
             """))
+    (flows / "short.yaml").write_text(textwrap.dedent(f"""\
+        name: wait-short
+        steps:
+          - {{id: wait, node: Wait, params: {{marker: "{tmp_path / 'short'}.started", seconds: 1.5}}}}
+        """))
     return tmp_path
 
 
@@ -172,3 +177,15 @@ def test_sigterm_cancels_a_step_that_swallows_errors_and_no_later_step_runs(tmp_
     assert result.record["status"] == "cancelled"
     first = "cancelled" if swallowed is Exception else "ok"
     assert [s["status"] for s in result.record["steps"]] == [first, "skipped"]
+
+
+def test_a_quiet_stream_gets_keep_alive_comments_and_ends_with_the_run(slow: Path, monkeypatch):
+    from emberflow.engine.ui import runs
+
+    monkeypatch.setattr(runs, "HEARTBEAT", 0.3)
+    with app_client(slow) as client:
+        run_id = client.post("/api/editor/runs", json={"path": "flows/short.yaml"}, headers=ORIGIN).json()["run_id"]
+        with client.stream("GET", f"/api/editor/runs/{run_id}/events") as stream:
+            lines = [line for line in stream.iter_lines() if line]
+    assert ": keep-alive" in lines
+    assert json.loads(lines[-1][5:])["status"] == "succeeded"
