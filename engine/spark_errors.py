@@ -45,6 +45,9 @@ def explain(exc: BaseException) -> EmberflowError:
     if cancelled and "cancel" in text.lower():
         return SparkFailure(cancelled)
     root = ERROR_CLASS.sub("", messages[-1]).strip()
+    unseen = _unseen_path(text)
+    if unseen:
+        return DataError(unseen)
     if any(f"[{name}" in text for name in MALFORMED):
         return DataError(_malformed(_malformed_record(messages)))
     if "[USER_RAISED_EXCEPTION]" in text:  # a check a node put into the job (functions.raise_error)
@@ -72,6 +75,30 @@ def spark_errors() -> Iterator[None]:
         if not _from_spark(exc):
             raise
         raise explain(exc) from exc
+
+
+def _unseen_path(text: str) -> str | None:
+    """On a cluster, a file the executors cannot find though the driver found it (a path on the driver's disk
+    alone): what it means and what to use instead."""
+    if "FILE_NOT_EXIST" not in text and "FileNotFoundException" not in text:
+        return None
+    master = _cluster_master()
+    found = re.search(r"file:/[^\s,;]*[^\s,;.]", text)
+    if master is None or found is None:
+        return None
+    return (f"the Spark cluster ({master}) cannot see {found.group(0)}: its executors read files on the workers' "
+            "machines, and this path is on the driver's disk alone; put the file where every worker reaches it "
+            "(hdfs://..., s3a://..., or a shared folder as file:///...)")
+
+
+def _cluster_master() -> str | None:
+    from pyspark import SparkContext
+
+    from .engines.spark import is_local
+
+    context = SparkContext._active_spark_context
+    master = getattr(context, "master", None) if context is not None else None
+    return master if master and not is_local(master) else None
 
 
 def _watchdog_reason() -> str | None:

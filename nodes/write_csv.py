@@ -67,6 +67,10 @@ class WriteCSV(Node):
         from emberflow.engine.api import spark_errors
 
         frame = inputs["data"]
+        if "://" in params["path"]:  # hdfs://, s3a://, file:///...: Spark's file systems, not this machine's
+            with spark_errors():
+                write_spark_uri(ctx.session(), frame, params)
+            return
         target = Path(params["path"])
         if params["parts"]:
             if target.exists() and not params["overwrite"]:
@@ -127,6 +131,11 @@ def write_single_csv(frame, target: Path, params: dict[str, Any]) -> None:
     try:
         write_spark_csv(frame.coalesce(1), folder, params)
         parts = sorted(folder.glob("part-*"))
+        if not parts and not is_local_master(frame):
+            raise DataError(f"WriteCSV: the Spark cluster cannot write {target} for this machine: its executors "
+                            "write on the workers' machines, where this path is not this machine's folder; write "
+                            "to a location every worker and this machine reach (hdfs://..., s3a://..., or a shared "
+                            "folder as file:///...)")
         if len(parts) != 1:
             raise DataError(f"WriteCSV: Spark wrote {len(parts)} part files where one was expected, in a folder "
                             "the driver cannot see? With a cluster, write to a shared path with parts: true")
@@ -149,3 +158,37 @@ def write_folder_atomic(target: Path, write) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def is_local_master(frame) -> bool:
+    master = frame.sparkSession.sparkContext.master
+    return master == "local" or master.startswith("local[")
+
+
+def write_spark_uri(spark, frame, params: dict[str, Any]) -> None:
+    """WriteCSV to a Hadoop URI, through Spark's writer and Hadoop's FileSystem API on the driver: a folder of
+    part files (``parts: true``), or one file: a single partition written into a folder beside the target, its
+    part file renamed to the target, the folder deleted."""
+    uri = params["path"]
+    jvm, conf = spark.sparkContext._jvm, spark.sparkContext._jsc.hadoopConfiguration()
+    target = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = target.getFileSystem(conf)
+    if fs.exists(target) and not params["overwrite"]:
+        raise DataError(f"WriteCSV: {uri} exists and overwrite is false; choose another path")
+    if params["parts"]:
+        frame.write.options(header=params["header"], sep=params["separator"], quote='"', escape='"').mode(
+            "overwrite").csv(uri)
+        return
+    folder = jvm.org.apache.hadoop.fs.Path(f"{uri}.{os.urandom(16).hex()}.parts")
+    try:
+        frame.coalesce(1).write.options(header=params["header"], sep=params["separator"], quote='"',
+                                        escape='"').mode("errorifexists").csv(folder.toString())
+        parts = [s.getPath() for s in fs.listStatus(folder) if s.getPath().getName().startswith("part-")]
+        if len(parts) != 1:
+            raise DataError(f"WriteCSV: Spark wrote {len(parts)} part files where one was expected at {folder}")
+        if fs.exists(target):
+            fs.delete(target, True)
+        if not fs.rename(parts[0], target):
+            raise DataError(f"WriteCSV: could not move {parts[0]} to {uri}")
+    finally:
+        fs.delete(folder, True)
