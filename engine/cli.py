@@ -562,7 +562,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from .ui.server import serve
 
     return serve(default_store_root(args.store), host=args.host, port=args.port, workflows=args.workflows,
-                 read_only=args.read_only)
+                 read_only=args.read_only, allow=args.allow)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -747,6 +747,8 @@ def _add_ui_command(sub) -> None:
     ui.add_argument("--workflows", nargs="+", metavar="DIR_OR_FILE",
                     help="workflow folders or files to draw and edit (default: ./workflows)")
     ui.add_argument("--read-only", action="store_true", help="only browse: no editor, no saving, no runs")
+    ui.add_argument("--allow", nargs="*", metavar="DIR", help="folders that runs started from the editor may read "
+                    "and write besides the workflows folders and the store (default: the current folder)")
     ui.set_defaults(func=cmd_ui)
 
 

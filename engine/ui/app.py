@@ -28,13 +28,14 @@ DEFAULT_WORKFLOWS = ("workflows",)
 
 def create_app(store_root: str | Path, workflows: list[str | Path] | None = None,
                allowed_hosts: list[str] | None = None, editor: bool = False, token: str | None = None,
-               max_running: int = 2, max_queued: int = 8):
+               max_running: int = 2, max_queued: int = 8, allow: list[str | Path] | None = None):
     """The app for the store at ``store_root``; ``workflows`` are folders or files for the workflow pages;
     ``allowed_hosts`` (Host headers accepted) guards a loopback-bound server against DNS rebinding.
 
     ``editor`` adds the workflow editor (engine/ui/editor_api.py), which edits the files of ``workflows`` and
     runs them (``max_running`` at a time, ``max_queued`` waiting); every request that changes something is then
-    checked for the same origin. ``token``, when set, is required on every request (security.py)."""
+    checked for the same origin. ``token``, when set, is required on every request (security.py). Runs read and
+    write only inside the workflows folders, the store and ``allow`` (default: the current folder)."""
     from fastapi.staticfiles import StaticFiles
     from fastapi_offline import FastAPIOffline
 
@@ -54,7 +55,7 @@ def create_app(store_root: str | Path, workflows: list[str | Path] | None = None
     _file_routes(app, store, templates)
     _run_and_workflow_pages(app, store, sources, templates)
     if editor:
-        _add_editor(app, store, sources, templates, max_running, max_queued)
+        _add_editor(app, store, sources, templates, max_running, max_queued, allow)
     if token:
         from .security import TokenGuard
 
@@ -64,15 +65,21 @@ def create_app(store_root: str | Path, workflows: list[str | Path] | None = None
     return app
 
 
-def _add_editor(app, store: ModelStore, sources: list[Path], templates, max_running: int, max_queued: int):
+def _add_editor(app, store: ModelStore, sources: list[Path], templates, max_running: int, max_queued: int,
+                allow: list[str | Path] | None):
+    from .checking import Confined
     from .editor_api import add_editor_routes
     from .runs import RunQueue
     from .security import OriginGuard
 
-    runs = RunQueue(store.root, max_running=max_running, max_queued=max_queued)
+    base = Path.cwd()
+    folders = [s if s.is_dir() else s.parent for s in sources]
+    confined = Confined([*folders, store.root, *(base / Path(a) for a in (allow if allow is not None else ["."]))],
+                        base)
+    runs = RunQueue(store.root, max_running=max_running, max_queued=max_queued, cwd=base)
     app.state.runs = runs
     app.router.on_shutdown.append(runs.shutdown)
-    add_editor_routes(app, sources, templates, runs)
+    add_editor_routes(app, sources, templates, runs, confined)
     app.add_middleware(OriginGuard)
     templates.env.globals["editor"] = True
 

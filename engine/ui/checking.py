@@ -6,7 +6,9 @@ node dialog's column pickers (each node's ``output_columns``, KNIME's "configure
 from __future__ import annotations
 
 import graphlib
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from ..errors import WorkflowError
@@ -19,8 +21,9 @@ MISSING_PARAM = re.compile(r"needs parameter '([^']+)'")
 
 
 def check(model: dict[str, Any] | None = None, base_text: str | None = None, text: str | None = None,
-          name: str = "<editor>") -> dict[str, Any]:
-    """``{"ok", "text", "problems", "warnings", "columns"}`` for a model (applied onto ``base_text``) or a text."""
+          name: str = "<editor>", confined: Confined | None = None) -> dict[str, Any]:
+    """``{"ok", "text", "problems", "warnings", "columns"}`` for a model (applied onto ``base_text``) or a text;
+    with ``confined``, a file parameter outside its folders is a problem too (confine.py)."""
     if text is None:
         text = apply_model(model or {}, base_text)
     data = model if model is not None else model_of(text)
@@ -31,17 +34,39 @@ def check(model: dict[str, Any] | None = None, base_text: str | None = None, tex
         problems = [problem_of(e, data) for e in [exc, *other_step_problems(exc, text, name)]]
     else:
         warnings = missing_input_files(workflow)
+        problems = confinement_problems(workflow, confined)
     return {"ok": not problems, "text": text, "problems": problems, "warnings": warnings,
             "columns": known_columns(data or model or {})}
 
 
-def problems_of(text: str, name: str = "<editor>") -> list[dict[str, Any]]:
+def problems_of(text: str, name: str = "<editor>", confined: Confined | None = None) -> list[dict[str, Any]]:
     try:
-        parse_workflow(text, name)
+        workflow = parse_workflow(text, name)
     except WorkflowError as exc:
         model = model_of(text)
         return [problem_of(e, model) for e in [exc, *other_step_problems(exc, text, name)]]
-    return []
+    return confinement_problems(workflow, confined)
+
+
+class Confined:
+    """The folders runs from the editor may read and write (``roots``, real paths), and the folder relative paths
+    start from (``base``: where the runs run)."""
+
+    def __init__(self, roots: list[Path], base: Path):
+        self.roots, self.base = [Path(os.path.realpath(r)) for r in roots], base
+
+
+def confinement_problems(workflow, confined: Confined | None) -> list[dict[str, Any]]:
+    from .confine import outside_paths
+
+    if confined is None:
+        return []
+    problems = []
+    for step, field, path, message in outside_paths(workflow, confined.roots, confined.base):
+        found = LOCATION.search(workflow.source.where(path) if workflow.source else "")
+        problems.append({"message": message, "line": int(found.group(1)) if found else None,
+                         "column": int(found.group(2)) if found else None, "step": step, "field": field})
+    return problems
 
 
 def other_step_problems(first: WorkflowError, text: str, name: str) -> list[WorkflowError]:

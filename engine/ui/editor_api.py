@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkflowError
-from .checking import check, problem_of, problems_of
+from .checking import Confined, check, confinement_problems, problem_of, problems_of
 from .editing import apply_model, model_of
 from .files import FileRefused, WorkflowFiles, check_size
 from .runs import QueueFull, RunQueue, follow
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")  # a step id or a port name in a preview URL
 
 
-def add_editor_routes(app, sources: list[Path], templates, runs: RunQueue) -> None:
+def add_editor_routes(app, sources: list[Path], templates, runs: RunQueue, confined: Confined) -> None:
     from fastapi.responses import JSONResponse
 
     files = WorkflowFiles(sources)
@@ -33,8 +33,8 @@ def add_editor_routes(app, sources: list[Path], templates, runs: RunQueue) -> No
         return JSONResponse(body, status_code=exc.status)
 
     _page(app, templates)
-    _file_routes(app, files)
-    _run_routes(app, files, runs)
+    _file_routes(app, files, confined)
+    _run_routes(app, files, runs, confined)
 
 
 def _page(app, templates) -> None:
@@ -47,7 +47,7 @@ def _page(app, templates) -> None:
                                           status_code=200 if built else 503)
 
 
-def _file_routes(app, files: WorkflowFiles) -> None:
+def _file_routes(app, files: WorkflowFiles, confined: Confined) -> None:
     from pydantic import BaseModel
 
     from ..registry import default_registry
@@ -87,7 +87,7 @@ def _file_routes(app, files: WorkflowFiles) -> None:
             raise FileRefused(400, "send a workflow model (with base_text) or a text")
         check_size(body.text or "")
         check_size(body.base_text or "")
-        return check(body.workflow, body.base_text, body.text)
+        return check(body.workflow, body.base_text, body.text, confined=confined)
 
     @app.put("/api/editor/file", tags=["editor"])
     def api_save(body: SaveBody) -> dict[str, Any]:
@@ -95,10 +95,10 @@ def _file_routes(app, files: WorkflowFiles) -> None:
         YAML, so only what changed differs. 409 when the file changed since ``etag``; drafts with problems are
         saved (and their problems returned)."""
         text, etag = files.write(body.path, "", body.etag, render=lambda old: apply_model(body.workflow, old))
-        return {"path": body.path, "etag": etag, "text": text, "problems": problems_of(text, body.path)}
+        return {"path": body.path, "etag": etag, "text": text, "problems": problems_of(text, body.path, confined)}
 
 
-def _run_routes(app, files: WorkflowFiles, runs: RunQueue) -> None:
+def _run_routes(app, files: WorkflowFiles, runs: RunQueue, confined: Confined) -> None:
     from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
     from pydantic import BaseModel
 
@@ -120,12 +120,15 @@ def _run_routes(app, files: WorkflowFiles, runs: RunQueue) -> None:
         path = files.locate(body.path)
         if not path.is_file():
             raise FileRefused(404, f"no workflow file {body.path!r}; save it first")
-        shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+        shown = os.path.relpath(path, confined.base) if path.is_relative_to(confined.base) else str(path)
         try:
-            workflow = load_workflow(shown)
+            workflow = load_workflow(confined.base / shown)
         except WorkflowError as exc:
             return JSONResponse({"error": str(exc), "problems": [problem_of(exc, model_of(path.read_text()))]},
                                 status_code=400)
+        outside = confinement_problems(workflow, confined)
+        if outside:
+            return JSONResponse({"error": outside[0]["message"], "problems": outside}, status_code=400)
         try:
             run = runs.submit(Path(shown), list(workflow.order))
         except QueueFull as exc:

@@ -44,8 +44,10 @@ class EditorRun:
 
 
 class RunQueue:
-    def __init__(self, store_root: Path, max_running: int = 2, max_queued: int = 8, grace: float = 20.0):
-        self.store_root = Path(store_root)
+    def __init__(self, store_root: Path, max_running: int = 2, max_queued: int = 8, grace: float = 20.0,
+                 cwd: Path | None = None):
+        self.store_root = Path(store_root).resolve()
+        self.cwd = cwd or Path.cwd()  # where the runs run: relative paths in workflows start there
         self.max_running, self.max_queued, self.grace = max_running, max_queued, grace
         self.base = Path(tempfile.mkdtemp(prefix="emberflow-editor-runs-"))
         self.runs: OrderedDict[str, EditorRun] = OrderedDict()
@@ -82,9 +84,9 @@ class RunQueue:
 
     def _start(self, run: EditorRun) -> None:
         log = open(run.folder / "stderr.txt", "wb")  # noqa: SIM115 - handed to the child
-        try:
+        try:  # in a process group of its own, which Cancel kills with whatever the run left (a JVM)
             run.process = subprocess.Popen(self.command(run), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                           start_new_session=True)  # its own process group: Cancel reaches JVMs
+                                           cwd=self.cwd, start_new_session=True)
         except OSError as exc:
             run.status, run.final = "failed", {"type": "run", "status": "failed", "error": f"cannot start: {exc}"}
             return

@@ -14,7 +14,7 @@ __all__ = ["allowed_hosts", "make_server", "serve", "url_of"]
 
 def make_server(store_root: str | Path, host: str = "127.0.0.1", port: int = 8765,
                 workflows: list[str] | None = None, log_level: str = "warning", read_only: bool = True,
-                token: str | None = None):
+                token: str | None = None, allow: list[str] | None = None):
     """A uvicorn server for the UI, not started yet (``.run()`` serves until ``.should_exit`` is set).
     Without ``read_only`` the editor is on; ``token`` is then required on every request."""
     try:
@@ -25,7 +25,8 @@ def make_server(store_root: str | Path, host: str = "127.0.0.1", port: int = 876
         raise UserError(f"the web UI needs {exc.name}, which is not installed; install it with: "
                         "pip install 'emberflow[ui]'") from None
     _check_port(host, port)
-    app = create_app(store_root, workflows, allowed_hosts=allowed_hosts(host), editor=not read_only, token=token)
+    app = create_app(store_root, workflows, allowed_hosts=allowed_hosts(host), editor=not read_only, token=token,
+                     allow=allow)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)
     return uvicorn.Server(config)
 
@@ -43,14 +44,14 @@ def _check_port(host: str, port: int) -> None:
 
 
 def serve(store_root: str | Path, host: str = "127.0.0.1", port: int = 8765,
-          workflows: list[str] | None = None, read_only: bool = False) -> int:
+          workflows: list[str] | None = None, read_only: bool = False, allow: list[str] | None = None) -> int:
     """Serve the UI. On an address other than loopback, the editor needs a token, printed in the URL to open
     (as Jupyter does); the read-only UI keeps today's warning instead."""
     from .security import new_token
 
     remote = allowed_hosts(host) is None
     token = new_token() if remote and not read_only else None
-    server = make_server(store_root, host, port, workflows, read_only=read_only, token=token)
+    server = make_server(store_root, host, port, workflows, read_only=read_only, token=token, allow=allow)
     url = url_of(host, port)
     shown = f"{url}?token={token}" if token else url
     mode = "read-only" if read_only else "editor at /editor"

@@ -38,7 +38,7 @@ steps:
 def folder(tmp_path: Path) -> Path:
     folder = tmp_path / "flows"
     folder.mkdir()
-    (folder / "few.yaml").write_text(HAND_WRITTEN.replace("OUT", str(tmp_path / "out.csv")))
+    (folder / "few.yaml").write_text(HAND_WRITTEN.replace("OUT", str(folder / "out" / "scored.csv")))
     return folder
 
 
@@ -175,6 +175,8 @@ def test_the_read_only_ui_has_no_editor(tmp_path: Path, folder: Path):
     assert client.put("/api/editor/file", json={}, headers=ORIGIN).status_code in (404, 405)
     assert "/api/editor/runs" not in client.get("/openapi.json").json()["paths"]
     assert build_parser("ui").parse_args(["ui", "--read-only"]).read_only
+    assert build_parser("ui").parse_args(["ui", "--allow", "a", "b"]).allow == ["a", "b"]
+    assert build_parser("ui").parse_args(["ui"]).allow is None
 
 
 def test_the_editor_page_loads_the_built_files_or_says_how_to_build_them(client, tmp_path: Path, monkeypatch):
@@ -211,7 +213,7 @@ def test_a_run_streams_its_steps_and_lands_in_the_runs_list(client, tmp_path: Pa
     assert preview["columns"] == DATA.read_text().splitlines()[0].split(",")
     record = client.get(f"/api/runs/{run_id}").json()
     assert record["status"] == "ok" and record["text"] == (Path(tmp_path / "flows" / "few.yaml")).read_text()
-    assert (tmp_path / "out.csv").is_file()
+    assert (tmp_path / "flows" / "out" / "scored.csv").is_file()
 
 
 def test_a_workflow_with_problems_is_not_run(client, folder: Path):
@@ -239,14 +241,14 @@ def test_ui_on_another_address_prints_a_url_with_its_token(monkeypatch, capsys, 
         def run(self):
             made["ran"] = True
 
-    def make_server(store_root, host, port, workflows, read_only, token):
-        made.update(read_only=read_only, token=token)
+    def make_server(store_root, host, port, workflows, read_only, token, allow):
+        made.update(read_only=read_only, token=token, allow=allow)
         return Server()
 
     monkeypatch.setattr(server, "make_server", make_server)
-    server.serve("store", host=host, port=8765, read_only=read_only)
+    server.serve("store", host=host, port=8765, read_only=read_only, allow=["data"])
     err = capsys.readouterr().err
-    assert made["ran"] and made["read_only"] is read_only
+    assert made["ran"] and made["read_only"] is read_only and made["allow"] == ["data"]
     if needs_token:
         assert made["token"] and f"http://{host}:8765/?token={made['token']}" in err
     else:
@@ -279,3 +281,27 @@ def test_a_cancelled_run_shows_as_cancelled_on_the_run_pages(tmp_path: Path, fol
         assert 'status-cancelled">cancelled' in client.get("/runs").text
         page = client.get(f"/runs/{record['run_id']}").text
         assert 'class="node status-cancelled" data-step="read"' in page and "#6b3fa0" in page
+
+
+def test_runs_may_not_reach_files_outside_the_folders(tmp_path: Path, folder: Path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (folder / "link").symlink_to(outside)
+    (folder / "d.csv").write_bytes(DATA.read_bytes())
+    text = (folder / "few.yaml").read_text().replace(str(DATA), str(folder / "d.csv"))
+    cases = {"read.yaml": text.replace(str(folder / "d.csv"), str(outside / "d.csv")),
+             "linked.yaml": text.replace(str(folder / "out" / "scored.csv"), str(folder / "link" / "scored.csv")),
+             "url.yaml": text.replace(str(folder / "out" / "scored.csv"), f"file://{outside}/scored.csv")}
+    for name, body in cases.items():
+        (folder / name).write_text(body)
+    with make_client(tmp_path, folder, allow=[]) as client:
+        for name in cases:
+            answer = client.post("/api/editor/runs", json={"path": f"flows/{name}"}, headers=ORIGIN)
+            assert answer.status_code == 400, name
+            [problem] = answer.json()["problems"]
+            assert problem["field"] == "path" and "--allow" in problem["message"], name
+        checked = client.post("/api/editor/validate", json={"text": cases["read.yaml"]}, headers=ORIGIN).json()
+        assert not checked["ok"] and (checked["problems"][0]["step"], checked["problems"][0]["line"]) == ("read", 8)
+    with make_client(tmp_path, folder, allow=[outside]) as client:
+        checked = client.post("/api/editor/validate", json={"text": cases["linked.yaml"]}, headers=ORIGIN).json()
+        assert checked["ok"], checked["problems"]
