@@ -266,6 +266,19 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     select(page, "split")
     assert field(page, "test_size").locator("input").input_value() == "0.4"
     assert field(page, "seed").locator("input").input_value() == "7"
+
+    select(page, "score")
+    page.locator('.inspector input[name="step-id"]').fill("scoring")
+    page.locator('.inspector input[name="step-id"]').press("Enter")
+    assert node(page, "scoring").count() == 1
+    drawn = page.locator('.react-flow__edge[data-id="train.model->scoring.model"] path.react-flow__edge-path')
+    drawn.wait_for(state="attached")  # a level edge is a flat line, which Playwright counts as hidden
+    assert drawn.get_attribute("d").startswith("M")
+    assert page.locator(".react-flow__edge").count() == 4
+    page.locator(".bottom button", has_text="YAML").click()
+    page.locator(".bottom .yaml", has_text="id: scoring").wait_for()
+    page.click("#undo")
+    assert node(page, "score").count() == 1 and node(page, "scoring").count() == 0
     assert errors == [] and other_errors == [] and outside == []
 
 
