@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .payload import RequestError, beyond_double
@@ -18,21 +19,29 @@ if TYPE_CHECKING:
 @dataclass
 class Scored:
     """What the model answered for each row: ``predictions`` (classes or numbers, as JSON values) and, for a
-    classifier, ``probabilities`` (a list per row, one per class in the order of ``classes``)."""
+    classifier, ``probabilities`` (a list per row, one per class in the order of ``classes``), made from the
+    predictor's array ``proba`` when asked for: most requests do not ask, and for 1,000 rows of two classes the
+    lists cost 0.4 ms."""
 
     predictions: list[Any]
-    probabilities: list[list[float]] | None
+    proba: Any
     classes: list[Any]
     task: str
+
+    @cached_property
+    def probabilities(self) -> list[list[float]] | None:
+        if self.proba is None:
+            return None
+        rows = self.proba.tolist() if hasattr(self.proba, "tolist") else self.proba
+        return [finite_values(list(row)) for row in rows]
 
 
 def score(served: Served, frame) -> Scored:
     """The served model's answer for ``frame``'s rows (a pandas frame)."""
     check_finite(frame, served.model.features)
     prediction = served.predict(frame)
-    proba = None if prediction.proba is None else [finite_values(row) for row in prediction.proba.tolist()]
     classes = [c.item() if hasattr(c, "item") else c for c in prediction.classes]
-    return Scored(json_values(prediction.values), proba, classes, prediction.task)
+    return Scored(json_values(prediction.values), prediction.proba, classes, prediction.task)
 
 
 def check_finite(frame, features: list[str]) -> None:
