@@ -177,9 +177,7 @@ export function pastePayload(payload, taken) {
 export function renameStep(nodes, edges, from, to) {
   const fix = (id) => (id === from ? to : id);
   return {
-    // the renamed node is a new element on the canvas: no ``measured`` size, so React Flow measures its ports again
-    nodes: nodes.map((n) => (n.id === from ? { id: to, type: n.type, position: n.position, selected: n.selected,
-      data: { ...n.data, step: { ...n.data.step, id: to } } } : n)),
+    nodes: nodes.map((n) => (n.id === from ? { ...n, id: to, data: { ...n.data, step: { ...n.data.step, id: to } } } : n)),
     edges: edges.map((e) => (e.source === from || e.target === from
       ? { ...makeEdge(fix(e.source), e.sourceHandle, fix(e.target), e.targetHandle), data: { ref: null } } : e)),
   };
