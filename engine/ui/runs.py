@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Any
@@ -130,9 +132,19 @@ class RunQueue:
         return run
 
     def shutdown(self) -> None:
-        for run in list(self.runs.values()):
-            if run.status in ("queued", "running"):
-                self.cancel(run.run_id)
+        """Cancel what is queued or running, give the runs ``grace`` seconds to record it, kill what is left and
+        remove the events and previews (the records stay in the store)."""
+        live = [run for run in list(self.runs.values()) if run.status in ("queued", "running")]
+        for run in live:
+            self.cancel(run.run_id)
+        deadline = time.monotonic() + self.grace
+        for run in live:
+            if run.process is not None:
+                try:
+                    run.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                except subprocess.TimeoutExpired:
+                    _kill_group(run.process.pid, signal.SIGKILL)
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def _kill_group(pid: int, sig: int) -> None:

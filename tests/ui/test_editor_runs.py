@@ -118,6 +118,18 @@ def test_runs_beyond_the_queue_are_refused_and_a_queued_run_can_be_cancelled(slo
             assert '"cancelled"' in [line for line in stream.iter_lines() if line.startswith("data:")][-1]
 
 
+def test_closing_the_server_cancels_its_runs_and_removes_their_events(slow: Path):
+    with app_client(slow) as client:
+        run_id = client.post("/api/editor/runs", json={"path": "flows/a.yaml"}, headers=ORIGIN).json()["run_id"]
+        wait_for(slow / "a.started")
+        folder = client.app.state.runs.base
+        assert (folder / run_id / "events.jsonl").is_file()
+    assert not folder.exists()
+    from emberflow.engine.store import ModelStore
+
+    assert ModelStore(slow / "models").read_run(run_id)["status"] == "cancelled"
+
+
 def test_a_run_cancelled_in_process_writes_its_record_with_status_cancelled(tmp_path: Path):
     from emberflow.engine.errors import RunCancelled
     from emberflow.engine.registry import Registry
