@@ -52,6 +52,17 @@ steps:
   - {{id: write, node: WriteCSV, inputs: {{data: score}}, params: {{path: "{shared}/scored_new.csv"}}}}
 """
 
+# The master's status is not read (nothing answers at port 1), so a run starts with no worker alive: its job waits
+# with no executor, as when the only worker dies mid-job, until cluster_timeout cancels it.
+STRANDED = """
+name: cluster-stranded
+engine: spark
+spark: {{master_ui: "http://127.0.0.1:1", cluster_timeout: 5, app_name: cluster-stranded}}
+steps:
+  - {{id: read, node: ReadCSV, params: {{path: "{data}/diabetes_new.csv"}}}}
+  - {{id: write, node: WriteCSV, inputs: {{data: read}}, params: {{path: "{shared}/copied.csv"}}}}
+"""
+
 
 class Cluster:
     """A standalone master, and the workers started for it; every process stopped by its id at the end."""
@@ -95,9 +106,10 @@ class Cluster:
         self.wait_for(lambda: self.status().get("aliveworkers", 0) >= 1, "worker")
         return worker
 
-    def wait_for(self, check, what: str, seconds: float = 180) -> None:
+    def wait_for(self, check, what: str, seconds: float = 180, processes: bool = True) -> None:
+        """Until ``check()``; a failure with the logs if the time runs out, or (``processes``) one of them ends."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and all(p.poll() is None for p in self.processes):
+        while time.monotonic() < deadline and not (processes and any(p.poll() is not None for p in self.processes)):
             try:
                 if check():
                     return
@@ -190,3 +202,14 @@ def test_train_save_load_and_score_on_a_cluster_that_cannot_see_the_store(cluste
     assert os.listdir(staging) == []  # staged copies deleted
     finished = {app["name"] for app in cluster.status()["completedapps"]}
     assert {"cluster-train", "cluster-score"} <= finished
+
+    worker.kill()  # the worker dies: a job now waits with no executor, and is cancelled after cluster_timeout
+    worker.wait(timeout=30)
+    cluster.wait_for(lambda: cluster.status().get("aliveworkers") == 0, "the worker's death", processes=False)
+    (project / "stranded.yaml").write_text(STRANDED.format(data=data, shared=shared))
+    stranded = emberflow_subprocess("run", "stranded.yaml", *cluster_options, cwd=project, timeout=180)
+    assert stranded.code == 1 and "Traceback" not in stranded.err
+    assert f"the Spark cluster {cluster.master_url} had no executor for 5 s while a job waited" in stranded.err
+    assert "cannot read the master's status at http://127.0.0.1:1/json/" in stranded.err
+    runs = [json.loads(p.read_text()) for p in (store / "runs").glob("*.json")]
+    assert [r["status"] for r in runs if r["workflow"]["name"] == "cluster-stranded"] == ["failed"]
