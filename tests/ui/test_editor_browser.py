@@ -138,6 +138,8 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     select(page, "trainlr")
     field(page, "label").locator("select").select_option("class")  # offered from ReadCSV's header
     node(page, "trainlr").and_(page.locator('[data-problems="0"]')).wait_for()
+    for column in ["plas", "mass", "age"]:
+        field(page, "features").locator("label.pick", has_text=column).click()
     select(page, "score")
     field(page, "label").locator("select").select_option("class")
     select(page, "savemodel")
@@ -161,7 +163,7 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     assert steps["readcsv"]["params"] == {"path": "workflows/data/diabetes.csv"}
     assert steps["splitdata"]["inputs"] == {"data": "readcsv"}
     assert steps["trainlr"] == {"id": "trainlr", "node": "TrainLR", "inputs": {"data": "splitdata.train"},
-                                "params": {"label": "class"}}
+                                "params": {"label": "class", "features": ["plas", "mass", "age"]}}
     assert steps["score"]["inputs"] == {"model": "trainlr", "data": "splitdata.test"}
     assert steps["writecsv"]["inputs"] == {"data": "score"} and steps["savemodel"]["params"] == {"name": "built-lr"}
     assert set(saved["layout"]) == set(steps)
