@@ -52,6 +52,17 @@ class Join(Node):
     )
 
     @classmethod
+    def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
+        """The left's columns, then the right's other than the keys; a name both have gets its side's suffix."""
+        left, right, keys = inputs.get("left"), inputs.get("right"), params.get("keys")
+        suffixes = params.get("suffixes") or ["_left", "_right"]
+        if left is None or right is None or not isinstance(keys, list) or len(suffixes) != 2:
+            return {}
+        both = (set(left) & set(right)) - set(keys)
+        return {"data": [f"{c}{suffixes[0]}" if c in both else c for c in left]
+                + [f"{c}{suffixes[1]}" if c in both else c for c in right if c not in keys]}
+
+    @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
         check_names("Join", "keys", params["keys"])
         suffixes = params["suffixes"]

@@ -174,3 +174,20 @@ def test_each_step_with_a_problem_is_reported_not_only_the_first():
     problems = check(text=text)["problems"]
     assert [(p["step"], p["field"], p["line"]) for p in problems] == [
         ("read", "path", 3), ("split", "test_size", 4), ("bad", "node", 6)]
+
+
+def test_join_columns_hint_matches_what_the_join_gives():
+    import pandas as pd
+    from emberflow.nodes.join import Join
+
+    left = pd.DataFrame({"id": [1, 2], "a": [1, 2], "x": [5, 6]})
+    right = pd.DataFrame({"id": [1, 2], "x": [7, 8], "b": [3, 4]})
+    params = {"keys": ["id"], "how": "left", "suffixes": ["_l", "_r"]}
+
+    class Context:
+        engine, step_id = "sklearn", "join"
+
+    joined = Join().run(Context(), {"left": left, "right": right}, params)
+    hint = Join.output_columns(params, {"left": list(left), "right": list(right)})
+    assert hint == {"data": list(joined.columns)} == {"data": ["id", "a", "x_l", "x_r", "b"]}
+    assert Join.output_columns(params, {"left": list(left), "right": None}) == {}
