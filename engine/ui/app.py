@@ -1,9 +1,11 @@
 """The web UI: FastAPI routes over the model store, pages from Jinja templates, the same data as JSON under
 ``/api/`` (documented at ``/docs``, whose Swagger UI files are served from the installed package, never a CDN).
 
-Read-only: every route is a GET. A file is only ever served after the store's ``stored_file`` has checked
-that the manifest lists it and that its real path stays inside the version's folder; workflow files are only
-found through a catalog built by walking the configured folders. Anything else answers 404.
+The browsing routes here are all GETs; the editor's (editor_api.py, with ``editor=True``) write workflow files
+and start runs, behind the same-origin check and, off loopback, the token (security.py). A store file is only
+served after the store's ``stored_file`` has checked that the manifest lists it and that its real path stays inside
+the version's folder; workflow files are only found through a catalog built by walking the configured folders.
+Anything else answers 404.
 
 The framework is imported inside ``create_app`` (and this module has no ``from __future__ import
 annotations``, so the routes' annotations are the real classes FastAPI needs).
