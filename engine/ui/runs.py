@@ -51,7 +51,7 @@ class RunQueue:
         self.store_root = Path(store_root).resolve()
         self.cwd = cwd or Path.cwd()  # where the runs run: relative paths in workflows start there
         self.max_running, self.max_queued, self.grace = max_running, max_queued, grace
-        self.base = Path(tempfile.mkdtemp(prefix="emberflow-editor-runs-"))
+        self._base: Path | None = None  # made at the first run, removed by shutdown
         self.runs: OrderedDict[str, EditorRun] = OrderedDict()
         self.waiting: deque[EditorRun] = deque()
         self.lock = threading.Lock()
@@ -61,7 +61,9 @@ class RunQueue:
             if len(self.waiting) >= self.max_queued and self._running() >= self.max_running:
                 raise QueueFull(f"{self.max_running} runs are running and {self.max_queued} waiting; try later")
             run_id = new_run_id()
-            run = EditorRun(run_id, path, steps, self.base / run_id)
+            if self._base is None:
+                self._base = Path(tempfile.mkdtemp(prefix="emberflow-editor-runs-"))
+            run = EditorRun(run_id, path, steps, self._base / run_id)
             run.folder.mkdir()
             self.runs[run_id] = run
             while len(self.runs) > KEPT_RUNS:
@@ -69,6 +71,11 @@ class RunQueue:
             self.waiting.append(run)
             self._dispatch()
         return run
+
+    @property
+    def base(self) -> Path | None:
+        """The folder of the runs' events and previews (None before the first run)."""
+        return self._base
 
     def get(self, run_id: str) -> EditorRun | None:
         return self.runs.get(run_id)
@@ -144,7 +151,8 @@ class RunQueue:
                     run.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
                 except subprocess.TimeoutExpired:
                     _kill_group(run.process.pid, signal.SIGKILL)
-        shutil.rmtree(self.base, ignore_errors=True)
+        if self._base is not None:
+            shutil.rmtree(self._base, ignore_errors=True)
 
 
 def _kill_group(pid: int, sig: int) -> None:
