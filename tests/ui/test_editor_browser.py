@@ -27,6 +27,7 @@ name: hand-diabetes   # shown in the runs list
 engine: sklearn
 vars:
   data: workflows/data/diabetes.csv
+  impute: median
 steps:
   # read and split
   - id: read
@@ -42,6 +43,7 @@ steps:
     params:
       label: 'class'
       solver: liblinear   # small data
+      impute: "${impute}"
   - id: score
     node: Score
     inputs: {model: train, data: split.test}
@@ -217,6 +219,7 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     select(page, "train")
     solver = field(page, "solver").locator("select")
     assert solver.input_value() == "liblinear"
+    assert field(page, "impute").locator("select").input_value() == "${impute}"  # not among the choices: kept
     solver.select_option("saga")
     page.keyboard.press("Control+s")
     page.locator('.file-name[data-dirty="no"]').wait_for()

@@ -34,13 +34,15 @@ function typed(field, text) {
 function FieldInput({ field, value, columns, onChange }) {
   const name = `field-${field.name}`;
   if (field.choices || field.type === 'boolean') {
-    const choices = field.choices || [true, false];
+    const listed = field.choices || [true, false];
+    // a value the choices do not hold (``${var}``, or a mistake the validator reports) stays shown as written
+    const choices = value === undefined || listed.some((c) => String(c) === String(value)) ? listed : [...listed, value];
     return (
       <select name={name} value={value === undefined ? '' : String(value)}
         onChange={(e) => {
           const v = e.target.value;
           if (v === '') onChange(undefined);
-          else onChange(field.type === 'boolean' ? v === 'true' : choices.find((c) => String(c) === v) ?? v);
+          else onChange(choices.find((c) => String(c) === v) ?? v);
         }}>
         <option value="">{field.default != null ? `(default: ${shown(field.default)})` : '(not set)'}</option>
         {choices.map((c) => <option key={String(c)} value={String(c)}>{String(c)}</option>)}
