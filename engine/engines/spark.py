@@ -171,10 +171,12 @@ class Engine(EngineSession):
 def quiet_python_side() -> None:
     """Silence pyspark's own reports of what emberflow reports itself: its warning about pandas 3 (Arrow
     conversions work), and its loggers that print every analysis error as JSON before it is raised."""
-    from pyspark.logger import PySparkLogger
-
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pyspark\.")
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark 3.5 has neither these loggers nor the reports they print
+        return
     for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 

@@ -222,3 +222,16 @@ steps:
     assert "spark.executor.memory=4g cannot be applied" in result.err
     assert "spark.executor.cores=1 cannot be applied" in result.err
     assert (project / "out.csv").read_text().splitlines() == ["a,b", "1,2"]
+
+
+def test_pyspark_35_without_its_logger_module_starts_quietly(monkeypatch: pytest.MonkeyPatch):
+    from emberflow.engine.engines.spark import quiet_python_side
+
+    monkeypatch.setitem(sys.modules, "pyspark.logger", None)  # pyspark 3.5 has no pyspark.logger
+    quiet_python_side()
+
+
+def test_the_staging_setting_reaches_the_session_as_emberflows_spark_setting():
+    assert launch_conf("spark://10.1.2.3:7077", {"staging": "hdfs://nn/tmp/ef"})["spark.emberflow.staging"] == \
+        "hdfs://nn/tmp/ef"
+    assert "spark.emberflow.staging" not in launch_conf("local[2]", {})
