@@ -61,8 +61,15 @@ class VersionRef:
 
 
 def default_store_root(explicit: str | os.PathLike | None = None) -> Path:
-    """``--store``, else ``EMBERFLOW_STORE``, else ``./models``."""
-    return Path(explicit or os.environ.get("EMBERFLOW_STORE") or "models")
+    """``--store``, else ``EMBERFLOW_STORE``, else ``./models``: a folder of this machine (or one mounted on it).
+    A Hadoop URI is refused: the store relies on local renames, locks and fsync, which hdfs:// and s3a:// do not
+    offer; a cluster reaches models through Spark's staging location instead."""
+    root = str(explicit or os.environ.get("EMBERFLOW_STORE") or "models")
+    if "://" in root:
+        raise UserError(f"the model store must be a folder on this machine, not {root}: keep it on the driver's "
+                        "machine (--store DIR) and give a Spark cluster a staging location (--spark-staging URI or "
+                        "spark: staging:), through which models go to and from its executors")
+    return Path(root)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -98,3 +98,11 @@ def test_the_store_writes_the_name_and_version_whatever_the_writer_says(tmp_path
     ref = store.save("m", lambda folder: (folder / "model.bin").write_bytes(b"x") and {"name": "other", "version": 9})
     manifest = store.manifest(ref)
     assert (manifest["name"], manifest["version"]) == ("m", 1) and store.problems(ref) == []
+
+
+@pytest.mark.parametrize("uri", ["hdfs://namenode/models", "s3a://bucket/models", "file:///srv/models"])
+def test_a_store_given_as_a_uri_is_refused_naming_the_staging_location(cli, uri: str):
+    result = cli("models", "list", "--store", uri)
+    assert result.code == 2
+    assert f"the model store must be a folder on this machine, not {uri}" in result.err
+    assert "--spark-staging" in result.err and "Traceback" not in result.err
