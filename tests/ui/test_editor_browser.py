@@ -131,7 +131,8 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     assert page.locator(".react-flow__edge").count() == 6
 
     node(page, "readcsv").and_(page.locator('[data-problems="1"]')).wait_for()
-    select(page, "readcsv")
+    page.locator('.problems li[data-step="readcsv"][data-field="path"]').click()  # opens that step's dialog
+    page.locator('.inspector [data-dialog-step="readcsv"]').wait_for()
     assert "needs parameter 'path'" in field(page, "path").locator(".field-problem").inner_text()
     shoot(page, shots_folder(tmp_path), "editor-problem")
     field(page, "path").locator("input").fill("workflows/data/diabetes.csv")

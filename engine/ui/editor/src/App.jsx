@@ -179,6 +179,11 @@ export default function App() {
     return { ...e, className: `edge-${type}` };
   }), [doc.edges, doc.nodes, defs]);
 
+  const pick = (id) => {  // a problem's step: selected (its dialog opens) and centred
+    setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: n.id === id })) }));
+    const found = doc.nodes.find((n) => n.id === id);
+    if (found) flow.setCenter(found.position.x + 105, found.position.y + 40, { zoom: flow.getZoom(), duration: 200 });
+  };
   const actions = {
     save, undo: history.undo, redo: history.redo, copy, paste, delete: deleteSelected, layout, quickAdd,
     fit: () => flow.fitView({ padding: 0.15, maxZoom: 1, duration: 200 }), run: startRun, cancel: run.cancel,
@@ -225,8 +230,7 @@ export default function App() {
               onMeta={(meta, key) => edit((d) => ({ ...d, meta }), key && `meta.${key}`)} />
           )}
         </aside>
-        <BottomPanel validation={validation}
-          onPick={(id) => setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: n.id === id })) }))} />
+        <BottomPanel validation={validation} onPick={pick} />
       </div>
     </EditorContext.Provider>
   );

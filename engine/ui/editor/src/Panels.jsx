@@ -25,6 +25,7 @@ export function Toolbar({ file, dirty, pathDraft, setPathDraft, files, nodeNames
         {dirty && <span className="dirty" title="unsaved changes"> ●</span>}
       </span>
       {button('save', 'Save', 'Save (Ctrl+S)')}
+      <a className="new-file" href="/editor" title="A new workflow">New</a>
       <select className="open-file" value="" onChange={(e) => openFile(e.target.value)}>
         <option value="">Open…</option>
         {files.map((f) => <option key={f.path} value={f.path}>{f.path}</option>)}
