@@ -113,12 +113,9 @@ def field(page, name: str):
     return page.locator(f'.inspector .field[data-field="{name}"]')
 
 
-def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve, browser, tmp_path):
-    base = serve(project / "models", [project / "workflows"], read_only=False)
-    context, outside = browser
-    page, errors = open_editor(context, base)
+def build_and_wire(page) -> None:
+    """Six nodes dragged from the palette and wired port to port; a model into a frame port is refused."""
     assert page.locator(".palette-group").count() >= 5, "the palette groups the nodes by kind"
-
     for name, x, y in BUILT:
         drag_from_palette(page, name, x, y)
     assert page.locator(".step-node").count() == 6
@@ -126,18 +123,21 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     for wire in WIRES:
         connect(page, *wire)
     assert page.locator(".react-flow__edge").count() == 6
-    connect(page, "trainlr", "model", "writecsv", "data")  # a model into a frame port: refused, and said why
+    connect(page, "trainlr", "model", "writecsv", "data")
     assert "takes a frame" in page.locator(".toast").inner_text()
     assert page.locator(".react-flow__edge").count() == 6
 
+
+def fill_forms_until_valid(page, shots: Path) -> None:
+    """ReadCSV's missing path is a problem on its node and field until filled; columns are picked with the mouse."""
     node(page, "readcsv").and_(page.locator('[data-problems="1"]')).wait_for()
     page.locator('.problems li[data-step="readcsv"][data-field="path"]').click()  # opens that step's dialog
     page.locator('.inspector [data-dialog-step="readcsv"]').wait_for()
     assert "needs parameter 'path'" in field(page, "path").locator(".field-problem").inner_text()
-    shoot(page, shots_folder(tmp_path), "editor-problem")
+    shoot(page, shots, "editor-problem")
     field(page, "path").locator("input").fill("workflows/data/diabetes.csv")
     node(page, "readcsv").and_(page.locator('[data-problems="0"]')).wait_for()
-    node(page, "trainlr").and_(page.locator('[data-problems="1"]')).wait_for()  # the next problem: no label
+    node(page, "trainlr").and_(page.locator('[data-problems="1"]')).wait_for()  # no label yet
     select(page, "trainlr")
     field(page, "label").locator("select").select_option("class")  # offered from ReadCSV's header
     node(page, "trainlr").and_(page.locator('[data-problems="0"]')).wait_for()
@@ -151,16 +151,17 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     field(page, "path").locator("input").fill("output/scored.csv")
     page.locator('.validity[data-state="ok"]').wait_for()
     assert page.locator(".step-node[data-problems='0']").count() == 6
+
+
+def auto_layout(page) -> None:
     page.click("#layout")  # layers: each step right of its inputs
     page.wait_for_timeout(300)
     left = {step: node(page, step).bounding_box()["x"] for step in ["readcsv", "splitdata", "trainlr", "score"]}
     assert left["readcsv"] < left["splitdata"] < left["trainlr"] < left["score"]
-    shoot(page, shots_folder(tmp_path), "editor-build")
 
-    page.locator('input[name="new-path"]').fill("workflows/built.yaml")
-    page.click("#save")
-    page.locator('.file-name[data-dirty="no"]').wait_for()
-    saved = yaml.safe_load((project / "workflows" / "built.yaml").read_text())
+
+def check_saved(path: Path) -> None:
+    saved = yaml.safe_load(path.read_text())
     steps = {s["id"]: s for s in saved["steps"]}
     assert [s["node"] for s in saved["steps"]] == [name for name, _, _ in BUILT]
     assert steps["readcsv"]["params"] == {"path": "workflows/data/diabetes.csv"}
@@ -171,6 +172,9 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     assert steps["writecsv"]["inputs"] == {"data": "score"} and steps["savemodel"]["params"] == {"name": "built-lr"}
     assert set(saved["layout"]) == set(steps)
 
+
+def run_to_done(page, project: Path) -> int:
+    """Run; every node done, with the rows of the data it read and scored. Returns the scored rows."""
     page.click("#run")
     page.locator('.run-state[data-run-status="succeeded"]').wait_for(timeout=60_000)
     assert page.locator('.step-node[data-status="done"]').count() == 6
@@ -180,8 +184,10 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
         scored_rows = sum(1 for _ in csv.reader(scored)) - 1
     assert f"{read_rows:,} rows" in node(page, "readcsv").locator(".step-status").inner_text()
     assert f"{scored_rows:,} rows" in node(page, "score").locator(".step-status").inner_text()
-    shoot(page, shots_folder(tmp_path), "editor-run")
+    return scored_rows
 
+
+def open_saved_model(page, context, project: Path) -> None:
     select(page, "savemodel")
     link = page.locator(".inspector a.model-link")
     assert ModelStore(project / "models").resolve("built-lr").version == 1
@@ -193,13 +199,34 @@ def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve
     assert model_page.locator("section.version h2").inner_text() == "Version 1"
     model_page.close()
 
+
+def preview_scored_rows(page, scored_rows: int) -> None:
     select(page, "score")
     page.click(".inspector .preview-button")
     table = page.locator(".inspector .preview-table")
     table.wait_for()
     assert "prediction" in table.locator("thead").inner_text().split()
     assert table.locator("tbody tr").count() == min(50, scored_rows)
-    shoot(page, shots_folder(tmp_path), "editor-result")
+
+
+def test_build_validate_save_run_and_inspect_with_the_mouse(project: Path, serve, browser, tmp_path):
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    shots = shots_folder(tmp_path)
+    page, errors = open_editor(context, base)
+    build_and_wire(page)
+    fill_forms_until_valid(page, shots)
+    auto_layout(page)
+    shoot(page, shots, "editor-build")
+    page.locator('input[name="new-path"]').fill("workflows/built.yaml")
+    page.click("#save")
+    page.locator('.file-name[data-dirty="no"]').wait_for()
+    check_saved(project / "workflows" / "built.yaml")
+    scored_rows = run_to_done(page, project)
+    shoot(page, shots, "editor-run")
+    open_saved_model(page, context, project)
+    preview_scored_rows(page, scored_rows)
+    shoot(page, shots, "editor-result")
     assert errors == [] and outside == []
 
 
@@ -208,15 +235,8 @@ def changed_lines(before: str, after: str) -> list[str]:
             if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
-def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, serve, browser):
-    hand = project / "workflows" / "hand.yaml"
-    hand.write_text(HAND_WRITTEN)
-    base = serve(project / "models", [project / "workflows"], read_only=False)
-    context, outside = browser
-    page, errors = open_editor(context, base, "workflows/hand.yaml")
-    assert page.locator(".step-node").count() == 4 and page.locator(".react-flow__edge").count() == 4
-    page.locator('.validity[data-state="ok"]').wait_for()
-
+def change_one_parameter_and_save(page, hand: Path) -> None:
+    """The solver changed and saved with Ctrl+S: the file differs by that one line; undo and redo it."""
     select(page, "train")
     solver = field(page, "solver").locator("select")
     assert solver.input_value() == "liblinear"
@@ -227,13 +247,14 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     removed, added = changed_lines(HAND_WRITTEN, hand.read_text())  # one line changed, nothing else
     assert removed == "-      solver: liblinear   # small data"
     assert added.startswith("+      solver: saga ") and added.split() == ["+", "solver:", "saga", "#", "small", "data"]
-
     page.click("#undo")
     assert solver.input_value() == "liblinear"
     page.click("#redo")
     assert solver.input_value() == "saga"
     page.locator('.file-name[data-dirty="no"]').wait_for()  # back to what was saved
 
+
+def copy_paste_delete_undo(page) -> None:
     select(page, "split")
     select(page, "train", modifiers=["Control"])
     page.keyboard.press("Control+c")
@@ -250,6 +271,8 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     page.keyboard.press("Control+z")
     assert page.locator(".step-node").count() == 4
 
+
+def search_and_quick_add(page) -> None:
     page.locator(".palette-search").fill("split")
     shown = page.locator(".palette-item").evaluate_all("els => els.map(e => e.dataset.node)")
     assert "SplitData" in shown and "ReadCSV" not in shown
@@ -259,10 +282,8 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     page.click("#undo")
     assert node(page, "limit").count() == 0 and page.locator(".step-node").count() == 4
 
-    other, other_errors = open_editor(context, base)  # another workflow, in the same browser
-    other.click("#paste")
-    assert other.locator(".step-node").count() == 2 and other.locator(".react-flow__edge").count() == 1
 
+def conflict_then_reload(page, hand: Path) -> None:
     hand.write_text(HAND_WRITTEN.replace("0.33", "0.4"))  # changed on disk behind the editor's back
     select(page, "split")
     field(page, "seed").locator("input").fill("8")
@@ -273,6 +294,8 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     assert field(page, "test_size").locator("input").input_value() == "0.4"
     assert field(page, "seed").locator("input").input_value() == "7"
 
+
+def rename_and_undo(page) -> None:
     select(page, "score")
     page.locator('.inspector input[name="step-id"]').fill("scoring")
     page.locator('.inspector input[name="step-id"]').press("Enter")
@@ -285,6 +308,24 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     page.locator(".bottom .yaml", has_text="id: scoring").wait_for()
     page.click("#undo")
     assert node(page, "score").count() == 1 and node(page, "scoring").count() == 0
+
+
+def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, serve, browser):
+    hand = project / "workflows" / "hand.yaml"
+    hand.write_text(HAND_WRITTEN)
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    page, errors = open_editor(context, base, "workflows/hand.yaml")
+    assert page.locator(".step-node").count() == 4 and page.locator(".react-flow__edge").count() == 4
+    page.locator('.validity[data-state="ok"]').wait_for()
+    change_one_parameter_and_save(page, hand)
+    copy_paste_delete_undo(page)
+    search_and_quick_add(page)
+    other, other_errors = open_editor(context, base)  # another workflow, in the same browser
+    other.click("#paste")
+    assert other.locator(".step-node").count() == 2 and other.locator(".react-flow__edge").count() == 1
+    conflict_then_reload(page, hand)
+    rename_and_undo(page)
     assert errors == [] and other_errors == [] and outside == []
 
 
