@@ -389,10 +389,14 @@ def test_cancel_button_stops_a_running_run(project: Path, serve, browser, monkey
 def test_a_failed_step_shows_its_error_and_the_steps_after_it_are_skipped(project: Path, serve, browser):
     (project / "workflows" / "broken.yaml").write_text(
         "name: broken\nsteps:\n  - {id: read, node: ReadCSV, params: {path: workflows/data/gone.csv}}\n"
-        "  - {id: first, node: Limit, inputs: {data: read}, params: {rows: 5}}\n")
+        "  - {id: first, node: Limit, inputs: {data: read}, params: {rows: 5}}\n"
+        "layout:\n  read: {x: 500, y: 300}\n")  # a layout for one step: the other is placed by the auto-layout
     base = serve(project / "models", [project / "workflows"], read_only=False)
     context, outside = browser
     page, errors = open_editor(context, base, "workflows/broken.yaml")
+    place = "el => el.closest('.react-flow__node').style.transform"
+    assert node(page, "read").evaluate(place) == "translate(500px, 300px)"
+    assert node(page, "first").evaluate(place) == "translate(300px, 40px)"
     page.locator(".problems li.warning", has_text="gone.csv").wait_for()  # a warning, which does not block a run
     page.click("#run")
     page.locator('.run-state[data-run-status="failed"]').wait_for(timeout=60_000)

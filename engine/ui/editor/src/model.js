@@ -1,7 +1,6 @@
 // Conversions between the API's workflow model and the canvas (React Flow nodes and edges), port typing, the
 // layered auto-layout and the copy/paste payload. No validation happens here: the server validates.
 
-export const NODE_W = 210;
 const LAYER_GAP = 260;
 const ROW_GAP = 130;
 
@@ -42,7 +41,7 @@ export function portType(def, name, direction, step) {
 /** Handle id of the "one more input" port of nodes that take extra inputs (SQL's tables). */
 export const EXTRA_HANDLE = '__more__';
 
-/** Canvas nodes and edges from a workflow model; positions from its layout, else from the auto-layout. */
+/** Canvas nodes and edges from a workflow model; positions from its layout, the auto-layout's for steps it lacks. */
 export function fromWorkflow(workflow, defs) {
   const steps = workflow.steps || [];
   const ids = new Set(steps.map((s) => s.id));
@@ -62,9 +61,8 @@ export function fromWorkflow(workflow, defs) {
     }
   }
   const layout = workflow.layout || {};
-  const hasLayout = steps.length > 0 && steps.every((s) => layout[s.id]);
-  const placed = hasLayout ? nodes.map((n) => ({ ...n, position: { x: layout[n.id].x, y: layout[n.id].y } }))
-    : autoLayout(nodes, edges);
+  const placed = autoLayout(nodes, edges).map((n) => (layout[n.id]
+    ? { ...n, position: { x: Number(layout[n.id].x) || 0, y: Number(layout[n.id].y) || 0 } } : n));
   return { nodes: placed, edges, hasLayout: steps.some((s) => layout[s.id]) };
 }
 
