@@ -75,7 +75,8 @@ export default function App() {
           const folder = listed.find((f) => f.folder)?.folder;
           if (folder) setPathDraft((p) => p || `${folder}/`);
         }, () => setFiles([]));
-        const wanted = new URLSearchParams(window.location.search).get('file');
+        const wanted = new URLSearchParams(window.location.search).get('file')
+          || document.getElementById('editor-root')?.dataset.file;
         if (wanted) await loadFile(wanted, byName);
       } catch (e) {
         setMessageText(`Could not load: ${e.message}`, 'error');
