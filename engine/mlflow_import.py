@@ -3,7 +3,8 @@ the next version of a stored model.
 
 The ``sklearn`` flavor becomes a ``pickle`` version (pickle and cloudpickle serialization: unpickling runs code,
 so it needs ``--trust``, as a pickle loaded from a plain path does) or a ``skops`` version (loaded with emberflow's
-trusted types alone); the ``spark`` flavor a ``spark-ml`` version (its PipelineModel directory). The manifest comes
+trusted types alone); the ``spark`` flavor a ``spark-ml`` version (its PipelineModel directory); the ``h2o``
+flavor an ``h2o-binary`` version. The manifest comes
 from the ``MLmodel`` file: the signature's columns are the features and input schema, the flavor's library version
 and the Python version are recorded as the versions that saved it, and ``source`` says where it came from. A
 scikit-learn model is deserialized once while importing, after the version gate, to learn its task and classes.
@@ -19,7 +20,7 @@ from typing import Any
 from .errors import UserError
 from .store import ModelStore, VersionRef
 
-IMPORTED_FLAVORS = ("sklearn", "spark")
+IMPORTED_FLAVORS = ("sklearn", "spark", "h2o")
 PICKLED = ("pickle", "cloudpickle")
 # MLflow's column types, as the dtype a column of them has in pandas.
 DTYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32", "string": "str"}
@@ -34,8 +35,8 @@ def import_mlflow(store: ModelStore, folder: Path, name: str | None, trust: bool
     flavor = next((f for f in IMPORTED_FLAVORS if isinstance(flavors.get(f), dict)), None)
     if flavor is None:
         found = ", ".join(f for f in flavors if f != "python_function") or "python_function alone"
-        raise UserError(f"{folder} is an MLflow model of flavor {found}; emberflow imports the sklearn and spark "
-                        "flavors (serve other models with mlflow models serve)")
+        raise UserError(f"{folder} is an MLflow model of flavor {found}; emberflow imports the sklearn, spark and "
+                        "h2o flavors (serve other models with mlflow models serve)")
     source = {"kind": "mlflow", "path": str(folder.resolve()), "flavor": flavor,
               **{key: str(mlmodel[key]) for key in ("model_uuid", "mlflow_version", "utc_time_created")
                  if mlmodel.get(key)}}
@@ -43,7 +44,9 @@ def import_mlflow(store: ModelStore, folder: Path, name: str | None, trust: bool
     python = str((flavors.get("python_function") or {}).get("python_version") or "") or None
     if flavor == "sklearn":
         return _import_sklearn(store, folder, name, flavors["sklearn"], columns, source, python, trust, warn)
-    return _import_spark(store, folder, name, flavors["spark"], columns, source, python)
+    if flavor == "spark":
+        return _import_spark(store, folder, name, flavors["spark"], columns, source, python)
+    return _import_h2o(store, folder, name, flavors["h2o"], columns, source, python, warn)
 
 
 def read_mlmodel(folder: Path) -> dict[str, Any]:
@@ -172,11 +175,70 @@ def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, An
     return store.save(name, write)
 
 
+def _import_h2o(store: ModelStore, folder: Path, name: str, conf: dict[str, Any], columns, source, python,
+                warn) -> VersionRef:
+    """The H2O binary as an ``h2o-binary`` version. It is put into H2O once (started, or joined) to learn its
+    task, classes and features; a binary loads only on the H2O version that wrote it, which is checked first."""
+    import yaml
+
+    from .formats import get_format
+    from .formats.h2o import BINARY
+
+    fmt = get_format("h2o-binary")
+    data = _inside(folder, conf.get("data") or "model.h2o", "the H2O model folder")
+    try:
+        settings = yaml.safe_load((data / "h2o.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{data}/h2o.yaml, which names the H2O model file, is not readable ({exc})") from None
+    binary = _inside(data, (settings or {}).get("model_file"), "the H2O model file")
+    version = conf.get("h2o_version")
+
+    def write(target: Path) -> dict[str, Any]:
+        shutil.copyfile(binary, target / BINARY)
+        saved = {"python": python or "unknown", "libraries": {"h2o": str(version)} if version else {}}
+        model, section, model_class = _h2o_facts(fmt, target, saved, columns, warn)
+        manifest = _manifest(model, fmt, saved, source)
+        manifest.update(artifact=BINARY, h2o=section, model_class=model_class)
+        return manifest
+
+    return store.save(name, write)
+
+
+def _h2o_facts(fmt, folder: Path, saved: dict[str, Any], columns, warn):
+    """The copied binary put into H2O: a Model of its features, task and classes, and the manifest's h2o
+    section, and its class. The model is removed from the cluster afterwards, and an H2O this started is
+    stopped."""
+    from .context import Sessions
+    from .formats.h2o import BINARY
+    from .model import Model
+
+    sessions = Sessions(warn=warn)
+    try:
+        stored = fmt.load(folder, {**saved, "artifact": BINARY}, sessions, {"warn": warn})
+        estimator = stored.estimator()
+        output = estimator._model_json["output"]
+        category = str(output.get("model_category") or "")
+        names = [str(n) for n in output.get("names") or []]
+        response = output.get("response_column_name")
+        features = [c["name"] for c in columns] or [n for n in names if n != response]
+        classes = list((output.get("domains") or [None])[-1] or []) if category != "Regression" else []
+        section = {"model_id": str(estimator.model_id), "algorithm": estimator.algo, "prefer": "binary"}
+        model_class = f"{type(estimator).__module__}.{type(estimator).__qualname__}"
+        sessions.get("h2o").remove(estimator)
+    finally:
+        sessions.stop_all()
+    model = Model(obj=None, engine="h2o", features=features, label=response, classes=classes,
+                  feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns},
+                  task="regression" if category == "Regression" else "classification",
+                  algorithm=section["algorithm"], input_schema=input_schema(columns))
+    return model, section, model_class
+
+
 def _manifest(model, fmt, saved: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     from .models import describe_model
 
     manifest = describe_model(model, fmt, {"source": source})
-    manifest.update(saved, artifact=fmt.artifact)
+    manifest.update(saved, artifact=getattr(fmt, "artifact", None))
     return manifest
 
 
