@@ -270,6 +270,10 @@ def copy_paste_delete_undo(page) -> None:
     assert page.locator(".step-node").count() == 6
     page.keyboard.press("Control+z")
     assert page.locator(".step-node").count() == 4
+    page.keyboard.press("Control+a")
+    assert page.locator(".step-node.selected").count() == 4
+    page.keyboard.press("Escape")
+    assert page.locator(".step-node.selected").count() == 0
 
 
 def search_and_quick_add(page) -> None:

@@ -157,7 +157,10 @@ export default function App() {
     run.start(file.path || pathDraft.trim());
   }, [dirty, save, validation.problems, run, file.path, pathDraft]);
 
-  useShortcuts({ save, undo: history.undo, redo: history.redo, copy, paste, deleteSelected });
+  const selectAll = (on) => setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: on })),
+    edges: d.edges.map((e) => ({ ...e, selected: false })) }));
+  useShortcuts({ save, undo: history.undo, redo: history.redo, copy, paste, deleteSelected,
+    selectAll: () => selectAll(true), selectNone: () => selectAll(false) });
 
   const onDrop = useCallback((e) => {
     e.preventDefault();

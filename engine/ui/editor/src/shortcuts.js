@@ -16,11 +16,13 @@ function actionOf(e) {
   if (mod && key === 'y') return 'redo';
   if (mod && key === 'c') return 'copy';
   if (mod && key === 'v') return 'paste';
+  if (mod && key === 'a') return 'selectAll';
+  if (key === 'escape') return 'selectNone';
   if (!mod && (key === 'delete' || key === 'backspace')) return 'deleteSelected';
   return null;
 }
 
-/** ``actions``: {save, undo, redo, copy, paste, deleteSelected}, read at each key press (always the latest). */
+/** ``actions``: {save, undo, redo, copy, paste, deleteSelected, selectAll, selectNone}, read at each key press (always the latest). */
 export function useShortcuts(actions) {
   const latest = useRef(actions);
   latest.current = actions;
