@@ -15,10 +15,11 @@ from .cases import SKLEARN_CASES, Bench, Sizes
 from .engines import ENGINE_CASES
 from .harness import BenchError, child_env
 from .report import table, write
+from .serve_h2o import SERVE_CASES
 from .serve_mlflow import SERVE_MLFLOW_CASES
 
 HERE = Path(__file__).resolve().parent
-CASES = {**SKLEARN_CASES, **ENGINE_CASES, **SERVE_MLFLOW_CASES}
+CASES = {**SKLEARN_CASES, **ENGINE_CASES, **SERVE_CASES, **SERVE_MLFLOW_CASES}
 
 
 def _positive(text: str) -> int:
