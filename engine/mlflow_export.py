@@ -66,8 +66,7 @@ def _write_sklearn(store: ModelStore, ref: VersionRef, folder: Path) -> dict[str
     from .formats import installed_version
     from .models import load_from_store
 
-    model, _ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", Sessions(),
-                                            warn=lambda message: None)
+    model, _ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", Sessions(), warn=_warn)
     with open(folder / "model.pkl", "wb") as handle:
         pickle.dump(model.obj, handle, protocol=5)
     libraries = manifest.get("libraries") or {}
@@ -199,3 +198,10 @@ def _mlflow_version() -> str:
         if version != "not installed":
             return version
     return MLFLOW_LAYOUT
+
+
+def _warn(message: str) -> None:
+    """The version gate's warnings (a model saved by another scikit-learn), on stderr as the commands give them."""
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
