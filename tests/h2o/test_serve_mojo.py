@@ -159,3 +159,19 @@ def test_without_java_the_server_says_so(served: Path, monkeypatch: pytest.Monke
     with pytest.raises(EngineUnavailable, match="needs Java"):
         client_of(served / "models", "mass-glm@1")
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_without_javac_the_scorer_runs_from_its_source(served: Path, monkeypatch: pytest.MonkeyPatch):
+    """Java's source launcher runs MojoRows.java when there is no javac to compile it: the same answers."""
+    from emberflow.engine.serving import mojo
+    from emberflow.engine.serving.mojo import MojoScorer
+
+    holder, _ = client_of(served / "models", "sex-drf@1")
+    monkeypatch.setattr(mojo, "compiled_classes", lambda java, jar: None)
+    scorer = MojoScorer(holder.current.model, holder.current.model.obj.mojo, "256M")
+    try:
+        assert str(mojo.SOURCE) in scorer.process.args
+        frame = pd.read_csv(NEW_ROWS)
+        np.testing.assert_array_equal(scorer.predict(frame).proba, holder.current.predict(frame).proba)
+    finally:
+        scorer.close()
