@@ -162,14 +162,16 @@ def _signature(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _column_type(dtype: Any, kind: Any) -> str:
-    """A column's MLflow type. A numeric input is a double, as the model takes it: MLflow's server reads JSON into
-    the signature's types, so whole numbers and nulls arrive as doubles (in Python, MLflow converts int32 columns
-    and refuses int64 ones, which may lose precision: cast those to float). A category keeps the type it had in
-    training (text, booleans, whole numbers), which the loader turns into text as Score does."""
-    dtype = str(dtype)
-    if kind == "numeric" or dtype.startswith(("float", "Float")):
-        return "double"
-    if dtype.startswith(("int", "Int", "uint", "UInt")):
+    """A column's MLflow type, from the type it had in training. MLflow converts int32 to double but refuses
+    int64 (it may lose precision) and refuses floats in a long column, where Score takes both: a numeric column
+    that held floats is a double (MLflow's server reads JSON numbers and nulls into doubles), one that held whole
+    numbers is ``any``, so that rows of int64 and rows with gaps (floats) pass, as in Score; the loader makes
+    them float64. A category keeps its type (text, booleans, whole numbers), which the loader turns into text."""
+    dtype = str(dtype).lower()
+    whole = dtype.startswith(("int", "uint", "bigint", "long", "short", "smallint", "tinyint"))
+    if kind == "numeric" or dtype.startswith(("float", "double", "decimal")):
+        return "any" if whole else "double"
+    if whole:
         return "long"
     if dtype in ("bool", "boolean"):
         return "boolean"

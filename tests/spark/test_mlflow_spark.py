@@ -50,7 +50,6 @@ def test_export_predicts_the_class_as_score(run_spark_text, tmp_path: Path, cli)
                    "--store", tmp_path / "models")
     assert exported.code == 0, exported.err
     rows = pd.read_csv(DATA / "penguins_new.csv").drop(columns="species")
-    rows = rows.astype({column: "float64" for column in rows.select_dtypes("int64").columns})  # see _column_type
     predicted = mlflow.pyfunc.load_model(str(target)).predict(rows)
     expected = pd.read_csv(tmp_path / "scored.csv")["prediction"]
     assert list(predicted) == list(expected)
