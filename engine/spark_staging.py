@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .engines.spark import is_local
-from .errors import IntegrityError, UserError
+from .errors import EmberflowError, IntegrityError, UserError
 
 STAGING_KEY = "spark.emberflow.staging"
 STAGED_PREFIX = "emberflow-"
@@ -102,8 +103,9 @@ def save_staged(session: Any, root: str, writer: Any, target: Path) -> None:
     hadoop = Hadoop(session)
     staged = new_staged_folder(root, "save")
     try:
-        writer.save(staged)
-        hadoop.copy(hadoop.filesystem(staged), hadoop.path(staged), hadoop.local, hadoop.path(target))
+        with staging_errors("saving the Spark model through", root):
+            writer.save(staged)
+            hadoop.copy(hadoop.filesystem(staged), hadoop.path(staged), hadoop.local, hadoop.path(target))
     finally:
         _delete_quietly(hadoop, staged)
 
@@ -115,10 +117,11 @@ def stage_for_loading(session: Any, root: str, source: Path, listed: dict[str, A
     deletion at the run's end; the JVM also deletes it when it exits."""
     hadoop = Hadoop(session)
     staged = new_staged_folder(root, "load")
-    fs = hadoop.filesystem(staged)
     try:
-        hadoop.copy(hadoop.local, hadoop.path(source), fs, hadoop.path(staged))
-        fs.deleteOnExit(hadoop.path(staged))
+        with staging_errors("copying the Spark model to", root):
+            fs = hadoop.filesystem(staged)
+            hadoop.copy(hadoop.local, hadoop.path(source), fs, hadoop.path(staged))
+            fs.deleteOnExit(hadoop.path(staged))
         if listed is not None:
             check_staged(hadoop, fs, staged, listed, prefix)
     except BaseException:
@@ -126,6 +129,22 @@ def stage_for_loading(session: Any, root: str, source: Path, listed: dict[str, A
         raise
     on_stop(lambda: _delete_quietly(hadoop, staged))
     return staged
+
+
+@contextlib.contextmanager
+def staging_errors(doing: str, root: str) -> Iterator[None]:
+    """What Spark or Hadoop raises while using the staging location, as one line naming it."""
+    from .spark_errors import causes
+
+    try:
+        yield
+    except EmberflowError:
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("py4j", "pyspark")):
+            raise
+        raise UserError(f"{doing} the staging location {root} failed: {causes(exc)[-1]}; check that this machine "
+                        "and every worker can write there (spark: staging, or --spark-staging)") from exc
 
 
 def check_staged(hadoop: Hadoop, fs: Any, staged: str, listed: dict[str, Any], prefix: str) -> None:

@@ -116,3 +116,16 @@ def test_a_cluster_master_without_staging_is_one_error_naming_the_setting():
     assert staging_root(fake_session("yarn", "hdfs://nn/tmp/ef/"), "loading") == "hdfs://nn/tmp/ef"
     with pytest.raises(UserError, match="relative path"):
         staging_root(fake_session("yarn", "tmp/ef"), "loading")
+
+
+def test_a_staging_location_that_cannot_be_written_is_one_line_and_saves_nothing(run_spark_text, spark,
+                                                                                 tmp_path: Path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the staging folder should be")
+    failed = run_spark_text(TRAIN, {"spark": {"staging": (blocked / "staging").as_uri()}})
+    assert not failed.ok
+    message = str(failed.error)
+    assert f"saving the Spark model through the staging location {(blocked / 'staging').as_uri()} failed: " \
+        in message and "--spark-staging" in message and "\n" not in message
+    assert not any(p.name.isdigit() for p in (tmp_path / "models" / "staged").iterdir())
+    assert [p.name for p in (tmp_path / "models" / "staged").iterdir() if not p.name.startswith(".lock")] == []
