@@ -235,3 +235,53 @@ def test_the_staging_setting_reaches_the_session_as_emberflows_spark_setting():
     assert launch_conf("spark://10.1.2.3:7077", {"staging": "hdfs://nn/tmp/ef"})["spark.emberflow.staging"] == \
         "hdfs://nn/tmp/ef"
     assert "spark.emberflow.staging" not in launch_conf("local[2]", {})
+
+
+def serve_status(status: dict):
+    """A web server on a free loopback port answering /json/ with ``status``, as a standalone master's UI does."""
+    import http.server
+    import threading
+
+    body = json.dumps(status).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/json/" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_standalone_master_without_live_workers_is_refused_from_its_status():
+    from emberflow.engine.engines.spark import check_live_workers
+
+    warnings: list[str] = []
+    dead = {"url": "spark://127.0.0.1:7077", "status": "ALIVE", "aliveworkers": 0, "workers": [{"state": "DEAD"}]}
+    server = serve_status(dead)
+    ui = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(EngineUnavailable, match=r"the Spark master spark://127.0.0.1:7077 has no live workers "
+                                                    r"\(.*/json/ lists 1 workers, none alive\)"):
+            check_live_workers("spark://127.0.0.1:7077", ui, warnings.append)
+    finally:
+        server.shutdown()
+    for status in ({**dead, "aliveworkers": 1}, {**dead, "status": "STANDBY"}):
+        server = serve_status(status)
+        try:
+            check_live_workers("spark://127.0.0.1:7077", f"http://127.0.0.1:{server.server_address[1]}",
+                               warnings.append)
+        finally:
+            server.shutdown()
+    assert warnings == []
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    check_live_workers("spark://127.0.0.1:7077", f"http://127.0.0.1:{closed}", warnings.append)
+    assert warnings == [f"Spark: cannot read the master's status at http://127.0.0.1:{closed}/json/; its live "
+                        "workers are not checked"]
