@@ -13,6 +13,7 @@ scikit-learn model is deserialized once while importing, after the version gate,
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,27 @@ def import_mlflow(store: ModelStore, folder: Path, name: str | None, trust: bool
               **{key: str(mlmodel[key]) for key in ("model_uuid", "mlflow_version", "utc_time_created")
                  if mlmodel.get(key)}}
     columns = signature_columns(mlmodel, folder)
-    python = str((flavors.get("python_function") or {}).get("python_version") or "") or None
+    python = saved_python(folder, flavors)
+    if python is None:  # told neither by MLmodel nor by python_env.yaml: judged as this Python's
+        python, source["python_recorded"] = platform.python_version(), False
     if flavor == "sklearn":
         return _import_sklearn(store, folder, name, flavors["sklearn"], columns, source, python, trust, warn)
     if flavor == "spark":
         return _import_spark(store, folder, name, flavors["spark"], columns, source, python)
     return _import_h2o(store, folder, name, flavors["h2o"], columns, source, python, warn)
+
+
+def saved_python(folder: Path, flavors: dict[str, Any]) -> str | None:
+    """The Python version that saved the model: python_function's ``python_version``, else python_env.yaml's."""
+    import yaml
+
+    told = (flavors.get("python_function") or {}).get("python_version")
+    if not told and (folder / "python_env.yaml").is_file():
+        try:
+            told = (yaml.safe_load((folder / "python_env.yaml").read_text(encoding="utf-8")) or {}).get("python")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+            told = None
+    return str(told) if told else None
 
 
 def read_mlmodel(folder: Path) -> dict[str, Any]:
@@ -114,7 +130,7 @@ def _import_sklearn(store: ModelStore, folder: Path, name: str, conf: dict[str, 
 
     def write(target: Path) -> dict[str, Any]:
         shutil.copyfile(artifact, target / fmt.artifact)
-        saved = {"python": python or "unknown", "libraries": _sklearn_libraries(conf, fmt, target / fmt.artifact)}
+        saved = {"python": python, "libraries": _sklearn_libraries(conf, fmt, target / fmt.artifact)}
         model = _deserialized_sklearn(fmt, target, saved, columns, warn)
         return _manifest(model, fmt, saved, source)
 
@@ -134,8 +150,14 @@ def _deserialized_sklearn(fmt, folder: Path, saved: dict[str, Any], columns, war
 
     check_versions(saved, fmt, None, warn)
     manifest = {**saved, "artifact": fmt.artifact}
-    with fmt.deserializing(manifest, warn):
-        obj = fmt.load(folder, manifest, Sessions(), {"warn": warn})
+    try:
+        with fmt.deserializing(manifest, warn):
+            obj = fmt.load(folder, manifest, Sessions(), {"warn": warn})
+    except UserError:
+        raise
+    except Exception as exc:  # a damaged file, or a class from a module that is not installed here
+        raise UserError(f"the MLflow model's {fmt.artifact} could not be loaded ({type(exc).__name__}: {exc}); "
+                        "install what it needs, or save it again") from exc
     if not callable(getattr(obj, "predict", None)):
         raise UserError(f"the MLflow model holds a {type(obj).__name__}, which has no predict method")
     classifier = callable(getattr(obj, "predict_proba", None)) and hasattr(obj, "classes_")
@@ -162,7 +184,7 @@ def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, An
     def write(target: Path) -> dict[str, Any]:
         shutil.copytree(directory, target / fmt.artifact)
         version = conf.get("pyspark_version") or metadata.get("sparkVersion")
-        saved = {"python": python or "unknown", "libraries": {"pyspark": str(version)} if version else {}}
+        saved = {"python": python, "libraries": {"pyspark": str(version)} if version else {}}
         model = Model(obj=None, engine="spark", features=[c["name"] for c in columns],
                       feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns}, task=task,
                       input_schema=input_schema(columns))
@@ -195,7 +217,7 @@ def _import_h2o(store: ModelStore, folder: Path, name: str, conf: dict[str, Any]
 
     def write(target: Path) -> dict[str, Any]:
         shutil.copyfile(binary, target / BINARY)
-        saved = {"python": python or "unknown", "libraries": {"h2o": str(version)} if version else {}}
+        saved = {"python": python, "libraries": {"h2o": str(version)} if version else {}}
         model, section, model_class = _h2o_facts(fmt, target, saved, columns, warn)
         manifest = _manifest(model, fmt, saved, source)
         manifest.update(artifact=BINARY, h2o=section, model_class=model_class)

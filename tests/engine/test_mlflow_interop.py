@@ -240,6 +240,19 @@ def test_import_refuses_other_flavors_and_plain_folders(tmp_path: Path, cli):
     assert result.code == 2 and "no MLmodel" in result.err
 
 
+def test_a_pickle_that_does_not_load_is_one_line(tmp_path: Path, cli):
+    import sklearn
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "model.pkl").write_bytes(b"cnot_installed_anywhere\nModel\n(tR.")  # a class of a missing module
+    flavor = {"pickled_model": "model.pkl", "serialization_format": "pickle", "sklearn_version": sklearn.__version__}
+    (saved / "MLmodel").write_text(yaml.safe_dump({"flavors": {"sklearn": flavor}}))
+    result = cli("models", "import", saved, "--name", "broken", "--trust", "--store", tmp_path / "models")
+    assert result.code == 2 and "not_installed_anywhere" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "models" / "broken" / "1").exists()
+
+
 def test_exported_directory_imports_back(trained: Path, tmp_path: Path, cli):
     target = tmp_path / "exported"
     assert cli("models", "export", "mass-lr", "--format", "mlflow", "-o", target,
