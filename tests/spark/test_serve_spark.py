@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from emberflow.engine.serving.spark import LOCAL_ROWS
 
 DATA = Path(__file__).resolve().parent.parent.parent / "workflows" / "data"
 NEW_ROWS = DATA / "penguins_new.csv"
@@ -73,17 +74,24 @@ def test_served_spark_model_predicts_as_score_on_spark(served: Path, name: str):
     batch = pd.read_csv(served / f"{name}.csv")
     answer = ask(client, rows())
     if name.startswith("mass"):
-        np.testing.assert_allclose(answer["predictions"], batch["prediction"], rtol=1e-12, atol=0)
         assert "probabilities" not in answer
+        np.testing.assert_allclose(answer["predictions"], batch["prediction"], rtol=1e-12, atol=0)
+        for chosen in ([0], list(range(LOCAL_ROWS))):
+            got = ask(client, rows().iloc[chosen])["predictions"]
+            np.testing.assert_allclose(got, batch["prediction"][chosen], rtol=1e-12, atol=0)
         return
     assert answer["predictions"] == batch["prediction"].tolist()
     got = np.asarray(answer["probabilities"])
     assert answer["classes"] == sorted(answer["classes"]) and np.allclose(got.sum(axis=1), 1)
     columns = [c for c in batch.columns if c.startswith("probability")]
     np.testing.assert_allclose(got[:, -1:] if len(columns) == 1 else got, batch[columns], rtol=1e-12, atol=0)
-    for index in (0, len(batch) - 1):
-        single = ask(client, rows().iloc[[index]])
-        assert single["predictions"] == [batch["prediction"][index]]
+    local = LOCAL_ROWS  # requests of up to this many rows go to Spark as a local relation, larger ones as an RDD
+    for chosen in ([0], [len(batch) - 1], list(range(local)), list(range(local + 1))):
+        part = ask(client, rows().iloc[chosen])
+        assert part["predictions"] == batch["prediction"][chosen].tolist()
+        got = np.asarray(part["probabilities"])
+        expected = batch[columns].to_numpy()[chosen]
+        np.testing.assert_allclose(got[:, -1:] if len(columns) == 1 else got, expected, rtol=1e-12, atol=0)
 
 
 def test_bad_rows_are_a_400_naming_the_column(served: Path):
