@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 SOURCE = Path(__file__).resolve().parent.parent / "resources" / "MojoRows.java"
 MAIN = "MojoRows"
+ANSWER_SECONDS = 120.0  # a JVM that has not answered a request by then is ended (and started again next time)
 
 
 class MojoScorer:
@@ -39,6 +40,7 @@ class MojoScorer:
 
     def __init__(self, model: Model, mojo: Path, heap: str):
         self.model, self.mojo, self.heap = model, Path(mojo), heap
+        self.answer_seconds = ANSWER_SECONDS
         self.lock = threading.Lock()
         self.folder = Path(tempfile.mkdtemp(prefix=f"emberflow-serve-mojo-{os.getpid()}-"))
         self.jvm = Jvm()  # held apart from the scorer, so that the finalizer does not keep the scorer alive
@@ -89,12 +91,26 @@ class MojoScorer:
                                  f"{body or self._log_tail()}")
 
     def _exchange(self, request: bytes) -> tuple[str, str]:
+        """Send a request and read its answer; a JVM that hangs is killed after ``answer_seconds``, so that
+        this request fails with a clear error and the next one starts a new JVM instead of waiting forever."""
+        process = self.process
+        watchdog = threading.Timer(self.answer_seconds, process.kill)
+        watchdog.start()
         try:
-            self.process.stdin.write(request)
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass  # told below, by the answer that does not come
-        return self._answer(self.process.stdout.readline().decode("utf-8", "replace").split(" ", 1))
+            try:
+                process.stdin.write(request)
+                process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # told below, by the answer that does not come
+            return self._answer(process.stdout.readline().decode("utf-8", "replace").split(" ", 1))
+        except EmberflowError:
+            if not watchdog.is_alive():
+                raise EmberflowError(f"the JVM scoring the MOJO {self.mojo.name} did not answer within "
+                                     f"{self.answer_seconds:g} s and was ended; the next request starts a new "
+                                     "one") from None
+            raise
+        finally:
+            watchdog.cancel()
 
     def _answer(self, first: list[str]) -> tuple[str, str]:
         if len(first) != 2 or first[0] not in ("OK", "ERROR"):

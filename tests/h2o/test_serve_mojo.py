@@ -175,3 +175,22 @@ def test_without_javac_the_scorer_runs_from_its_source(served: Path, monkeypatch
         np.testing.assert_array_equal(scorer.predict(frame).proba, holder.current.predict(frame).proba)
     finally:
         scorer.close()
+
+
+def test_a_jvm_that_hangs_is_ended_and_the_next_request_starts_a_new_one(served: Path):
+    import signal
+
+    from emberflow.engine.errors import EmberflowError
+
+    holder, client = client_of(served / "models", "mass-glm@1")
+    scorer = scorer_of(holder)
+    scorer.answer_seconds = 1.0
+    hung = scorer.process
+    os.kill(hung.pid, signal.SIGSTOP)  # the JVM stops answering
+    frame = pd.read_csv(NEW_ROWS)
+    with pytest.raises(EmberflowError, match="did not answer within 1 s and was ended"):
+        scorer.predict(frame)
+    assert hung.wait(timeout=10) != 0
+    batch = pd.read_csv(served / "mass-glm-mojo.csv")
+    assert_like_batch(ask(client, rows()), batch, 1e-12)
+    assert scorer.process is not hung
