@@ -23,6 +23,9 @@ class Model:
     # The raw columns the model takes, as the trainer saw them: [{"name", "kind": numeric | categorical,
     # "dtype", "levels" (categorical)}]; the preparation inside the model turns them into its features.
     input_schema: list[dict[str, Any]] = field(default_factory=list)
+    # The preparation inside ``obj`` done with NumPy (``engine.numpy_preparation``), once found to give the same
+    # columns as ``obj``'s: the predictor then skips pandas and the ColumnTransformer. None: ``obj`` does it all.
+    numpy_preparation: Any = field(default=None, repr=False, compare=False)
 
     @property
     def is_regression(self) -> bool:

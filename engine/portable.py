@@ -31,6 +31,7 @@ Version 1 documents (``emberflow.linear/1``: logistic regressions over numeric f
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,10 +142,13 @@ class LinearModel:
 
     def model_columns(self, X: Any) -> np.ndarray:
         """The columns the coefficients apply to, from the raw columns: a pandas frame (numeric columns as
-        numbers, categorical ones as text, as ``emberflow.engine.predictor.conform`` gives them) or a NumPy array
-        whose columns are ``features`` in order (numeric inputs only)."""
+        numbers, categorical ones as text, as ``emberflow.engine.predictor.conform`` gives them), a mapping of
+        such columns by name (``predictor.conformed_columns``: arrays or Series), or a NumPy array whose columns
+        are ``features`` in order (numeric inputs only)."""
         if hasattr(X, "columns"):
             return self._from_frame(X)
+        if isinstance(X, Mapping):
+            return self._from_columns(X)
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.features):
             raise DataError(f"expected rows of {len(self.features)} values ({', '.join(self.features)}), got an "
@@ -164,6 +168,18 @@ class LinearModel:
             else:
                 parts.append(spec.encode(column.to_numpy(dtype=np.float64, na_value=np.nan)))
         return np.hstack(parts) if parts else np.zeros((len(frame), 0))
+
+    def _from_columns(self, columns: Mapping[str, Any]) -> np.ndarray:
+        """From conformed columns: numbers as float64 (NaN missing), categories as text (NaN or None missing)."""
+        parts = []
+        for spec in self.inputs:
+            if isinstance(spec, CategoricalInput):
+                texts = np.asarray(columns[spec.name], dtype=object).reshape(-1)
+                parts.append(spec.encode(texts, _missing_texts(texts)))
+            else:
+                parts.append(spec.encode(columns[spec.name]))
+        rows = len(next(iter(columns.values()))) if columns else 0
+        return np.hstack(parts) if parts else np.zeros((rows, 0))
 
     def decision_function(self, X: Any) -> np.ndarray:
         return self.model_columns(X) @ self.coef.T + self.intercept
@@ -256,6 +272,11 @@ def _input_from_dict(doc: dict[str, Any]) -> NumericInput | CategoricalInput:
             raise ValueError(f"input '{spec.name}': missing_level and unseen_level must be positions in its levels "
                              "or null")
     return spec
+
+
+def _missing_texts(texts: np.ndarray) -> np.ndarray:
+    """Where an object array of texts has no value: None or NaN (the only values unequal to themselves)."""
+    return np.asarray((texts != texts) | (texts == None), dtype=bool)  # noqa: E711 - elementwise, not identity
 
 
 def _number(value: Any) -> float | None:

@@ -61,12 +61,12 @@ def thread_pools():
 
 def predict(model: Model, frame) -> Prediction:
     """Predict for ``frame``'s rows with a scikit-learn or portable model."""
-    inputs = model_inputs(model, frame)
+    estimator, inputs = estimator_and_inputs(model, frame)
     if model.is_regression:
         with threads_for(len(inputs)):
-            return Prediction("regression", model.obj.predict(inputs).astype("float64"))
+            return Prediction("regression", estimator.predict(inputs).astype("float64"))
     with threads_for(len(inputs)):
-        proba = model.obj.predict_proba(inputs)
+        proba = estimator.predict_proba(inputs)
     classes = list(model.classes) or list(getattr(model.obj, "classes_", []))
     return Prediction("classification", predicted_labels(proba, classes, model.params.get("threshold", 0.5)),
                       proba, classes)
@@ -80,6 +80,18 @@ def predicted_labels(proba, classes: list[Any], threshold: float = 0.5):
     if proba.shape[1] == 2:
         return np.where(proba[:, 1] > threshold, labels[1], labels[0])
     return labels[proba.argmax(axis=1)]
+
+
+def estimator_and_inputs(model: Model, frame):
+    """What to call and on what: the model's object and its input columns; or, for a model that carries a NumPy
+    preparation (``engine.numpy_preparation``: a linear pipeline, when a server loads it), the pipeline's last
+    step and the columns that preparation makes of the conformed rows, equal to those of the pipeline's own."""
+    fast = model.numpy_preparation
+    if fast is None:
+        return model.obj, model_inputs(model, frame)
+    check_features(model, frame.columns)
+    columns = conformed_columns(frame, model.input_schema, model.params.get("unknown_category", "ignore"))
+    return fast.estimator, fast.model_columns(columns)
 
 
 def model_inputs(model: Model, frame):
@@ -109,12 +121,22 @@ def conform(frame, schema: list[dict[str, Any]], unknown_category: str = "ignore
     the column's levels is an error naming the column, the value and its row."""
     import pandas as pd
 
+    columns = conformed_columns(frame, schema, unknown_category)
+    return pd.DataFrame({name: values if isinstance(values, pd.Series) else  # an array keeps its dtype (object)
+                         pd.Series(values, index=frame.index, dtype=values.dtype) for name, values in columns.items()},
+                        index=frame.index)
+
+
+def conformed_columns(frame, schema: list[dict[str, Any]], unknown_category: str = "ignore") -> dict[str, Any]:
+    """``conform``'s columns by name, before they are made a frame: NumPy arrays for a few rows, Series for more."""
+    import pandas as pd
+
     if len(frame) <= FEW_VALUES:
         small = conform_small(frame, schema)
         if small is not None:
             if unknown_category == "error":
                 for column in (c for c in schema if c.get("kind") == "categorical"):
-                    check_known(small[column["name"]], column["name"], column.get("levels") or [])
+                    check_known(pd.Series(small[column["name"]]), column["name"], column.get("levels") or [])
             return small
     columns = {}
     for column in schema:
@@ -125,7 +147,7 @@ def conform(frame, schema: list[dict[str, Any]], unknown_category: str = "ignore
                 check_known(columns[name], name, column.get("levels") or [])
         else:
             columns[name] = numeric_values(frame[name], name)
-    return pd.DataFrame(columns, index=frame.index)
+    return columns
 
 
 # Up to this many rows (a served request's, mostly), ``conform`` converts the values one by one in Python: pandas'
@@ -133,12 +155,11 @@ def conform(frame, schema: list[dict[str, Any]], unknown_category: str = "ignore
 FEW_VALUES = 64
 
 
-def conform_small(frame, schema: list[dict[str, Any]]):
-    """``conform`` of a few rows, value by value, the same values and dtypes as the column operations give; None
-    when a column is of a type this does not convert (text in a numeric column, dates ...): ``conform`` then
-    converts them column by column, and says what is wrong."""
+def conform_small(frame, schema: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``conformed_columns`` of a few rows, value by value, as NumPy arrays of the same values and dtypes as the
+    column operations give; None when a column is of a type this does not convert (text in a numeric column,
+    dates ...): they are then converted column by column, which says what is wrong."""
     import numpy as np
-    import pandas as pd
 
     columns = {}
     for column in schema:
@@ -148,12 +169,14 @@ def conform_small(frame, schema: list[dict[str, Any]]):
             texts = category_texts(values)
             if texts is None:
                 return None
-            columns[column["name"]] = pd.Series(texts, index=frame.index, dtype=object)
+            array = np.empty(len(texts), dtype=object)
+            array[:] = texts
+            columns[column["name"]] = array
         elif isinstance(dtype, np.dtype) and dtype.kind in "fiub":
-            columns[column["name"]] = pd.Series(values.to_numpy().astype("float64"), index=frame.index)
+            columns[column["name"]] = values.to_numpy().astype("float64")
         else:
             return None
-    return pd.DataFrame(columns, index=frame.index)
+    return columns
 
 
 def category_texts(values) -> list[Any] | None:

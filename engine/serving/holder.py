@@ -57,11 +57,13 @@ def load_served(store: ModelStore, reference: str, log: Callable[[str], None]) -
     """``reference`` loaded and verified, once its engine is one that serves (refused before loading)."""
     from ..context import Sessions
     from ..models import load_from_store
+    from ..numpy_preparation import numpy_preparation
 
     ref = store.resolve(reference)
     check_servable(ref, store.manifest(ref))
     sessions = Sessions(warn=log)  # a Spark model's session starts as it loads, and stays for the server's life
     model, ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", sessions, warn=log)
+    model.numpy_preparation = numpy_preparation(model, log)
     return Served(model, ref, manifest, predictor_of(model, ref, sessions))
 
 
