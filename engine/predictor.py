@@ -174,9 +174,24 @@ def conform_small(frame, schema: list[dict[str, Any]]) -> dict[str, Any] | None:
             columns[column["name"]] = array
         elif isinstance(dtype, np.dtype) and dtype.kind in "fiub":
             columns[column["name"]] = values.to_numpy().astype("float64")
+        elif (numbers := plain_numbers(values)) is not None:
+            columns[column["name"]] = numbers
         else:
             return None
     return columns
+
+
+def plain_numbers(values):
+    """A few values of an object column (a JSON column with a null: ``[null]``, ``[1, null]``) as float64, when
+    each is a number or None; None otherwise (booleans, text)."""
+    import numpy as np
+
+    if values.dtype != object:
+        return None
+    listed = values.tolist()
+    if not all(v is None or type(v) in (int, float) for v in listed):
+        return None
+    return np.array([np.nan if v is None else v for v in listed], dtype="float64")
 
 
 def category_texts(values) -> list[Any] | None:

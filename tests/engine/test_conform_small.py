@@ -19,6 +19,7 @@ SCHEMA = [
     {"name": "reals", "kind": "categorical"},
     {"name": "truth", "kind": "categorical"},
     {"name": "typed", "kind": "categorical"},
+    {"name": "gaps", "kind": "numeric"},
 ]
 
 
@@ -27,6 +28,7 @@ def rows() -> pd.DataFrame:
         "number": [1.5, np.nan, -2.0, 1e300],
         "whole": np.array([1, 2, 3, 4], dtype="int32"),
         "flag": [True, False, True, True],
+        "gaps": np.array([None, 2, 3.5, None], dtype=object),  # as JSON's numbers and nulls come
         "text": np.array(["a", None, "b", "z"], dtype=object),
         "mixed": np.array([True, 3, 2.5, None], dtype=object),
         "codes": [3, 4, 5, 600],
