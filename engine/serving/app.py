@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,26 +79,22 @@ class Worker:
         self.holder, self.limits, self.log = holder, limits, log
         self.pool = ThreadPoolExecutor(max_workers=limits.threads, thread_name_prefix="emberflow-serve")
 
-    async def body(self, request) -> bytes:
-        """The request's body, within the size limit (413) and the time limit (408)."""
-        declared = request.headers.get("content-length", "")
+    async def body(self, declared: str, chunks: AsyncIterator[bytes]) -> bytes:
+        """A request's body from its ``chunks``, within the size limit (413; before reading when the declared
+        length is beyond it) and the time limit (408)."""
         if declared.isdigit() and int(declared) > self.limits.max_body:
             raise self.too_large()
-        chunks, size = [], 0
-
-        async def receive() -> None:
-            nonlocal size
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.limits.max_body:
-                    raise self.too_large()
-                chunks.append(chunk)
-
+        parts, size = [], 0
         try:
-            await asyncio.wait_for(receive(), self.limits.timeout)
+            async with asyncio.timeout(self.limits.timeout):
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.limits.max_body:
+                        raise self.too_large()
+                    parts.append(chunk)
         except TimeoutError:
             raise Failure(408, f"the body did not arrive within {self.limits.timeout:g} s") from None
-        return b"".join(chunks)
+        return b"".join(parts)
 
     def too_large(self) -> Failure:
         return Failure(413, f"the body is larger than this server's limit of {self.limits.max_body} bytes "
@@ -108,7 +104,8 @@ class Worker:
         """``work(*args)`` on the pool, its failures turned into answers; 503 after ``timeout`` seconds."""
         future = asyncio.get_running_loop().run_in_executor(self.pool, work, *args)
         try:
-            return await asyncio.wait_for(future, self.limits.timeout)
+            async with asyncio.timeout(self.limits.timeout):
+                return await future
         except TimeoutError:
             raise Failure(503, f"scoring took longer than this server's limit of {self.limits.timeout:g} s "
                                "(--timeout); send fewer rows per request") from None
@@ -152,7 +149,7 @@ class Worker:
 
 
 def mlflow_routes(worker: Worker) -> list:
-    from starlette.responses import JSONResponse, PlainTextResponse
+    from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
     async def ping(request):
@@ -161,20 +158,67 @@ def mlflow_routes(worker: Worker) -> list:
     async def version(request):
         return PlainTextResponse(__version__)
 
-    async def invocations(request):
+    return [Route("/ping", ping), Route("/health", ping), Route("/version", version),
+            Route("/invocations", Invocations(worker), methods=["POST"])]
+
+
+class Invocations:
+    """``POST /invocations`` as a plain ASGI app: Starlette's request and response objects, and a task for each
+    wait, cost about as much as parsing and scoring a row with a linear model (0.4-0.5 ms of CPU a request)."""
+
+    def __init__(self, worker: Worker):
+        self.worker = worker
+
+    async def __call__(self, scope, receive, send) -> None:
+        worker = self.worker
         served = worker.holder.current
         try:
-            body = await worker.body(request)
-            kind = content_kind(request.headers.get("content-type", ""))
-            asked = request.query_params.get("probabilities")
-            answer = await worker.run(mlflow_answer, served, body, kind, asked, worker.limits.max_rows)
+            body = await worker.body(header(scope, b"content-length"), body_chunks(receive))
+            kind = content_kind(header(scope, b"content-type"))
+            asked = query_value(scope, "probabilities")
+            status, answer = 200, await worker.run(mlflow_answer, served, body, kind, asked, worker.limits.max_rows)
         except Failure as failure:
-            return JSONResponse({"error_code": ERROR_CODES.get(failure.status, "BAD_REQUEST"),
-                                 "message": failure.message}, status_code=failure.status)
-        return JSONResponse(answer)
+            status, answer = failure.status, {"error_code": ERROR_CODES.get(failure.status, "BAD_REQUEST"),
+                                              "message": failure.message}
+        await send_json(send, status, answer)
 
-    return [Route("/ping", ping), Route("/health", ping), Route("/version", version),
-            Route("/invocations", invocations, methods=["POST"])]
+
+def header(scope, name: bytes) -> str:
+    """The first value of the header ``name`` (lower case, as ASGI gives the names), or ""."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def query_value(scope, name: str) -> str | None:
+    """The (last) value of a query parameter, as Starlette's ``query_params.get`` gives it."""
+    query = scope.get("query_string", b"")
+    if not query:
+        return None
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)).get(name)
+
+
+async def body_chunks(receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Failure(400, "the client closed the connection before the whole body arrived")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+async def send_json(send, status: int, content: Any) -> None:
+    """``content`` as JSON, as Starlette's JSONResponse writes it."""
+    import json
+
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def content_kind(content_type: str) -> str:
@@ -188,10 +232,11 @@ def content_kind(content_type: str) -> str:
 def mlflow_answer(served: Served, body: bytes, kind: str, asked: str | None, most_rows: int) -> dict[str, Any]:
     """``/invocations``: the body's rows scored, as ``{"predictions": [...]}`` (with ``probabilities`` and
     ``classes`` when asked for, by ``?probabilities=true`` or ``params: {"probabilities": true}``)."""
-    from .scoring import score
+    from .scoring import check_finite, score
 
     if kind == "csv":
         frame, options = csv_frame(body, most_rows), {}
+        check_finite(frame, served.model.features)
     else:
         columns, options = mlflow_request(decode_json(body))
         frame = frame_of(columns, most_rows)
@@ -234,7 +279,7 @@ def v2_routes(worker: Worker) -> list:
     async def infer(request):
         try:
             served = v2_served(worker, request)
-            body = await worker.body(request)
+            body = await worker.body(request.headers.get("content-length", ""), request.stream())
             answer = await worker.run(v2_answer, served, body, worker.limits.max_rows)
         except Failure as failure:
             return JSONResponse({"error": failure.message}, status_code=failure.status)

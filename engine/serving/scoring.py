@@ -37,8 +37,8 @@ class Scored:
 
 
 def score(served: Served, frame) -> Scored:
-    """The served model's answer for ``frame``'s rows (a pandas frame)."""
-    check_finite(frame, served.model.features)
+    """The served model's answer for ``frame``'s rows (a pandas frame whose values are plain: ``payload.frame_of``
+    checked a JSON body's, ``check_finite`` a CSV body's numbers)."""
     prediction = served.predict(frame)
     classes = [c.item() if hasattr(c, "item") else c for c in prediction.classes]
     return Scored(json_values(prediction.values), prediction.proba, classes, prediction.task)
@@ -47,7 +47,7 @@ def score(served: Served, frame) -> Scored:
 def check_finite(frame, features: list[str]) -> None:
     """Refuse a number beyond a double's range (read as infinite from ``1e999`` or a very long integer) in a
     feature column, naming the column and row: the model would fail on it, or answer nonsense. (A JSON body's
-    values are checked as they are read, in ``payload.check_plain``: here the float columns, as of a CSV body.)"""
+    values are checked as they are read, in ``payload.check_plain``: this checks a CSV body's float columns.)"""
     import numpy as np
 
     kinds = {name: dtype.kind for name, dtype in frame.dtypes.items()}
