@@ -243,7 +243,9 @@ def category_text(values):
     if pd.api.types.is_numeric_dtype(values):
         return values.map(number_text, na_action="ignore").astype(object).where(values.notna(), np.nan)
     if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
-        return values.astype(object).where(values.notna(), np.nan)
+        # one conversion, not astype and where (215 us against 77 us for 1,000 texts)
+        return pd.Series(values.to_numpy(dtype=object, na_value=np.nan), index=values.index, dtype=object,
+                         name=values.name)
     return values.map(value_text, na_action="ignore").astype(object).where(values.notna(), np.nan)
 
 
