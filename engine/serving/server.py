@@ -21,8 +21,9 @@ def serve(store_root: str | Path, reference: str, host: str = "127.0.0.1", port:
     server, holder = make_server(store_root, reference, host, port, limits or Limits())
     served = holder.current
     following = f", following alias '{holder.alias}'" if holder.alias else ""
+    numpy = ", rows prepared with NumPy" if served.model.numpy_preparation is not None else ""
     log(f"serving {served.ref} ({served.model.task}"
-        f"{', ' + served.model.algorithm if served.model.algorithm else ''}{following}) from the store at "
+        f"{', ' + served.model.algorithm if served.model.algorithm else ''}{numpy}{following}) from the store at "
         f"{store_root}: {url_of(host, port)}invocations and {url_of(host, port)}v2/models/{served.name}/infer "
         "(Ctrl+C stops it)")
     server.run()
