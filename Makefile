@@ -63,11 +63,13 @@ editor:
 	cd engine/ui/editor && npm ci && npm run build
 
 # The Spark standalone-cluster test runs in a pytest invocation of its own (a process cannot switch its Spark
-# master); the first invocation leaves it out, so it runs once.
+# master), and so does the two-node H2O cloud test (the h2o client holds one connection per process); the first
+# invocation leaves both out, so each runs once.
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not cluster"
 	$(BIN)/python -m pytest -m cluster tests/spark_cluster
+	$(BIN)/python -m pytest -m cluster tests/h2o_cluster
 
 # Every benchmark against its hand-written baseline (bench/README.md): prints the ratios, writes bench/results/.
 bench: $(BIN)/.installed

@@ -47,6 +47,9 @@ H2O_CONFIG = (
     Param("port", "integer", None, "the local H2O's port (P and P+1 are used); default: a free one", minimum=1024,
           maximum=65534),
     Param("extensions", "array", None, "optional H2O extensions to enable, such as XGBoost", items="string"),
+    Param("cluster_timeout", "integer", 180, "seconds a cluster joined by url may have a problem (a node lost, no "
+          "answer) before the run is ended; also the longest wait for one answer from it", minimum=1,
+          maximum=MAX_JAVA_INT),
 )
 
 

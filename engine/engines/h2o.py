@@ -12,6 +12,10 @@ The ``h2o`` client keeps one connection per process. A cluster it is already con
 application's, a test fixture's) is used as it is and left running. What emberflow opened (the instance it
 started, or its connection to a cluster given by url) is shared by the runs of this process that overlap, and
 shut down (the instance) or closed (the connection) when the last of them ends.
+
+On a cluster joined by url, a ``CloudWatch`` bounds how long a run can wait on a cloud that lost a node: H2O
+cannot finish a job without every node of its cloud (its jobs wait for the lost one, and the client polls them
+forever), so once the cloud has been unhealthy for ``cluster_timeout`` seconds, the run ends with one line.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineUnavailable, UserError
+from ..errors import EmberflowError, EngineUnavailable, UserError
 from . import EngineSession
 
 LOOPBACK = "127.0.0.1"
@@ -42,6 +47,10 @@ STOP_SECONDS = 20.0
 OPTIONAL_EXTENSIONS = ("XGBoost",)  # H2O core extensions that emberflow turns off unless asked for
 MEMORY = re.compile(r"^[1-9][0-9]*[MGTmgt]$")
 DEFAULTS = {"max_mem_size": "2G", "nthreads": 2}
+DEFAULT_CLUSTER_TIMEOUT = 180  # seconds; the workflow's h2o: cluster_timeout
+WATCH_SECONDS = 1.0  # between two reads of a joined cloud's status
+STATUS_SECONDS = 5.0  # the longest one read of that status may take
+SILENT_SECONDS = 3.0  # a node whose last heartbeat is older than this has a problem (H2O sends one a second)
 NOISE = ("cluster version is", "There may be a newer version", "download and install the latest version")
 
 
@@ -84,12 +93,141 @@ class LocalH2O:
             shutil.rmtree(self.temp, ignore_errors=True)
 
 
-class JoinedCluster:
-    """A connection emberflow opened to a cluster it did not start: closed at the end, the cluster left up, the
-    frames and models the runs made there removed."""
+class CloudLost(EmberflowError):
+    """The H2O cloud emberflow joined lost a node, or stopped answering: the run cannot finish on it."""
 
-    def __init__(self, connection: Any):
+
+class CloudWatch:
+    """Bounds the waits of the h2o client on a cloud emberflow joined.
+
+    A thread reads the cloud's status (``GET /3/Cloud``) every ``WATCH_SECONDS``. Once the cloud has had a
+    problem (a node silent or unhealthy, fewer nodes than at the start, no answer) for ``seconds``, the
+    cloud is taken as lost, and every later request of the client raises ``CloudLost`` instead of being sent:
+    a job's polling loop, which would otherwise wait forever for the lost node, ends at its next poll. A request
+    already sent waits at most ``seconds`` for an answer (the connection's timeout). A request that fails while
+    the cloud has a problem ends the run at once, with that problem as the reason.
+    """
+
+    def __init__(self, connection: Any, seconds: int):
+        self.connection, self.seconds = connection, seconds
+        self.url = connection.base_url
+        self.size = 0  # the cloud's node count when joined
+        self.lost: str | None = None  # why the cloud was given up, once it was
+        self._send = connection.request
+        self._timeout = connection.timeout_interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="h2o-cloud-watch", daemon=True)
+
+    def start(self) -> None:
+        """Check the cloud (refused if it already has a problem), then guard the connection and watch."""
+        problem, self.size = self.status()
+        if problem:
+            raise EngineUnavailable(f"the H2O cloud at {self.url} is not usable: {problem}; restart the cloud, "
+                                    "or leave out url to start a local H2O")
+        self.connection.timeout_interval = self.seconds
+        self.connection.request = self._guarded  # the client sends every REST call through this method
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=STATUS_SECONDS + WATCH_SECONDS)
+
+    def release(self) -> None:
+        """Give the connection back its own request method and timeout."""
+        vars(self.connection).pop("request", None)
+        self.connection.timeout_interval = self._timeout
+
+    def status(self) -> tuple[str | None, int]:
+        """What is wrong with the cloud now (None: nothing), and its node count."""
+        import requests
+
+        wait = min(STATUS_SECONDS, self.seconds)
+        args = {**self.connection._request_args(), "timeout": wait}  # the client's headers, auth, TLS, proxies
+        try:
+            response = requests.get(f"{self.url}/3/Cloud", **args)
+            response.raise_for_status()
+            cloud = response.json()
+        except requests.ConnectionError:
+            return "it refuses connections (its node at that url is down)", 0
+        except requests.Timeout:
+            return f"its status did not come within {wait:g} s", 0
+        except Exception as exc:  # an HTTP error status, an answer that is not JSON
+            return f"its status could not be read ({first_line(exc)})", 0
+        return cloud_problem(cloud, self.size), int(cloud.get("cloud_size") or 0)
+
+    def _watch(self) -> None:
+        since = None
+        while not self._stopped.wait(WATCH_SECONDS):
+            problem, _ = self.status()
+            now = time.monotonic()
+            since = (since or now) if problem else None
+            if problem and now - since >= self.seconds:
+                self._give_up(f"{problem}, for {self.seconds} s")
+                return
+
+    def _give_up(self, problem: str) -> str:
+        if self.lost is None:
+            self.lost = (f"the H2O cloud at {self.url} failed: {problem}; H2O cannot finish work without every "
+                         "node of its cloud, so the run was ended: restart the cloud and run again (h2o: "
+                         f"cluster_timeout, {self.seconds} s, is how long a problem may last)")
+        return self.lost
+
+    def _guarded(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        from h2o.exceptions import H2OConnectionError, H2OResponseError, H2OServerError
+
+        if self.lost:
+            raise CloudLost(self.lost)
+        try:
+            return self._send(endpoint, *args, **kwargs)
+        except (H2OConnectionError, H2OResponseError, H2OServerError) as exc:
+            problem = self.lost or self.status()[0]
+            if problem:
+                raise CloudLost(self._give_up(problem)) from exc
+            if isinstance(exc, H2OConnectionError) and str(exc).startswith("Timeout"):
+                raise CloudLost(f"H2O at {self.url} did not answer {endpoint} within {self.seconds} s; set h2o: "
+                                "cluster_timeout to wait longer") from exc
+            raise
+
+
+def cloud_problem(cloud: dict[str, Any], expected: int) -> str | None:
+    """What is wrong with a cloud, from its ``/3/Cloud`` status; None when nothing is.
+
+    A node sends a heartbeat every second, and each node's ``last_ping`` is when the answering node last heard
+    from it (its own clock: compared with the freshest one, not with this machine's). H2O itself marks a silent
+    node unhealthy only after about 60 s (measured), so a node silent for ``SILENT_SECONDS`` counts already."""
+    nodes = cloud.get("nodes") or []
+    pings = [node.get("last_ping") or 0 for node in nodes]
+    latest = max(pings, default=0)
+    silent = [(str(node.get("ip_port")), (latest - ping) / 1000) for node, ping in zip(nodes, pings, strict=True)
+              if not node.get("healthy", True) or latest - ping > SILENT_SECONDS * 1000]
+    if silent:
+        return ", ".join(f"node {name} sent no heartbeat for {age:.0f} s" for name, age in silent)
+    size = int(cloud.get("cloud_size") or 0)
+    if size < expected:
+        return f"it has {size} of its {expected} nodes"
+    if cloud.get("cloud_healthy") is False:
+        return "H2O reports it unhealthy"
+    return None
+
+
+def cluster_timeout(settings: dict[str, Any]) -> int:
+    return int(settings.get("cluster_timeout") or DEFAULT_CLUSTER_TIMEOUT)
+
+
+class JoinedCluster:
+    """A connection emberflow opened to a cluster it did not start: watched while in use, closed at the end, the
+    cluster left up, the frames and models the runs made there removed."""
+
+    def __init__(self, connection: Any, seconds: int = DEFAULT_CLUSTER_TIMEOUT):
         self.connection = connection
+        self.watch = CloudWatch(connection, seconds)
+        try:
+            self.watch.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
         self.preexisting = cluster_keys()  # never removed, whatever a (plugin) step returns
 
     def remove(self, keys: list[str]) -> None:
@@ -100,8 +238,11 @@ class JoinedCluster:
                 h2o.remove(key)
 
     def shutdown(self) -> None:
+        """Close the connection (through the guard: on a lost cloud, without waiting on it) and stop watching."""
+        self.watch.stop()
         with contextlib.suppress(Exception):
             self.connection.close()
+        self.watch.release()
 
 
 class _Opened:
@@ -133,7 +274,7 @@ class Engine(EngineSession):
                 self._owner = opened
             elif url:
                 if connect_existing(url):
-                    self._open(JoinedCluster(h2o.connection()))
+                    self._open(JoinedCluster(h2o.connection(), cluster_timeout(self.settings)))
             elif not is_up(h2o.connection()):
                 self._open(launch_local(self.settings))
         h2o.no_progress()
