@@ -11,6 +11,7 @@ for any other name.
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from .arrow import is_arrow
 from .errors import DataError, EmberflowError, EngineUnavailable, ModelNotFound, UserError
 from .names import check_name
 from .node import ANY, FRAME, MODEL, Node
@@ -78,7 +79,7 @@ __all__ = [
     "ANY", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MISSING_LEVEL", "MODEL", "DataError", "EmberflowError",
     "EngineUnavailable", "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Prediction",
     "Sessions", "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format",
-    "conform", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator",
+    "conform", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "is_arrow",
     "load_from_path", "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict",
     "predict_mojo", "predicted_index", "predicted_labels", "save_to_path", "save_to_store", "spark_errors",
     "spark_scores", "category_text_sql", "threads_for", "to_engine", "to_pandas",

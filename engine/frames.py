@@ -2,12 +2,18 @@
 
 Each engine's frame type is recognised by its class (without importing the library to ask), and a frame
 crosses engines through pandas: Spark through Arrow, H2O through its pandas conversion.
+
+On the sklearn engine a frame is a pandas DataFrame or an Arrow table (``pyarrow.Table``): ReadCSV returns the
+table Arrow read, and the nodes that declare ``takes_arrow`` work on it as it is. Before any other node, and
+before another engine, the table becomes pandas here, in one place (``to_pandas``: Arrow's ``to_pandas`` with its
+default options, as ReadCSV converted its rows before), so a workflow that never needs pandas never imports it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .arrow import is_arrow
 from .batches import FrameBatches
 from .context import Sessions
 
@@ -18,7 +24,7 @@ def frame_engine(value: Any) -> str | None:
         return "sklearn"
     module = type(value).__module__
     name = type(value).__name__
-    if module.startswith("pandas") and name == "DataFrame":
+    if module.startswith("pandas") and name == "DataFrame" or is_arrow(value):
         return "sklearn"
     if module.startswith("pyspark.sql") and name == "DataFrame":
         return "spark"
@@ -30,6 +36,8 @@ def frame_engine(value: Any) -> str | None:
 def to_pandas(value: Any) -> Any:
     if isinstance(value, FrameBatches):
         return value.collect()
+    if is_arrow(value):
+        return value.to_pandas()
     engine = frame_engine(value)
     if engine == "spark":
         from .engines.spark import spark_to_pandas
@@ -42,10 +50,11 @@ def to_pandas(value: Any) -> Any:
     return value
 
 
-def to_engine(value: Any, engine: str, sessions: Sessions) -> Any:
-    """``value`` as a frame of ``engine`` (unchanged if it is not a frame or already there)."""
+def to_engine(value: Any, engine: str, sessions: Sessions, arrow: bool = False) -> Any:
+    """``value`` as a frame of ``engine`` (unchanged if it is not a frame or already there). An Arrow table stays
+    one only for the sklearn engine with ``arrow`` (a node that takes Arrow); otherwise it becomes pandas."""
     have = frame_engine(value)
-    if have is None or have == engine:
+    if have is None or have == engine and not (is_arrow(value) and not arrow):
         return value
     frame = to_pandas(value)
     if engine == "spark":
@@ -62,6 +71,8 @@ def to_engine(value: Any, engine: str, sessions: Sessions) -> Any:
 def row_count(value: Any) -> int | None:
     """Rows of a frame when they are known without running a job (None for a lazy Spark frame or batches)."""
     engine = frame_engine(value)
+    if is_arrow(value):
+        return value.num_rows
     if engine == "sklearn" and not isinstance(value, FrameBatches):
         return len(value)
     if engine == "h2o":

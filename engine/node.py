@@ -40,6 +40,10 @@ class Node:
     # True for a node that works batch by batch on the sklearn engine: it is handed FrameBatches as they come
     # (ReadCSV's batch_rows) instead of being refused them.
     takes_batches: ClassVar[bool] = False
+    # True for a node that, on the sklearn engine, takes its input frames as Arrow tables (pyarrow.Table) as well
+    # as pandas frames (see engine/frames.py); any other node gets pandas frames. Any node may return an Arrow
+    # table on the sklearn engine: the runner turns it into pandas before a step whose node does not take Arrow.
+    takes_arrow: ClassVar[bool] = False
     # True for a node whose frame outputs have the columns of its ``data`` input (a filter, a split, a sample):
     # what ``output_columns`` says by default.
     keeps_columns: ClassVar[bool] = False

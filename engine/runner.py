@@ -234,7 +234,7 @@ def _run_step(step: Step, state: RunState, outputs: dict[str, dict[str, Any]]) -
         value = produced[ref.port] if ref.port else next(iter(produced.values()))
         if isinstance(value, FrameBatches):
             _check_takes_batches(step, ref.step)
-        inputs[port] = to_engine(value, step.engine, state.sessions)
+        inputs[port] = to_engine(value, step.engine, state.sessions, arrow=step.node_class.takes_arrow)
     node = step.node_class()
     ctx = StepContext(step_id=step.id, engine=step.engine, run=state)
     result = node.run(ctx, inputs, dict(step.params))

@@ -14,6 +14,9 @@ import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from emberflow.engine.api import is_arrow
+from emberflow.nodes.frame_columns import arrow_scalar
+
 WRITABLE_TYPES = ("integer", "floating", "boolean", "string", "large_string", "null")
 
 
@@ -25,7 +28,7 @@ def write_frames(frames: Iterable[Any], handle: BinaryIO, header: bool, separato
     rows = 0
     columns: list[str] | None = None
     for frame in frames:
-        names = [str(c) for c in frame.columns]
+        names = frame.column_names if is_arrow(frame) else [str(c) for c in frame.columns]
         if columns is None:
             columns = names
             if header:
@@ -46,11 +49,16 @@ def header_line(names: list[str], separator: str) -> str:
 
 
 def write_frame(frame, handle: BinaryIO, separator: str) -> None:
-    """One frame's rows, without header: through Arrow when its columns allow, else through pandas."""
+    """One frame's rows, without header: through Arrow when its columns allow, else through pandas. An Arrow
+    table is written as its pandas frame would be (``as_from_pandas``), or, failing that, becomes that frame."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
+    from emberflow.engine.api import to_pandas
 
-    table = arrow_table(frame)
+    table = as_from_pandas(frame) if is_arrow(frame) else None
+    if table is None:
+        frame = to_pandas(frame)
+        table = arrow_table(frame)
     if table is None:
         frame.to_csv(handle, index=False, header=False, sep=separator, lineterminator="\n")
         return
@@ -75,6 +83,26 @@ def arrow_table(frame):
     return table
 
 
+def as_from_pandas(table):
+    """The Arrow table ``arrow_table`` makes of ``table.to_pandas()``, made without pandas: integers with missing
+    values become floats (pandas holds them as float64), NaN becomes missing (``from_pandas`` reads NaN so). None
+    when a column is of another type than numbers, booleans and text: the caller then goes through pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_integer(kind) and column.null_count:
+            column = column.cast(pa.float64(), safe=False)
+        elif pa.types.is_floating(kind) and pc.any(pc.is_nan(column)).as_py():
+            column = pc.if_else(pc.is_nan(column), pa.nulls(len(column), kind), column)
+        elif not any(getattr(pa.types, f"is_{name}")(kind) for name in WRITABLE_TYPES):
+            return None
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
 def keep_float_point(column):
     """A float column whose whole values (``3.0``) would be written ``3`` turned into text ``3.0``, so that the
     file reads back with the column as floats, as it does from pandas' output."""
@@ -88,7 +116,8 @@ def keep_float_point(column):
         return column
     text = pc.cast(column, pa.string())
     plain = pc.and_(whole, pc.invert(pc.match_substring(text, "e")))
-    return pc.if_else(plain, pc.binary_join_element_wise(text, ".0", ""), text)
+    point, nothing = arrow_scalar(".0", pa.string()), arrow_scalar("", pa.string())
+    return pc.if_else(plain, pc.binary_join_element_wise(text, point, nothing), text)
 
 
 def needs_quotes(table, separator: str) -> bool:

@@ -14,17 +14,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from emberflow.engine.api import DataError, ParamProblem, did_you_mean_each
+from emberflow.engine.api import DataError, ParamProblem, did_you_mean_each, is_arrow
 
 KINDS = ("number", "text", "boolean", "date", "timestamp", "other")
 BOOLEAN_LEVELS = {"true", "false"}
 
 
 def names(frame: Any, engine: str) -> list[str]:
-    """The frame's column names, as text, in order."""
+    """The frame's column names, as text, in order (of a pandas frame or, on the sklearn engine, an Arrow table)."""
     if engine == "h2o":
         return list(frame.names)
+    if is_arrow(frame):
+        return list(frame.column_names)
     return [str(c) for c in frame.columns]
+
+
+def arrow_scalar(value: int | float | str, arrow_type: Any) -> Any:
+    """An Arrow scalar of an int64, a float64 or a text (``arrow_type``), built from its bytes: ``pa.scalar`` would
+    import pandas (pyarrow asks whether a Python value is a pandas object), which a workflow that stays in Arrow
+    never needs."""
+    import struct
+
+    import pyarrow as pa
+
+    if pa.types.is_string(arrow_type):
+        data = value.encode("utf-8")
+        buffers = [None, pa.py_buffer(struct.pack("<ii", 0, len(data))), pa.py_buffer(data)]
+    else:
+        buffers = [None, pa.py_buffer(struct.pack("<q" if pa.types.is_int64(arrow_type) else "<d", value))]
+    return pa.Array.from_buffers(arrow_type, 1, buffers)[0]
 
 
 def check_columns(node: str, wanted: Iterable[str], columns: list[str], what: str = "") -> None:

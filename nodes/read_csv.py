@@ -173,7 +173,7 @@ def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: boo
     a quoted value ``spans_lines`` does Arrow look for quotes before splitting the file into blocks (slower).
 
     The texts of ``na_values`` are Arrow's null values, with the empty field, which is missing in any column. When
-    ``""`` is not listed, a quoted value is never null (so that ``""`` stays empty text), and ``_arrow_frame``
+    ``""`` is not listed, a quoted value is never null (so that ``""`` stays empty text), and ``_arrow_table``
     turns the quoted texts of ``na_values`` in text columns into nulls."""
     import pyarrow.csv as pcsv
 
@@ -199,7 +199,8 @@ def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: boo
 
 
 def read_arrow(path: Path, params: dict[str, Any], spans_lines: bool = True):
-    """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader."""
+    """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader: the Arrow table (which the runner
+    turns into pandas before a node that does not take Arrow), or, for DROPMALFORMED with dtypes, pandas."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -209,11 +210,23 @@ def read_arrow(path: Path, params: dict[str, Any], spans_lines: bool = True):
         table = pcsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
         raise DataError(_explain(path, params, exc, bad_rows)) from None
-    return _arrow_frame(path, table, params)
+    table = _arrow_table(path, table, params)
+    return _pandas_frame(table, params) if params["mode"] == "DROPMALFORMED" and params["dtypes"] else table
 
 
 def _arrow_frame(path: Path, table, params: dict[str, Any]):
-    """An Arrow table read from ``path`` as the pandas frame ReadCSV returns."""
+    """An Arrow table read from ``path`` as a pandas frame (a batch of ``batch_rows``)."""
+    return _pandas_frame(_arrow_table(path, table, params), params)
+
+
+def _pandas_frame(table, params: dict[str, Any]):
+    frame = table.to_pandas()
+    dtypes = params["dtypes"] or {}
+    return _drop_unconvertible(frame, dtypes) if params["mode"] == "DROPMALFORMED" and dtypes else frame
+
+
+def _arrow_table(path: Path, table, params: dict[str, Any]):
+    """An Arrow table read from ``path`` with ReadCSV's column names, checked, and quoted ``na_values`` null."""
     import pyarrow as pa
 
     if not params["header"] and not params["columns"]:
@@ -224,9 +237,7 @@ def _arrow_frame(path: Path, table, params: dict[str, Any]):
         raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
                         f"columns {undecodable}); set encoding: to the file's encoding, such as latin-1")
     check_read_columns(path, table.column_names, params)
-    frame = _quoted_na_to_null(table, params["na_values"]).to_pandas()
-    dtypes = params["dtypes"] or {}
-    return _drop_unconvertible(frame, dtypes) if params["mode"] == "DROPMALFORMED" and dtypes else frame
+    return _quoted_na_to_null(table, params["na_values"])
 
 
 def _quoted_na_to_null(table, na_values: list[str]):

@@ -29,12 +29,14 @@ class WriteCSV(Node):
     file is written as on the sklearn engine.
 
     On the sklearn engine the rows go through Arrow's CSV writer (pandas' for columns Arrow should not write,
-    such as dates); batches (ReadCSV's ``batch_rows``) are written one after the other as they come.
+    such as dates); batches (ReadCSV's ``batch_rows``) are written one after the other as they come. An Arrow
+    table (from ReadCSV or SQL) is written as it is, the same bytes as from its pandas frame.
     """
 
     kind = "dataset-save"
     inputs = {"data": FRAME}
     takes_batches = True
+    takes_arrow = True
     params = (
         Param("path", "string", doc="the CSV file to write (its folder is created)"),
         Param("header", "boolean", True, "write the column names first"),

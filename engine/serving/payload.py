@@ -188,6 +188,7 @@ def csv_frame(body: bytes, most_rows: int):
     import tempfile
     from pathlib import Path
 
+    from ..frames import to_pandas
     from ..registry import default_registry
 
     reader = default_registry().get("ReadCSV")
@@ -197,7 +198,7 @@ def csv_frame(body: bytes, most_rows: int):
         path.write_bytes(body)
         params["path"] = str(path)
         try:
-            frame = reader().run_sklearn(None, {}, params)
+            frame = to_pandas(reader().run_sklearn(None, {}, params))
         except UserError as exc:
             message = str(exc).replace(f"ReadCSV: {path}", "the CSV body").replace(str(path), "the CSV body")
             raise RequestError(message) from None

@@ -186,11 +186,12 @@ def write_inputs(folder: Path) -> None:
 
 
 def run_node(node: str, engine: str, frames: dict[str, Any], params: dict[str, Any], sessions: Any,
-             warnings: list[str] | None = None, notes: list[str] | None = None) -> Any:
+             warnings: list[str] | None = None, notes: list[str] | None = None, arrow: bool = False) -> Any:
     """Run ``node`` on ``engine`` as a step does: parameters resolved and checked, input frames moved to the
-    engine; the output frame is returned on the engine. The step's warnings and notes (the end of its progress
-    line) are added to ``warnings`` and ``notes``."""
-    from emberflow.engine.api import to_engine
+    engine (Arrow tables kept as they are with ``arrow``, for a node that takes them); the output frame is
+    returned on the engine, an Arrow table in pandas, as the next step gets it unless that takes Arrow. The
+    step's warnings and notes (the end of its progress line) are added to ``warnings`` and ``notes``."""
+    from emberflow.engine.api import is_arrow, to_engine, to_pandas
     from emberflow.engine.context import RunState, StepContext
     from emberflow.engine.params import resolve_params
     from emberflow.engine.registry import default_registry
@@ -199,13 +200,14 @@ def run_node(node: str, engine: str, frames: dict[str, Any], params: dict[str, A
     resolved = resolve_params(node_class.params, params, engine, node)
     node_class.check_params(resolved, engine)
     state = RunState(run_id="test", workflow=None, store=None, sessions=sessions)
-    inputs = {port: to_engine(frame, engine, sessions) for port, frame in frames.items()}
+    inputs = {port: to_engine(frame, engine, sessions, arrow=arrow) for port, frame in frames.items()}
     result = node_class().run(StepContext(step_id="step", engine=engine, run=state), inputs, resolved)
     if warnings is not None:
         warnings.extend(state.warnings)
     if notes is not None:
         notes.extend(state.notes.get("step", []))
-    return result if not isinstance(result, dict) else result[node_class.default_output()]
+    result = result if not isinstance(result, dict) else result[node_class.default_output()]
+    return to_pandas(result) if is_arrow(result) else result
 
 
 def run_case(case: Case, engine: str, sessions: Any) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from emberflow.engine.frames import is_arrow, to_pandas
 from emberflow.engine.params import resolve_params
 from emberflow.nodes.read_csv import MODES, ReadCSV
 from emberflow.nodes.write_csv import WriteCSV
@@ -16,6 +17,11 @@ CASES = case_names()
 
 
 def run(node_class, inputs: dict | None = None, **params):
+    """The node's output as the next step gets it unless that takes Arrow: pandas."""
+    return to_pandas(run_as_is(node_class, inputs, **params))
+
+
+def run_as_is(node_class, inputs: dict | None = None, **params):
     resolved = resolve_params(node_class.params, params, "sklearn", node_class.node_name())
     node_class.check_params(resolved, "sklearn")
     return node_class().run_sklearn(None, inputs or {}, resolved)
@@ -49,3 +55,18 @@ def test_written_and_read_again_each_case_gives_the_same_rows(name: str, na_valu
     target = tmp_path / "out.csv"
     run(WriteCSV, {"data": first}, **write_params(target))
     assert pandas_rows(read(**read_params(name, target, **more))) == pandas_rows(first)
+
+
+@pytest.mark.parametrize("na_values", [None, []], ids=["default", "none"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", CASES)
+def test_writing_the_arrow_table_read_gives_the_bytes_its_pandas_frame_gives(name: str, mode: str, na_values,
+                                                                             tmp_path: Path):
+    """ReadCSV hands WriteCSV the table Arrow read; written from it or from the pandas frame other nodes get, the
+    file is the same, byte for byte."""
+    more = {} if na_values is None else {"na_values": na_values}
+    table = run_as_is(ReadCSV, **read_params(name, mode=mode, **more))
+    assert is_arrow(table) == (mode == "FAILFAST")  # DROPMALFORMED with dtypes and PERMISSIVE: pandas
+    run_as_is(WriteCSV, {"data": table}, **write_params(tmp_path / "arrow.csv"))
+    run_as_is(WriteCSV, {"data": to_pandas(table)}, **write_params(tmp_path / "pandas.csv"))
+    assert (tmp_path / "arrow.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()

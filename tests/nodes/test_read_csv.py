@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from emberflow.engine.errors import DataError
+from emberflow.engine.frames import is_arrow, to_pandas
 from emberflow.engine.params import resolve_params
 from emberflow.nodes.read_csv import ReadCSV
 
@@ -14,7 +15,8 @@ from emberflow.nodes.read_csv import ReadCSV
 def read(path: Path, **params):
     resolved = resolve_params(ReadCSV.params, {"path": str(path), **params}, "sklearn", "ReadCSV")
     ReadCSV.check_params(resolved, "sklearn")
-    return ReadCSV().run_sklearn(None, {}, resolved)
+    frame = ReadCSV().run_sklearn(None, {}, resolved)
+    return to_pandas(frame) if is_arrow(frame) else frame  # as the runner hands it to a node
 
 
 @pytest.fixture

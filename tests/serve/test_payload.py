@@ -100,13 +100,14 @@ def test_frames_hold_plain_values_within_the_row_limit():
 
 
 def test_a_csv_body_reads_as_readcsv_reads_a_file(tmp_path):
+    from emberflow.engine.frames import to_pandas
     from emberflow.engine.registry import default_registry
 
     body = b'island,bill_length_mm,sex,ok\nDream,46.5,NA,true\n"Bis,coe",,male,false\n'
     path = tmp_path / "rows.csv"
     path.write_bytes(body)
     reader = default_registry().get("ReadCSV")
-    read = reader().run_sklearn(None, {}, {**{p.name: p.default for p in reader.params}, "path": str(path)})
+    read = to_pandas(reader().run_sklearn(None, {}, {**{p.name: p.default for p in reader.params}, "path": str(path)}))
     frame = csv_frame(body, 10)
     assert frame.equals(read)
     assert frame["island"].tolist() == ["Dream", "Bis,coe"] and frame["sex"].isna().tolist() == [True, False]
