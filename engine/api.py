@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and edito
         predicted_labels,
         threads_for,
     )
+    from .spark_compat import raise_error as spark_raise_error
+    from .spark_compat import try_cast as spark_try_cast
     from .spark_errors import spark_errors
     from .spark_scoring import category_text_sql, predicted_index, spark_scores
 
@@ -70,6 +72,8 @@ _LAZY = {
     "save_to_path": ("models", "save_to_path"),
     "save_to_store": ("models", "save_to_store"),
     "spark_errors": ("spark_errors", "spark_errors"),
+    "spark_raise_error": ("spark_compat", "raise_error"),
+    "spark_try_cast": ("spark_compat", "try_cast"),
     "category_text_sql": ("spark_scoring", "category_text_sql"),
     "predicted_index": ("spark_scoring", "predicted_index"),
     "spark_scores": ("spark_scoring", "spark_scores"),
@@ -82,7 +86,8 @@ __all__ = [
     "conform", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "is_arrow",
     "load_from_path", "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict",
     "predict_mojo", "predicted_index", "predicted_labels", "save_to_path", "save_to_store", "spark_errors",
-    "spark_scores", "category_text_sql", "threads_for", "to_engine", "to_pandas",
+    "spark_raise_error", "spark_scores", "spark_try_cast", "category_text_sql", "threads_for", "to_engine",
+    "to_pandas",
 ]
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from .errors import DataError, EmberflowError
+from .spark_compat import USER_RAISED
 
 # "SomeException: message" lines of a Java stack trace, "Caused by: ..." ones included.
 JAVA_CAUSE = re.compile(r"^(?:Caused by: |: )?[\w.$]+(?:Exception|Error): (.+)$")
@@ -50,7 +51,7 @@ def explain(exc: BaseException) -> EmberflowError:
         return DataError(unseen)
     if any(f"[{name}" in text for name in MALFORMED):
         return DataError(_malformed(_malformed_record(messages)))
-    if "[USER_RAISED_EXCEPTION]" in text:  # a check a node put into the job (functions.raise_error)
+    if f"[{USER_RAISED}]" in text:  # a check a node put into the job (spark_compat.raise_error)
         return DataError(root)
     if "[PATH_NOT_FOUND]" in text:
         return DataError(f"{root}; check the path (or pass --var with the right one)")

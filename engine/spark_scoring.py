@@ -80,13 +80,15 @@ def scoring_frame(model: Model, frame):
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, NumericType, StringType
 
+    from .spark_compat import try_cast
+
     types = {f.name: f.dataType for f in frame.schema.fields}
     unknown = model.params.get("unknown_category", "ignore")
     checks = []
     for column in model.input_schema:
         name, values = column["name"], spark_column(column["name"])
         if column.get("kind") == NUMERIC and isinstance(types[name], StringType):
-            checks.append((column, F.when(values.isNotNull() & values.try_cast("double").isNull(), values)))
+            checks.append((column, F.when(values.isNotNull() & try_cast(values, "double").isNull(), values)))
         elif column.get("kind") == NUMERIC and not isinstance(types[name], (NumericType, BooleanType)):
             raise DataError(f"column '{name}' is {types[name].simpleString()} in the scored data, and the model "
                             f"takes numbers there ({column.get('dtype')}); cast it with a CastColumns step")

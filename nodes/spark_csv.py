@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from emberflow.engine.api import DataError, did_you_mean_each
+from emberflow.engine.api import DataError, did_you_mean_each, spark_raise_error, spark_try_cast
 from emberflow.nodes.csv_text import TextFacts, first_line_fields, line_break, scan_text
 
 # What Spark reads a quoted "" as, when "" is not a missing value, until it is made "" again: a noncharacter,
@@ -161,7 +161,7 @@ def _converted(text, spark_type: str):
     if spark_type == "boolean":
         lower = functions.lower(text)
         return functions.when(lower == "true", True).when(lower == "false", False)
-    return text.try_cast(spark_type)
+    return spark_try_cast(text, spark_type)
 
 
 def _column(column, spark_type: str | None, native, markers: list[str], refusal: str | None):
@@ -184,7 +184,7 @@ def _column(column, spark_type: str | None, native, markers: list[str], refusal:
         return value
     message = functions.concat(functions.lit(refusal), functions.substring(text, 1, 80),
                                functions.lit("'; fix the value or change the column's dtype"))
-    return functions.when(text.isNotNull() & value.isNull(), functions.raise_error(message)).otherwise(value)
+    return functions.when(text.isNotNull() & value.isNull(), spark_raise_error(message)).otherwise(value)
 
 
 def _convertible(frame, dtypes: dict[str, str], markers: list[str]):
@@ -230,7 +230,7 @@ def refuse_replaced_text(frame, location: str, params: dict[str, Any]):
         message = (f"ReadCSV: {location} holds U+FFFD in column {name!r}: bytes that are not valid "
                    f"{params['encoding']} text, read as that character, or the character itself; set encoding: to "
                    "the file's encoding, or read a local copy of the file, whose bytes are checked")
-        refused = functions.raise_error(functions.lit(message))
+        refused = spark_raise_error(message)
         return functions.when(column.contains("\ufffd"), refused).otherwise(column).alias(name)
 
     return frame.select(*[checked(f.name) if isinstance(f.dataType, types.StringType) else frame[f.name]

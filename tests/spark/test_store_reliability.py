@@ -94,6 +94,11 @@ def test_a_signed_spark_version_refuses_a_manifest_edit(spark, tmp_path: Path, l
     refused(store, loads, r"signature does not match")
 
 
+def other_major() -> str:
+    """A pyspark version of another major version than the running one (3.5 under 4, 4.0 under 3.5)."""
+    return "4.0.1" if metadata.version("pyspark").startswith("3.") else "3.5.1"
+
+
 def edit_pyspark(store: ModelStore, version_text: str) -> None:
     folder, manifest = version(store)
     manifest["libraries"]["pyspark"] = version_text
@@ -103,9 +108,9 @@ def edit_pyspark(store: ModelStore, version_text: str) -> None:
 
 def test_a_spark_model_of_another_major_version_is_refused_unless_strict_is_false(store: ModelStore,
                                                                                    loads: list[str], sessions):
-    running = metadata.version("pyspark")
-    edit_pyspark(store, "3.5.1")
-    with pytest.raises(VersionMismatch, match=rf"model saved with pyspark 3.5.1, running pyspark {running}: "
+    running, other = metadata.version("pyspark"), other_major()
+    edit_pyspark(store, other)
+    with pytest.raises(VersionMismatch, match=rf"model saved with pyspark {other}, running pyspark {running}: "
                                               "Spark ML models do not cross major versions"):
         load_from_store(store, "m", sessions)
     with pytest.raises(VersionMismatch, match="strict_versions is on"):
@@ -114,7 +119,7 @@ def test_a_spark_model_of_another_major_version_is_refused_unless_strict_is_fals
     warnings: list[str] = []
     model, _ref, _ = load_from_store(store, "m", sessions, strict_versions=False, warn=warnings.append)
     assert loads == ["spark-ml"] and type(model.obj).__name__ == "PipelineModel"
-    assert warnings == [f"model saved with pyspark 3.5.1, running pyspark {running}; it may not load or may "
+    assert warnings == [f"model saved with pyspark {other}, running pyspark {running}; it may not load or may "
                         "behave differently"]
 
 
@@ -161,14 +166,14 @@ def test_a_plain_spark_directory_is_gated_by_the_version_its_metadata_names(stor
                                                                              sessions, tmp_path: Path):
     from emberflow.engine.models import load_from_path
 
-    running = metadata.version("pyspark")
+    running, other = metadata.version("pyspark"), other_major()
     warnings: list[str] = []
     same = load_from_path(plain_copy(store, tmp_path / "same"), sessions, strict_versions=True,
                           warn=warnings.append)
     assert type(same.obj).__name__ == "PipelineModel" and warnings == [] and loads == ["spark-ml"]
     loads.clear()
-    older = plain_copy(store, tmp_path / "older", "3.5.1")
-    with pytest.raises(VersionMismatch, match=rf"model saved with pyspark 3.5.1, running pyspark {running}: "
+    older = plain_copy(store, tmp_path / "older", other)
+    with pytest.raises(VersionMismatch, match=rf"model saved with pyspark {other}, running pyspark {running}: "
                                               "Spark ML models do not cross major versions"):
         load_from_path(older, sessions)
     with pytest.raises(VersionMismatch, match="strict_versions is on"):
@@ -176,5 +181,5 @@ def test_a_plain_spark_directory_is_gated_by_the_version_its_metadata_names(stor
     assert loads == []
     model = load_from_path(older, sessions, strict_versions=False, warn=warnings.append)
     assert loads == ["spark-ml"] and type(model.obj).__name__ == "PipelineModel"
-    assert warnings == [f"model saved with pyspark 3.5.1, running pyspark {running}; it may not load or may "
+    assert warnings == [f"model saved with pyspark {other}, running pyspark {running}; it may not load or may "
                         "behave differently"]
