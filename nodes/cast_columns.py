@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean, spark_try_cast
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean, is_arrow
 from emberflow.nodes.frame_columns import (
     check_columns,
     h2o_enum,
@@ -75,6 +75,7 @@ class CastColumns(Node):
     inputs = {"data": FRAME}
     keeps_columns = True
     outputs = {"data": FRAME}
+    takes_arrow = True
     params = (
         Param("types", "object", doc=f"column: type, types being {', '.join(TYPES)}"),
         Param("invalid", "string", "error", "a value that does not convert: error (stop, naming it) or null "
@@ -96,6 +97,13 @@ class CastColumns(Node):
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
         frame, types = inputs["data"], params["types"]
+        if is_arrow(frame):
+            cast = arrow_cast(frame, types)
+            if cast is not None:
+                return cast
+            from emberflow.engine.api import to_pandas
+
+            frame = to_pandas(frame)
         check_columns("CastColumns", types, names(frame, ctx.engine))
         column_kinds = kinds(frame, ctx.engine, types)
         for column, wanted in types.items():
@@ -113,6 +121,36 @@ def invalid_value(row: int, column: str, value: Any, wanted: str, count: int) ->
     others = f" ({count} values of the column do not convert)" if count > 1 else ""
     return DataError(f"CastColumns: row {row}, column '{column}': {value!r} is not {SAYS[wanted]}{others}; fix the "
                      "data, or set invalid: null to make such values missing")
+
+
+# ----- Arrow (the sklearn engine's frame before it becomes pandas) -----
+
+def arrow_cast(table: Any, types: dict[str, str]) -> Any:
+    """``table`` with its columns cast, when every cast is one whose values and (once in pandas) dtype are those
+    of the pandas path, and no value can fail: int64 or boolean without missing values to text, text kept,
+    int64 or float64 to float. None otherwise: the caller casts the table's pandas frame."""
+    cast = table
+    for column, wanted in types.items():
+        if column not in table.column_names:
+            return None
+        values = arrow_cast_column(table[column], wanted)
+        if values is None:
+            return None
+        cast = cast.set_column(table.column_names.index(column), column, values)
+    return cast
+
+
+def arrow_cast_column(column: Any, wanted: str) -> Any:
+    import pyarrow as pa
+
+    kind = column.type
+    if wanted == "string" and pa.types.is_string(kind) or wanted == "float" and pa.types.is_float64(kind):
+        return column
+    if wanted == "string" and (pa.types.is_int64(kind) or pa.types.is_boolean(kind)) and not column.null_count:
+        return column.cast(pa.string())  # with missing values an int64 column is float64 in pandas: 1.0, not 1
+    if wanted == "float" and pa.types.is_int64(kind):
+        return column.cast(pa.float64(), safe=False)  # rounded to the nearest double, as NumPy's astype does
+    return None
 
 
 # ----- pandas -----
@@ -275,7 +313,7 @@ def spark_convert(frame: Any, name: str, kind: str, wanted: str) -> tuple[Any, A
         text = F.trim(column)
         pattern = TEXT[wanted] if wanted != "boolean" else "(?i)" + TEXT[wanted]
         target = {"integer": "bigint", "float": "double", "date": "date", "timestamp": "timestamp_ntz"}
-        value = F.lower(text).isin(list(TRUE_TEXT)) if wanted == "boolean" else spark_try_cast(text, target[wanted])
+        value = F.lower(text).isin(list(TRUE_TEXT)) if wanted == "boolean" else text.try_cast(target[wanted])
         ok = column.rlike(pattern) & (value.isNotNull() if wanted != "boolean" else F.lit(True))
         return value, present & ~F.coalesce(ok, F.lit(False))
     if kind == "number":
@@ -283,7 +321,7 @@ def spark_convert(frame: Any, name: str, kind: str, wanted: str) -> tuple[Any, A
             return column.cast("bigint"), F.lit(False)
         if wanted == "integer":
             ok = (column % 1 == 0) & (F.abs(column) < float(INT64))
-            return spark_try_cast(column, "bigint"), present & ~F.coalesce(ok, F.lit(False))
+            return column.try_cast("bigint"), present & ~F.coalesce(ok, F.lit(False))
         if wanted == "boolean":
             return column == 1, present & ~column.isin(0, 1)
         return column.cast("double" if wanted == "float" else "string"), F.lit(False)

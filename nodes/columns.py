@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, is_arrow
 from emberflow.nodes.frame_columns import check_columns, check_names, h2o_renamed, names, spark_column
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ class SelectColumns(Node):
     kind = "transform"
     inputs = {"data": FRAME}
     outputs = {"data": FRAME}
+    takes_arrow = True
     params = (
         Param("columns", "array", None, "the columns to keep, in the order wanted", items="string"),
         Param("drop", "array", None, "the columns to remove (the others are kept, in their order)", items="string"),
@@ -49,6 +50,8 @@ class SelectColumns(Node):
         keep = self.kept(columns, params)
         if ctx.engine == "spark":
             return frame.select(*[spark_column(c) for c in keep])
+        if is_arrow(frame):
+            return frame.select(keep)
         return frame[keep]  # pandas and H2O alike: a new frame of those columns
 
     @staticmethod

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean
-from emberflow.nodes.frame_columns import check_columns, kinds, names, spark_column, spark_missing
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean, is_arrow
+from emberflow.nodes.frame_columns import arrow_scalar, check_columns, kinds, names, spark_column, spark_missing
 
 if TYPE_CHECKING:
     from emberflow.engine.api import StepContext
@@ -38,12 +38,17 @@ class Filter(Node):
     which keeps its types and order), Spark SQL's on Spark (``frame.filter``). A row where it is null (a missing
     value) is dropped, as SQL's WHERE does. It is parsed as one expression, never run as a statement; H2O has no
     SQL, so ``where`` is refused on H2O when the workflow is checked (use ``conditions``, or the SQL node).
+
+    On the sklearn engine, conditions on numbers and text filter an Arrow table (ReadCSV's, SQL's) as it is, keeping
+    the rows and, once in pandas, the types that filtering its pandas frame gives; anything else runs on the pandas
+    frame.
     """
 
     kind = "transform"
     inputs = {"data": FRAME}
     keeps_columns = True
     outputs = {"data": FRAME}
+    takes_arrow = True
     params = (
         Param("conditions", "array", None, "the conditions: a list of {column, op, value}", items="object"),
         Param("combine", "string", "all", "all: keep a row matching every condition; any: one of them is enough",
@@ -72,6 +77,12 @@ class Filter(Node):
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
         frame = inputs["data"]
+        if is_arrow(frame):
+            if arrow_filterable(frame, params):
+                return arrow_filter(frame, params["conditions"], params["combine"] == "all")
+            from emberflow.engine.api import to_pandas
+
+            frame = to_pandas(frame)
         if params["where"] is not None:
             return sql_filter(frame, params["where"], ctx.engine)
         conditions = params["conditions"]
@@ -210,6 +221,68 @@ def pandas_condition(series: Any, condition: dict) -> Any:
     present = series.where(~missing)
     result = compare(present, condition["value"]).fillna(False).astype(bool)
     return result & ~missing
+
+
+# ----- Arrow (the sklearn engine's frame before it becomes pandas) -----
+
+ARROW_OPS = ("==", "!=", *ORDERING, "is_null", "not_null")
+
+
+def arrow_filterable(table: Any, params: dict[str, Any]) -> bool:
+    """Whether the conditions compare int64, float64 or text columns of ``table`` with values of their kind, so
+    that Arrow keeps the rows pandas would keep (and no condition is refused), and no boolean column has missing
+    values (pandas holds it as objects, which it still is once no missing value is left, where Arrow's would
+    become bool). Anything else, ``where`` included, runs on the table's pandas frame."""
+    import pyarrow as pa
+
+    if params["where"] is not None or any(pa.types.is_boolean(c.type) and c.null_count for c in table.columns):
+        return False
+    for condition in params["conditions"]:
+        if condition["column"] not in table.column_names or condition["op"] not in ARROW_OPS:
+            return False
+        kind = table.schema.field(condition["column"]).type
+        wanted = "text" if pa.types.is_string(kind) else "number" if pa.types.is_int64(kind) or \
+            pa.types.is_float64(kind) else None
+        if wanted is None or "value" in condition and value_kind(condition["value"]) != wanted:
+            return False
+    return True
+
+
+def arrow_filter(table: Any, conditions: list[dict], every: bool) -> Any:
+    """The rows kept, in order. Integer columns with missing values first become float64, as they are in pandas
+    and stay there when the missing values are filtered out."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.table([c.cast(pa.float64(), safe=False) if pa.types.is_integer(c.type) and c.null_count else c
+                      for c in table.columns], names=table.column_names)
+    masks = [arrow_condition(table[c["column"]], c) for c in conditions]
+    keep = masks[0]
+    for mask in masks[1:]:
+        keep = pc.and_(keep, mask) if every else pc.or_(keep, mask)
+    return table.filter(keep)
+
+
+def arrow_condition(column: Any, condition: dict) -> Any:
+    """A condition's mask, false where the value is missing (null, or NaN as pandas has it), as pandas compares:
+    an int64 column with missing values is float64 there, and an int64 column meets a fraction as float64."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    op = condition["op"]
+    missing = pc.is_null(column, nan_is_null=True)
+    if op in ("is_null", "not_null"):
+        return missing if op == "is_null" else pc.invert(missing)
+    value = condition["value"]
+    if pa.types.is_string(column.type):
+        scalar = arrow_scalar(value, pa.string())
+    elif pa.types.is_int64(column.type) and not column.null_count and isinstance(value, int):
+        scalar = arrow_scalar(value, pa.int64())
+    else:
+        column, scalar = column.cast(pa.float64(), safe=False), arrow_scalar(float(value), pa.float64())
+    compare = {"==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
+               ">=": pc.greater_equal}[op]
+    return pc.and_kleene(compare(column, scalar), pc.invert(missing))
 
 
 # ----- Spark -----

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean, is_arrow
+from emberflow.nodes.frame_columns import names
 
 if TYPE_CHECKING:
     from emberflow.engine.api import StepContext
@@ -33,10 +34,10 @@ class SQL(Node):
     The query is one statement that reads (SELECT, WITH, FROM, VALUES or TABLE): nothing is created, changed or
     set, and the step's frames are all it reads.
 
-    On the sklearn engine the query runs in DuckDB, in the process, over the pandas frames as they are (numbers
-    and Arrow-backed text are scanned in place, not copied). The result comes back through Arrow, with the types
-    ReadCSV gives; DuckDB's exact decimals (``1.5``, ``SUM`` of integers) become integers or floats. DuckDB cannot
-    reach files, URLs or extensions here: ``read_csv('...')`` is refused.
+    On the sklearn engine the query runs in DuckDB, in the process, over the pandas frames or Arrow tables as they
+    are (scanned in place, not copied). The result comes back through Arrow, with the types ReadCSV gives;
+    DuckDB's exact decimals (``1.5``, ``SUM`` of integers) become integers or floats. DuckDB cannot reach files,
+    URLs or extensions here: ``read_csv('...')`` is refused.
 
     On Spark the query runs in Spark SQL over temporary views of the frames, named by their ports and dropped
     once the query is planned; the result is a Spark frame, as lazy as any. Spark's SQL on files (a file's path
@@ -55,6 +56,7 @@ class SQL(Node):
     inputs = {"input": FRAME}
     extra_inputs = FRAME
     outputs = {"data": FRAME}
+    takes_arrow = True
     params = (
         Param("query", "string", doc="the SQL query; its tables are the step's input ports (input, and others)"),
     )
@@ -92,7 +94,7 @@ def tables_text(frames: dict[str, Any], engine: str) -> str:
     """The tables a query may use, with their columns, for an error message."""
     described = []
     for port, frame in frames.items():
-        columns = [str(c) for c in (frame.names if engine == "h2o" else frame.columns)]
+        columns = names(frame, engine)
         more = f", ... ({len(columns)} columns)" if len(columns) > SHOWN_COLUMNS else ""
         described.append(f"{port} ({', '.join(columns[:SHOWN_COLUMNS])}{more})")
     return "; tables: " + ", ".join(described)
@@ -115,14 +117,15 @@ def duckdb_connection() -> Any:
 
 
 def duckdb_query(frames: dict[str, Any], query: str) -> Any:
-    """``query`` over the pandas ``frames``, each registered (not copied) as a table named by its port."""
+    """``query`` over the pandas frames or Arrow tables ``frames``, each registered (not copied) as a table named
+    by its port; the result is an Arrow table (which becomes pandas before a node that does not take Arrow)."""
     import duckdb
 
     check_ports(frames)
     connection = duckdb_connection()
     try:
         for port, frame in frames.items():
-            connection.register(port, frame)
+            connection.register(port, as_duckdb_sees_pandas(frame) if is_arrow(frame) else frame)
         statements = connection.extract_statements(query)
         if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
             raise DataError(f"SQL: the query must be one statement that reads (SELECT ...), got {len(statements)} "
@@ -133,7 +136,30 @@ def duckdb_query(frames: dict[str, Any], query: str) -> Any:
     finally:
         connection.close()
     check_result_names(table.column_names, "SQL")
-    return arrow_frame(table)
+    return plain_table(table)
+
+
+def as_duckdb_sees_pandas(table: Any) -> Any:
+    """An Arrow table as DuckDB sees the pandas frame it converts to, so that a query gives the same result from
+    either: an integer column with missing values is float64 in pandas, and DuckDB reads pandas' NaN as NULL.
+    A table with columns of other types than numbers, booleans without missing values and text becomes pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_integer(kind) and column.null_count:
+            column = column.cast(pa.float64(), safe=False)
+        elif pa.types.is_floating(kind) and pc.any(pc.is_nan(column)).as_py():
+            column = pc.if_else(pc.is_nan(column), pa.nulls(len(column), kind), column)
+        elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind) or
+                  pa.types.is_large_string(kind) or pa.types.is_boolean(kind) and not column.null_count):
+            from emberflow.engine.api import to_pandas
+
+            return to_pandas(table)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
 
 
 def check_ports(frames: dict[str, Any]) -> None:
@@ -163,13 +189,13 @@ def duckdb_message(exc: Exception, frames: dict[str, Any]) -> str:
     return "; ".join(text) + place
 
 
-def arrow_frame(table: Any) -> Any:
-    """An Arrow result as ReadCSV's pandas frames are made: ``to_pandas``; exact decimals first become int64
-    (scale 0, when the values fit) or float64, which the other nodes and scikit-learn take."""
+def plain_table(table: Any) -> Any:
+    """An Arrow result whose exact decimals have become int64 (scale 0, when the values fit) or float64, which the
+    other nodes and scikit-learn take; it becomes pandas as ReadCSV's tables do."""
     import pyarrow as pa
 
     columns = [plain_decimal(column) if pa.types.is_decimal(column.type) else column for column in table.columns]
-    return pa.table(columns, names=table.column_names).to_pandas()
+    return pa.table(columns, names=table.column_names)
 
 
 def plain_decimal(column: Any) -> Any:
