@@ -69,3 +69,15 @@ def test_a_utf16_file_is_not_looked_at_for_quotes_or_markers(tmp_path: Path, blo
 def test_the_first_record_honours_quotes(tmp_path: Path):
     path = write(tmp_path, '"a,b",c,"d ""e"""\n1,2,3\n')
     assert first_line_fields(path, ",", '"', "utf-8") == ["a,b", "c", 'd "e"']
+
+
+def test_a_file_without_quotes_is_answered_without_reading_its_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """No quote character in the file (found in the mapped file): no quoted line break, and its blocks are not read;
+    with one, they are."""
+    def read_blocks(*args):
+        raise AssertionError("blocks read")
+
+    monkeypatch.setattr(csv_text, "_quoted_break", read_blocks)
+    assert scan_text(write(tmp_path, "a,b\n1,2\n3,4\n")).spans_lines is False
+    with pytest.raises(AssertionError, match="blocks read"):
+        scan_text(write(tmp_path, 'a,b\n1,"2"\n'))
