@@ -36,6 +36,18 @@ def test_pandas_and_spark_frames_convert_both_ways(spark):
     assert sessions.stop_all() == [] and spark.range(1).count() == 1
 
 
+def test_an_arrow_table_goes_to_spark_as_its_pandas_frame_does(spark):
+    """ReadCSV's Arrow table on its way to a Spark step becomes pandas first: an integer column with a missing
+    value is a double column on Spark, as from the pandas frame."""
+    import pyarrow as pa
+
+    table = pa.table({"n": pa.array([1, None, 3], pa.int64()), "s": pa.array(["a", None, "c"])})
+    on_spark, from_pandas = to_engine(table, "spark", Sessions()), to_engine(table.to_pandas(), "spark", Sessions())
+    assert frame_engine(table) == "sklearn" and row_count(table) == 3
+    assert on_spark.schema == from_pandas.schema and on_spark.schema["n"].dataType.simpleString() == "double"
+    assert [str(row) for row in on_spark.collect()] == [str(row) for row in from_pandas.collect()]
+
+
 def test_a_scikit_learn_model_scores_a_spark_frame_like_pandas_does(run_spark_text, tmp_path: Path):
     text = f"""
 name: cross
