@@ -11,6 +11,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# pyspark 3.5, the Spark of many production clusters, in a second environment (the pyspark client must match the
+# cluster): make test runs a subset of the Spark tests against it, and loads models across the two Spark versions.
+# It installs the package without the dev tools; pip's cache serves what the first environment downloaded.
+SPARK35_VENV ?= .venv-spark35
+SPARK35 := $(SPARK35_VENV)/bin
+PYSPARK35 ?= 3.5.9
+
+$(SPARK35)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SPARK35_VENV)
+	$(SPARK35)/python -m pip install --quiet --upgrade pip
+	$(SPARK35)/python -m pip install --quiet -e ".[spark,tests]" "pyspark==$(PYSPARK35)"
+	touch $@
+
 # The embedded engine's examples (pandas + scikit-learn, no Java): train and save, load and score the diabetes
 # pair; the clean_ pair prepares a messy CSV (missing labels, ages as text with stray values, a lookup table to
 # join, SQL) before it trains and scores; the tutorial's script pickles a model that a workflow loads from its
@@ -62,14 +75,22 @@ browser:
 editor:
 	cd engine/ui/editor && npm ci && npm run build
 
+# The Spark tests that pyspark 3.5 runs too (about 90 s): sessions, ReadCSV, the preparation nodes, the store's
+# Spark models, what pyspark 3.5 lacks (test_spark_compat), and the spark35 tests, which train, save, load and score
+# across the two environments' Spark versions (EMBERFLOW_MAIN_VENV names the first environment).
+SPARK35_TESTS := tests/spark/test_sessions.py tests/spark/test_read_split.py tests/spark/test_prep_nodes.py \
+	tests/spark/test_store_reliability.py tests/spark/test_spark_models.py tests/spark/test_spark_compat.py \
+	tests/spark/test_across_spark_versions.py
+
 # The Spark standalone-cluster test runs in a pytest invocation of its own (a process cannot switch its Spark
 # master), and so does the two-node H2O cloud test (the h2o client holds one connection per process); the first
 # invocation leaves both out, so each runs once.
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed $(SPARK35)/.installed browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not cluster"
+	$(BIN)/python -m pytest -m "not cluster and not spark35"
 	$(BIN)/python -m pytest -m cluster tests/spark_cluster
 	$(BIN)/python -m pytest -m cluster tests/h2o_cluster
+	EMBERFLOW_MAIN_VENV=$(abspath $(VENV)) $(SPARK35)/python -m pytest $(SPARK35_TESTS)
 
 # Every benchmark against its hand-written baseline (bench/README.md): prints the ratios, writes bench/results/.
 bench: $(BIN)/.installed
@@ -77,4 +98,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) models output .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SPARK35_VENV) models output .pytest_cache .ruff_cache
