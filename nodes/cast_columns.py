@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean, is_arrow
+from emberflow.engine.api import (
+    FRAME,
+    DataError,
+    Node,
+    Param,
+    ParamProblem,
+    did_you_mean,
+    is_arrow,
+    spark_try_cast,
+)
 from emberflow.nodes.frame_columns import (
     check_columns,
     h2o_enum,
@@ -313,7 +322,7 @@ def spark_convert(frame: Any, name: str, kind: str, wanted: str) -> tuple[Any, A
         text = F.trim(column)
         pattern = TEXT[wanted] if wanted != "boolean" else "(?i)" + TEXT[wanted]
         target = {"integer": "bigint", "float": "double", "date": "date", "timestamp": "timestamp_ntz"}
-        value = F.lower(text).isin(list(TRUE_TEXT)) if wanted == "boolean" else text.try_cast(target[wanted])
+        value = F.lower(text).isin(list(TRUE_TEXT)) if wanted == "boolean" else spark_try_cast(text, target[wanted])
         ok = column.rlike(pattern) & (value.isNotNull() if wanted != "boolean" else F.lit(True))
         return value, present & ~F.coalesce(ok, F.lit(False))
     if kind == "number":
@@ -321,7 +330,7 @@ def spark_convert(frame: Any, name: str, kind: str, wanted: str) -> tuple[Any, A
             return column.cast("bigint"), F.lit(False)
         if wanted == "integer":
             ok = (column % 1 == 0) & (F.abs(column) < float(INT64))
-            return column.try_cast("bigint"), present & ~F.coalesce(ok, F.lit(False))
+            return spark_try_cast(column, "bigint"), present & ~F.coalesce(ok, F.lit(False))
         if wanted == "boolean":
             return column == 1, present & ~column.isin(0, 1)
         return column.cast("double" if wanted == "float" else "string"), F.lit(False)
