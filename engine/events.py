@@ -107,6 +107,6 @@ def _head(value: Any, engine: str):
         from .engines.h2o import frame_to_pandas
 
         return frame_to_pandas(value[:PREVIEW_ROWS, :])
-    from .frames import is_arrow, to_pandas
+    from .frames import to_pandas
 
-    return to_pandas(value.slice(0, PREVIEW_ROWS)) if is_arrow(value) else value.head(PREVIEW_ROWS)
+    return to_pandas(value).head(PREVIEW_ROWS)  # a whole Arrow table: a slice's dtypes can differ from the frame's
