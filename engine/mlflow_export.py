@@ -3,10 +3,12 @@ without MLflow (its ``MLmodel`` file is YAML, laid out as MLflow 3 writes it).
 
 The directory holds the ``python_function`` flavor, whose loader is ``mlflow_pyfunc.py`` copied into ``code/`` (it
 predicts as Score does; its module doc says why MLflow's own loaders do not), and the model's own flavor for
-MLflow's loaders: ``sklearn`` (``model.pkl``, plain pickle) or ``spark`` (the PipelineModel in ``sparkml/``). The
+MLflow's loaders: ``sklearn`` (``model.pkl``, plain pickle), ``spark`` (the PipelineModel in ``sparkml/``) or
+``h2o`` (laid out as ``mlflow.h2o.save_model`` writes it: the binary in the ``model.h2o/`` folder, named by
+``h2o.yaml``; the MOJO beside it, which the ``python_function`` loader scores with h2o-genmodel, no cluster). The
 signature comes from the manifest's input schema; ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml`` pin
-the Python and library versions the manifest records. H2O models are refused: MLflow's h2o flavor loads an H2O
-binary into a running H2O cluster of the same version, which emberflow's own MOJO serving makes unnecessary.
+the Python and library versions the manifest records. ``params`` models, and H2O versions without both the binary
+and the MOJO, are refused.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .store import ModelStore, VersionRef
 LOADER_MODULE = "emberflow_mlflow"
 # The MLmodel layout written is MLflow 3's; ``mlflow_version`` names the installed MLflow, else this one.
 MLFLOW_LAYOUT = "3.0.0"
+H2O_DATA = "model.h2o"  # the h2o flavor's data folder, as mlflow.h2o names it
 
 
 def export_mlflow(store: ModelStore, reference: str, target: Path) -> VersionRef:
@@ -31,9 +34,11 @@ def export_mlflow(store: ModelStore, reference: str, target: Path) -> VersionRef
     ref = store.resolve(reference)
     manifest = store.manifest(ref)
     engine = manifest.get("loads_with") or manifest.get("engine")
-    if engine not in ("sklearn", "spark"):
-        raise UserError(f"{ref} is a {manifest.get('format')} model; --format mlflow exports scikit-learn and Spark "
-                        "models only (serve H2O and params models with emberflow serve)")
+    if engine not in ("sklearn", "spark", "h2o"):
+        raise UserError(f"{ref} is a {manifest.get('format')} model; --format mlflow exports scikit-learn, Spark "
+                        "and H2O models only (serve params models with emberflow serve)")
+    if engine == "h2o":
+        _check_h2o_files(ref, manifest)
     problems = store.problems(ref, manifest)
     if problems:
         raise IntegrityError(f"model {ref} does not match its manifest, nothing exported: {'; '.join(problems)}")
@@ -44,8 +49,12 @@ def export_mlflow(store: ModelStore, reference: str, target: Path) -> VersionRef
     staging = target.parent / f".tmp-mlflow-{uuid.uuid4().hex}"
     staging.mkdir()
     try:
-        flavor = _write_sklearn(store, ref, staging) if engine == "sklearn" else \
-            _write_spark(ref, manifest, staging)
+        if engine == "sklearn":
+            flavor = _write_sklearn(store, ref, staging)
+        elif engine == "spark":
+            flavor = _write_spark(ref, manifest, staging)
+        else:
+            flavor = _write_h2o(ref, manifest, staging, target)
         _write_loader(manifest, staging, flavor)
         _write_environment(manifest, staging, engine)
         _write_mlmodel(ref, manifest, staging, flavor)
@@ -91,12 +100,56 @@ def _write_spark(ref: VersionRef, manifest: dict[str, Any], folder: Path) -> dic
                       "pyspark_version": version}, "artifact": "sparkml"}
 
 
+def _check_h2o_files(ref: VersionRef, manifest: dict[str, Any]) -> None:
+    """An H2O version exports with both files: the binary for MLflow's ``h2o`` flavor, the MOJO for the
+    ``python_function`` loader."""
+    section = manifest.get("h2o") or {}
+    if not section.get("binary") or not section.get("mojo"):
+        has = "only a MOJO" if section.get("mojo") else "no MOJO"
+        raise UserError(f"{ref} is a {manifest.get('format')} model with {has}; --format mlflow exports H2O models "
+                        "saved with both the binary and the MOJO: save it again with format: h2o (H2O-3 3.46.0.11 "
+                        "or another version that exports MOJOs)")
+
+
+def _write_h2o(ref: VersionRef, manifest: dict[str, Any], folder: Path, target: Path) -> dict[str, Any]:
+    """``model.h2o/`` as ``mlflow.h2o.save_model`` writes it: the binary (named by the model id, as H2O names it),
+    ``h2o.yaml`` naming it (with the final directory's paths, as MLflow records the paths it saved to), and the
+    MOJO beside it; both copies checked against the manifest's SHA-256."""
+    import yaml
+
+    from .integrity import sha256_file
+
+    section = manifest["h2o"]
+    model_id = str(section.get("model_id") or "model")
+    model_file = model_id if _plain_name(model_id) else "model"
+    data = folder / H2O_DATA
+    data.mkdir()
+    copies = {section["binary"]: data / model_file, section["mojo"]: data / f"{model_file}.zip"}
+    listed = manifest.get("files") or {}
+    for stored, copy in copies.items():
+        shutil.copyfile(ref.path / stored, copy)
+        if sha256_file(copy) != (listed.get(stored) or {}).get("sha256"):
+            raise IntegrityError(f"model {ref} changed while it was copied; nothing exported, export it again")
+    final = target.resolve() / H2O_DATA
+    settings = {"full_file": str(final / model_file), "model_dir": str(final), "model_file": model_file}
+    (data / "h2o.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    version = (manifest.get("libraries") or {}).get("h2o") or (manifest.get("h2o") or {}).get("version")
+    return {"h2o": {"code": None, "data": H2O_DATA, "h2o_version": version},
+            "artifact": f"{H2O_DATA}/{model_file}.zip"}
+
+
+def _plain_name(name: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}", name))
+
+
 def _write_loader(manifest: dict[str, Any], folder: Path, flavor: dict[str, Any]) -> None:
     """``code/emberflow_mlflow.py`` and what it reads: the task, classes, threshold and input schema."""
     (folder / "code").mkdir()
     shutil.copyfile(Path(__file__).with_name("mlflow_pyfunc.py"), folder / "code" / f"{LOADER_MODULE}.py")
     settings = {
-        "engine": "spark" if "spark" in flavor else "sklearn",
+        "engine": next(name for name in ("spark", "h2o", "sklearn") if name in flavor),
         "artifact": flavor["artifact"],
         "task": manifest.get("task") or "classification",
         "classes": manifest.get("classes") or [],
@@ -104,7 +157,19 @@ def _write_loader(manifest: dict[str, Any], folder: Path, flavor: dict[str, Any]
         "features": _feature_names(manifest),
         "input_schema": manifest.get("input_schema") if isinstance(manifest.get("input_schema"), list) else [],
     }
+    if "h2o" in flavor:
+        settings.update(_mojo_settings(manifest))
     (folder / "emberflow.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+
+
+def _mojo_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the loader needs to prepare rows as Score's ``mode: mojo`` does (``h2o_rows``) and to run
+    h2o-genmodel as Score does (``formats.h2o``)."""
+    from .formats.h2o import DEFAULT_MOJO_HEAP, PREDICT_CSV
+    from .h2o_rows import MISSING_LEVEL
+
+    return {"missing_level": MISSING_LEVEL, "heap": DEFAULT_MOJO_HEAP, "predict_csv": PREDICT_CSV,
+            "unknown_category": (manifest.get("params") or {}).get("unknown_category", "ignore")}
 
 
 def _write_environment(manifest: dict[str, Any], folder: Path, engine: str) -> None:
@@ -114,7 +179,7 @@ def _write_environment(manifest: dict[str, Any], folder: Path, engine: str) -> N
     from .formats import installed_version
 
     libraries = manifest.get("libraries") or {}
-    names = ("scikit-learn", "numpy", "scipy") if engine == "sklearn" else ("pyspark", "numpy")
+    names = {"sklearn": ("scikit-learn", "numpy", "scipy"), "spark": ("pyspark", "numpy"), "h2o": ("h2o",)}[engine]
     pins = [f"{name}=={libraries[name]}" for name in names if libraries.get(name)]
     mlflow = _mlflow_version()
     pandas = installed_version("pandas")

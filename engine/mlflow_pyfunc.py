@@ -9,6 +9,12 @@ them first (numbers as float64, categories as text: ``true``/``false``, ``3`` fo
 Spark pyfunc returns the ``prediction`` column, a classifier's class index, not the class. This loader does what
 Score does (see ``emberflow.engine.predictor``); the ``sklearn`` and ``spark`` flavors beside it still load the
 bare pipeline with MLflow's own loaders.
+
+H2O models score through their MOJO with no H2O cluster, as Score's ``mode: mojo`` does (``emberflow.engine.h2o_rows``
+and ``formats.h2o``): the rows conformed as above with a missing category as the level the trainers gave missing
+values, written to CSV and scored by h2o-genmodel's PredictCsv (from the h2o package's jar) in a JVM of its own;
+the class probabilities then become the prediction by the same threshold rule. MLflow's own h2o pyfunc would start
+an H2O cluster of the binary's version and return H2O's label, which uses the threshold that maximizes F1.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ def _load_pyfunc(path: str):
         settings = json.load(handle)
     if settings["engine"] == "spark":
         return SparkScorer(path, settings)
+    if settings["engine"] == "h2o":
+        return MojoScorer(path, settings)
     return SklearnScorer(path, settings)
 
 
@@ -77,6 +85,81 @@ class SparkScorer:
         else:
             index = out.iloc[:, 1].astype(int).to_numpy()
         return np.asarray(classes, dtype=object)[index]
+
+
+class MojoScorer:
+    def __init__(self, path: str, settings: dict[str, Any]):
+        self.mojo = os.path.abspath(os.path.join(path, settings["artifact"]))
+        self.settings = settings
+
+    def predict(self, data, params=None):
+        import shutil
+        import tempfile
+
+        import numpy as np
+        import pandas as pd
+
+        rows = mojo_rows(data, self.settings)
+        folder = tempfile.mkdtemp(prefix="emberflow-mlflow-mojo-")
+        try:
+            rows.to_csv(os.path.join(folder, "input.csv"), index=False, na_rep="", lineterminator="\n")
+            run_predict_csv(self.mojo, folder, self.settings)
+            result = pd.read_csv(os.path.join(folder, "prediction.csv"))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if len(result) != len(rows):
+            raise ValueError(f"h2o-genmodel gave {len(result)} rows for {len(rows)}")
+        if self.settings["task"] == "regression":
+            return result.iloc[:, 0].to_numpy(dtype="float64")
+        classes = self.settings["classes"]
+        proba = result.iloc[:, 1:len(classes) + 1].to_numpy(dtype="float64")
+        return np.asarray(predicted_labels(proba, classes, self.settings["threshold"]))
+
+
+def mojo_rows(data, settings: dict[str, Any]):
+    """The model's feature columns as Score's ``mode: mojo`` gives them to the MOJO: conformed, a missing
+    category as the missing level, an unseen one refused under ``unknown_category: error``."""
+    schema, features = settings["input_schema"], settings["features"]
+    missing = [name for name in features if name not in data.columns]
+    if missing:
+        raise ValueError(f"the data lacks the model's feature columns {missing}")
+    if not schema:
+        return data[features]
+    rows = conform(data, schema, features)
+    for column in (c for c in schema if c.get("kind") == "categorical"):
+        if settings.get("unknown_category") == "error":
+            known = set(map(str, column.get("levels") or []))
+            unseen = rows[column["name"]].notna() & ~rows[column["name"]].isin(known)
+            if unseen.any():
+                raise ValueError(f"column '{column['name']}' holds categories the model never saw")
+        rows[column["name"]] = rows[column["name"]].fillna(settings["missing_level"])
+    return rows[features]
+
+
+def run_predict_csv(mojo: str, folder: str, settings: dict[str, Any]) -> None:
+    """h2o-genmodel's PredictCsv, as Score runs it: input.csv in ``folder`` to prediction.csv."""
+    import importlib.util
+    import shutil
+    import subprocess
+
+    spec = importlib.util.find_spec("h2o")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("scoring this H2O model needs the h2o package (its jar holds h2o-genmodel)")
+    jar = os.path.join(list(spec.submodule_search_locations)[0], "backend", "bin", "h2o.jar")
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home and os.path.isfile(os.path.join(home, "bin", "java")) else \
+        shutil.which("java")
+    if java is None:
+        raise RuntimeError("scoring this H2O model needs Java 11 or later (h2o-genmodel runs in a JVM)")
+    command = [java, f"-Xmx{settings['heap']}", "-XX:ReservedCodeCacheSize=64m", f"-Djava.io.tmpdir={folder}",
+               "-cp", jar, settings["predict_csv"], "--mojo", mojo, "--input", os.path.join(folder, "input.csv"),
+               "--output", os.path.join(folder, "prediction.csv"), "--decimal"]
+    env = {**os.environ, "DO_NOT_TRACK": "1", "TMPDIR": folder}
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        raise RuntimeError(f"h2o-genmodel could not score the MOJO (exit code {done.returncode}): "
+                           f"{lines[-1] if lines else ''}")
 
 
 def spark_class(directory: str):

@@ -1,12 +1,13 @@
 """An H2O model that ``mlflow.h2o.save_model`` wrote imports as an ``h2o-binary`` version (task, classes and
-features learnt from H2O) that LoadModel and Score use on H2O like any other version; export refuses H2O models
-in one line."""
+features learnt from H2O) that LoadModel and Score use on H2O like any other version; an H2O version exports with
+mlflow.h2o's layout and a python_function that predicts as Score mode: mojo."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -59,21 +60,58 @@ def test_import_of_what_mlflow_h2o_saved_scores_and_verifies(h2o, h2o_project: P
     assert list(pd.read_csv(out)["prediction"]) == list(expected)
 
 
-def test_export_refuses_an_h2o_model_in_one_line(h2o, h2o_project: Path, cli):
-    text = """
-name: train-h2o-glm
+EXPORT = """
+name: export-h2o
 engine: h2o
 steps:
   - {id: read, node: ReadCSV, params: {path: "DATA/penguins.csv"}}
-  - {id: lr, node: TrainLR, inputs: {data: read}, params: {label: sex}}
-  - {id: save, node: SaveModel, inputs: {model: lr}, params: {name: sex-h2o}}
-""".replace("DATA", str(DATA))
+  - {id: new, node: ReadCSV, params: {path: "DATA/penguins_new.csv"}}
+  - {id: sex-glm, node: TrainLR, inputs: {data: read}, params: {label: sex, threshold: 0.3}}
+  - {id: mass-glm, node: TrainLinearRegression, inputs: {data: read}, params: {label: body_mass_g, impute: median}}
+  - {id: save-binary, node: SaveModel, inputs: {model: sex-glm}, params: {name: binary-only, format: h2o-binary}}
+"""
+PER_MODEL = """
+  - {{id: save-{m}, node: SaveModel, inputs: {{model: {m}}}, params: {{name: {m}}}}}
+  - {{id: score-{m}, node: Score, inputs: {{model: {m}, data: new}}, params: {{mode: mojo}}}}
+  - {{id: write-{m}, node: WriteCSV, inputs: {{data: score-{m}}}, params: {{path: "OUT/{m}.csv"}}}}
+"""
+
+
+def test_export_of_h2o_models_predicts_as_score_mojo(h2o, h2o_project: Path, cli):
+    """A two-class GLM (threshold 0.3, categories with gaps and an unseen island) and a regression: the exported
+    directory has mlflow.h2o's layout (the binary loads with mlflow.h2o.load_model) and its python_function
+    predicts Score mode: mojo's column on the same rows (1e-12: WriteCSV's text of the numbers). A version without
+    a MOJO is refused in one line."""
+    import mlflow.h2o
+    import mlflow.pyfunc
+    import yaml
     from emberflow.engine.runner import Reporter, run_workflow
     from emberflow.engine.store import ModelStore
     from emberflow.engine.workflow import parse_workflow
 
-    assert run_workflow(parse_workflow(text, "t.yaml", {}), ModelStore(h2o_project / "models"),
-                        reporter=Reporter(None)).ok
-    result = cli("models", "export", "sex-h2o", "--format", "mlflow", "-o", h2o_project / "out")
-    assert result.code == 2 and "scikit-learn and Spark models only" in result.err
+    models = ("sex-glm", "mass-glm")
+    text = (EXPORT + "".join(PER_MODEL.format(m=m) for m in models)).replace("DATA", str(DATA))
+    run = run_workflow(parse_workflow(text.replace("OUT", str(h2o_project)), "export.yaml", {}),
+                       ModelStore(h2o_project / "models"), reporter=Reporter(None))
+    assert run.ok, run.error
+    result = cli("models", "export", "binary-only", "--format", "mlflow", "-o", h2o_project / "out")
+    assert result.code == 2 and "with no MOJO" in result.err
     assert len(result.err.strip().splitlines()) == 1 and not (h2o_project / "out").exists()
+    rows = pd.read_csv(DATA / "penguins_new.csv")
+    for name in models:
+        out = h2o_project / f"{name}-mlflow"
+        assert cli("models", "export", name, "--format", "mlflow", "-o", out).code == 0
+        mlmodel = yaml.safe_load((out / "MLmodel").read_text())
+        assert mlmodel["flavors"]["h2o"] == {"code": None, "data": "model.h2o", "h2o_version": h2o.__version__}
+        settings = yaml.safe_load((out / "model.h2o" / "h2o.yaml").read_text())
+        assert (out / "model.h2o" / f"{settings['model_file']}.zip").is_file()
+        assert f"h2o=={h2o.__version__}" in (out / "requirements.txt").read_text().splitlines()
+        loaded = mlflow.h2o.load_model(str(out))
+        assert loaded.model_id == settings["model_file"]
+        h2o.remove(loaded)
+        got = mlflow.pyfunc.load_model(str(out)).predict(rows)
+        batch = pd.read_csv(h2o_project / f"{name}.csv")["prediction"]
+        if name == "mass-glm":
+            np.testing.assert_allclose(np.asarray(got, dtype="float64"), batch, rtol=1e-12, atol=0)
+        else:
+            assert list(got) == list(batch) and len(set(got)) == 2
