@@ -83,13 +83,15 @@ def arrow_table(frame):
     return table
 
 
-def as_from_pandas(table):
+def as_from_pandas(table, keeps=None):
     """The Arrow table ``arrow_table`` makes of ``table.to_pandas()``, made without pandas: integers with missing
     values become floats (pandas holds them as float64), NaN becomes missing (``from_pandas`` reads NaN so). None
-    when a column is of another type than numbers, booleans and text: the caller then goes through pandas."""
+    when a column is of a type that ``keeps(column)`` refuses (by default: other than numbers, booleans and text):
+    the caller then goes through pandas."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    keeps = keeps or writable
     columns = []
     for column in table.columns:
         kind = column.type
@@ -97,10 +99,17 @@ def as_from_pandas(table):
             column = column.cast(pa.float64(), safe=False)
         elif pa.types.is_floating(kind) and pc.any(pc.is_nan(column)).as_py():
             column = pc.if_else(pc.is_nan(column), pa.nulls(len(column), kind), column)
-        elif not any(getattr(pa.types, f"is_{name}")(kind) for name in WRITABLE_TYPES):
+        elif not keeps(column):
             return None
         columns.append(column)
     return pa.table(columns, names=table.column_names)
+
+
+def writable(column) -> bool:
+    """Whether WriteCSV writes ``column`` from Arrow as pandas would write it."""
+    import pyarrow as pa
+
+    return any(getattr(pa.types, f"is_{name}")(column.type) for name in WRITABLE_TYPES)
 
 
 def keep_float_point(column):

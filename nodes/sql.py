@@ -143,23 +143,19 @@ def as_duckdb_sees_pandas(table: Any) -> Any:
     """An Arrow table as DuckDB sees the pandas frame it converts to, so that a query gives the same result from
     either: an integer column with missing values is float64 in pandas, and DuckDB reads pandas' NaN as NULL.
     A table with columns of other types than numbers, booleans without missing values and text becomes pandas."""
+    from emberflow.engine.api import to_pandas
+    from emberflow.nodes.arrow_csv import as_from_pandas
+
+    seen = as_from_pandas(table, keeps=duckdb_reads_alike)
+    return to_pandas(table) if seen is None else seen
+
+
+def duckdb_reads_alike(column) -> bool:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    columns = []
-    for column in table.columns:
-        kind = column.type
-        if pa.types.is_integer(kind) and column.null_count:
-            column = column.cast(pa.float64(), safe=False)
-        elif pa.types.is_floating(kind) and pc.any(pc.is_nan(column)).as_py():
-            column = pc.if_else(pc.is_nan(column), pa.nulls(len(column), kind), column)
-        elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind) or
-                  pa.types.is_large_string(kind) or pa.types.is_boolean(kind) and not column.null_count):
-            from emberflow.engine.api import to_pandas
-
-            return to_pandas(table)
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
+    kind = column.type
+    return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind) or
+            pa.types.is_large_string(kind) or pa.types.is_boolean(kind) and not column.null_count)
 
 
 def check_ports(frames: dict[str, Any]) -> None:
