@@ -27,25 +27,25 @@ def check(model: dict[str, Any] | None = None, base_text: str | None = None, tex
     if text is None:
         text = apply_model(model or {}, base_text)
     data = model if model is not None else model_of(text)
-    problems, warnings = [], []
-    try:
-        workflow = parse_workflow(text, name)
-    except WorkflowError as exc:
-        problems = [problem_of(e, data) for e in [exc, *other_step_problems(exc, text, name)]]
-    else:
-        warnings = missing_input_files(workflow)
-        problems = confinement_problems(workflow, confined)
+    problems, workflow = _checked(text, name, confined, lambda: data)
+    warnings = missing_input_files(workflow) if workflow is not None else []
     return {"ok": not problems, "text": text, "problems": problems, "warnings": warnings,
             "columns": known_columns(data or model or {})}
 
 
 def problems_of(text: str, name: str = "<editor>", confined: Confined | None = None) -> list[dict[str, Any]]:
+    return _checked(text, name, confined, lambda: model_of(text))[0]
+
+
+def _checked(text: str, name: str, confined: Confined | None, model) -> tuple[list[dict[str, Any]], Any]:
+    """The text's problems and its workflow (None when it does not parse); ``model()`` gives the editor's model
+    the problems are located in, asked for only when there are parse problems."""
     try:
         workflow = parse_workflow(text, name)
     except WorkflowError as exc:
-        model = model_of(text)
-        return [problem_of(e, model) for e in [exc, *other_step_problems(exc, text, name)]]
-    return confinement_problems(workflow, confined)
+        data = model()
+        return [problem_of(e, data) for e in [exc, *other_step_problems(exc, text, name)]], None
+    return confinement_problems(workflow, confined), workflow
 
 
 class Confined:
