@@ -63,9 +63,8 @@ def confinement_problems(workflow, confined: Confined | None) -> list[dict[str, 
         return []
     problems = []
     for step, field, path, message in outside_paths(workflow, confined.roots, confined.base):
-        found = LOCATION.search(workflow.source.where(path) if workflow.source else "")
-        problems.append({"message": message, "line": int(found.group(1)) if found else None,
-                         "column": int(found.group(2)) if found else None, "step": step, "field": field})
+        where = workflow.source.where(path) if workflow.source else ""
+        problems.append({"message": message, **line_column(where), "step": step, "field": field})
     return problems
 
 
@@ -101,7 +100,6 @@ def other_step_problems(first: WorkflowError, text: str, name: str) -> list[Work
 def problem_of(exc: WorkflowError, model: dict[str, Any] | None) -> dict[str, Any]:
     """The error as the editor shows it: its message, line and column (1-based), the step it concerns (by id)
     and the field: a parameter's name, ``inputs.PORT``, or a step's or the workflow's key (``node``, ``vars``)."""
-    found = LOCATION.search(exc.location or "")
     path = getattr(exc, "path", ())
     step = field = None
     if len(path) >= 2 and path[0] == "steps" and isinstance(path[1], int):
@@ -118,8 +116,13 @@ def problem_of(exc: WorkflowError, model: dict[str, Any] | None) -> dict[str, An
             field = rest[0]
     elif path:
         field = str(path[0])
-    return {"message": exc.message, "line": int(found.group(1)) if found else None,
-            "column": int(found.group(2)) if found else None, "step": step, "field": field}
+    return {"message": exc.message, **line_column(exc.location or ""), "step": step, "field": field}
+
+
+def line_column(location: str) -> dict[str, int | None]:
+    """``{"line", "column"}`` (1-based) from a location that ends ``:LINE:COLUMN``; None each when it does not."""
+    found = LOCATION.search(location)
+    return {"line": int(found.group(1)) if found else None, "column": int(found.group(2)) if found else None}
 
 
 def known_columns(model: dict[str, Any]) -> dict[str, list[str]]:
