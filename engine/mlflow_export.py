@@ -155,7 +155,7 @@ def _write_loader(manifest: dict[str, Any], folder: Path, flavor: dict[str, Any]
         "classes": manifest.get("classes") or [],
         "threshold": float((manifest.get("params") or {}).get("threshold", 0.5)),
         "features": _feature_names(manifest),
-        "input_schema": manifest.get("input_schema") if isinstance(manifest.get("input_schema"), list) else [],
+        "input_schema": _input_schema(manifest),
     }
     if "h2o" in flavor:
         settings.update(_mojo_settings(manifest))
@@ -217,8 +217,7 @@ def _write_mlmodel(ref: VersionRef, manifest: dict[str, Any], folder: Path, flav
 def _signature(manifest: dict[str, Any]) -> dict[str, Any]:
     """MLflow's signature: the inputs as column specs (a JSON string, see ``_column_type``); the output as one
     unnamed column of the classes' type (or double for a regression)."""
-    schema = manifest.get("input_schema") if isinstance(manifest.get("input_schema"), list) else []
-    columns = schema or [f for f in manifest.get("features") or [] if isinstance(f, dict)]
+    columns = _input_schema(manifest) or [f for f in manifest.get("features") or [] if isinstance(f, dict)]
     inputs = [{"type": _column_type(c.get("dtype"), c.get("kind")), "name": c["name"], "required": True}
               for c in columns]
     output = "double" if manifest.get("task") == "regression" else _class_type(manifest.get("classes") or [])
@@ -251,6 +250,11 @@ def _class_type(classes: list[Any]) -> str:
     if classes and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
         return "double"
     return "string"
+
+
+def _input_schema(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = manifest.get("input_schema")
+    return schema if isinstance(schema, list) else []
 
 
 def _feature_names(manifest: dict[str, Any]) -> list[str]:
