@@ -185,7 +185,7 @@ def _write_environment(manifest: dict[str, Any], folder: Path, engine: str) -> N
     pandas = installed_version("pandas")
     requirements = [f"mlflow=={mlflow}" if mlflow != MLFLOW_LAYOUT else "mlflow>=3,<4", *pins,
                     f"pandas=={pandas}" if pandas != "not installed" else "pandas"]
-    python = manifest.get("python") or "3.11"
+    python = _python(manifest)
     (folder / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
     python_env = {"python": python, "build_dependencies": ["pip", "setuptools", "wheel"],
                   "dependencies": ["-r requirements.txt"]}
@@ -199,7 +199,7 @@ def _write_mlmodel(ref: VersionRef, manifest: dict[str, Any], folder: Path, flav
     import yaml
 
     own = {key: value for key, value in flavor.items() if key != "artifact"}
-    pyfunc = {"loader_module": LOADER_MODULE, "code": "code", "python_version": manifest.get("python") or "3.11",
+    pyfunc = {"loader_module": LOADER_MODULE, "code": "code", "python_version": _python(manifest),
               "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}}
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     mlmodel = {
@@ -255,6 +255,11 @@ def _class_type(classes: list[Any]) -> str:
 def _input_schema(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     schema = manifest.get("input_schema")
     return schema if isinstance(schema, list) else []
+
+
+def _python(manifest: dict[str, Any]) -> str:
+    """The Python version the environment files and the MLmodel name: the one that saved the model, else 3.11."""
+    return manifest.get("python") or "3.11"
 
 
 def _feature_names(manifest: dict[str, Any]) -> list[str]:
