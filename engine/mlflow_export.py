@@ -243,13 +243,10 @@ def _column_type(dtype: Any, kind: Any) -> str:
 
 
 def _class_type(classes: list[Any]) -> str:
-    if classes and all(isinstance(c, bool) for c in classes):
-        return "boolean"
-    if classes and all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
-        return "long"
-    if classes and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
-        return "double"
-    return "string"
+    """The classes' type as ``emberflow serve``'s V2 protocol gives it (``value_datatype``), in MLflow's words."""
+    from .serving.v2 import value_datatype
+
+    return {"BOOL": "boolean", "INT64": "long", "FP64": "double"}.get(value_datatype(classes), "string")
 
 
 def _input_schema(manifest: dict[str, Any]) -> list[dict[str, Any]]:

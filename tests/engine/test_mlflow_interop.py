@@ -264,3 +264,10 @@ def test_exported_directory_imports_back(trained: Path, tmp_path: Path, cli):
     run_text(SCORE_STORED, store, tmp_path, model="mass", out=str(tmp_path / "scored.csv"))
     expected = pd.read_csv(trained / "scored" / "mass-lr.csv")["prediction"]
     assert list(pd.read_csv(tmp_path / "scored.csv")["prediction"]) == pytest.approx(list(expected), rel=1e-9)
+
+
+def test_signature_output_type_follows_the_classes():
+    from emberflow.engine.mlflow_export import _class_type
+
+    classes = ([True, False], [0, 1], [0, 1.5], ["a", 1], [], [True, 1])
+    assert [_class_type(c) for c in classes] == ["boolean", "long", "double", "string", "string", "string"]
