@@ -182,11 +182,15 @@ def _run_steps(workflow: Workflow, state: RunState, reporter: Reporter, steps: l
             info.update(status="cancelled", error="RunCancelled: the run was cancelled")
             reporter.step_failed({"seconds": 0.0, **info})
         done = {info["id"] for info in steps}
-        steps += [{"id": s.id, "node": s.node, "engine": s.engine, "status": "skipped"} for s in ordered
-                  if s.id not in done]
+        steps += [_step_info(s, "skipped") for s in ordered if s.id not in done]
         cancelled = RunCancelled("the run was cancelled")
         cancelled.step_id = running[0]["id"] if running else None
         return cancelled
+
+
+def _step_info(step: Step, status: str) -> dict[str, Any]:
+    """A step's entry in the run record (``steps``), as it starts or is skipped."""
+    return {"id": step.id, "node": step.node, "engine": step.engine, "status": status}
 
 
 def _run_each(ordered: list[Step], state: RunState, reporter: Reporter, steps: list[dict[str, Any]]):
@@ -195,7 +199,7 @@ def _run_each(ordered: list[Step], state: RunState, reporter: Reporter, steps: l
         if _cancel_requested.is_set():
             raise CancelRequested
         reporter.step_started(number, len(ordered), step)
-        info: dict[str, Any] = {"id": step.id, "node": step.node, "engine": step.engine, "status": "running"}
+        info = _step_info(step, "running")
         steps.append(info)
         clock = time.perf_counter()
         try:
@@ -207,7 +211,7 @@ def _run_each(ordered: list[Step], state: RunState, reporter: Reporter, steps: l
                         error=f"{type(exc).__name__}: {exc}")
             reporter.step_failed(info)
             for later in ordered[number:]:
-                steps.append({"id": later.id, "node": later.node, "engine": later.engine, "status": "skipped"})
+                steps.append(_step_info(later, "skipped"))
             if cancelled and not isinstance(exc, RunCancelled):  # the interruption turned into another error
                 exc = RunCancelled("the run was cancelled")
             if isinstance(exc, (UserError, RunCancelled)):
