@@ -22,22 +22,24 @@ from urllib.parse import urlsplit
 WARMUP = 20  # unmeasured one-row requests per client before the clock starts
 
 
-def bodies(path: str, rows: int) -> tuple[list[bytes], list[str]]:
-    """One request body per row of the first ``rows`` rows, and the columns."""
+def features(path: str, rows: int):
+    """The first ``rows`` rows of the CSV file, without its label column if it has one."""
     import pandas as pd
 
     frame = pd.read_csv(path, nrows=rows)
-    frame = frame.drop(columns=[c for c in ("label",) if c in frame.columns])
+    return frame.drop(columns=[c for c in ("label",) if c in frame.columns])
+
+
+def bodies(path: str, rows: int) -> tuple[list[bytes], list[str]]:
+    """One request body per row of the first ``rows`` rows, and the columns."""
+    frame = features(path, rows)
     columns = list(frame.columns)
     records = json.loads(frame.to_json(orient="values"))
     return [json.dumps({"dataframe_split": {"columns": columns, "data": [row]}}).encode() for row in records], columns
 
 
 def batch_body(path: str, rows: int) -> bytes:
-    import pandas as pd
-
-    frame = pd.read_csv(path, nrows=rows)
-    frame = frame.drop(columns=[c for c in ("label",) if c in frame.columns])
+    frame = features(path, rows)
     return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
 
 
