@@ -76,11 +76,7 @@ def arrow_table(frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError):
         return None
-    for field in table.schema:
-        kind = field.type
-        if not any(getattr(pa.types, f"is_{name}")(kind) for name in WRITABLE_TYPES):
-            return None
-    return table
+    return table if all(writable(column) for column in table.columns) else None
 
 
 def as_from_pandas(table, keeps=None):

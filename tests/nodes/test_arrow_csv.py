@@ -78,6 +78,12 @@ def test_columns_arrow_should_not_write_go_through_pandas():
     assert written([frame]) == by_pandas(frame)
 
 
+def test_a_date_column_arrow_could_read_still_goes_through_pandas():
+    frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-02", "2024-03-04"]), "x": [1, 2]})
+    assert arrow_table(frame) is None
+    assert written([frame]) == by_pandas(frame)
+
+
 def test_batches_with_other_columns_are_refused():
     with pytest.raises(ValueError, match="a batch has columns"):
         written([MIXED[["ints"]], MIXED[["floats"]]])
