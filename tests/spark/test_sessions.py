@@ -56,6 +56,10 @@ def jvms(drivers_only=False):
     found = set()
     for child in me.children(recursive=True):
         try:
+            # the name before and after the command line: a launcher script that execs java between the two
+            # reads would otherwise show its own command line under java's name
+            if child.name() != "java":
+                continue
             command = " ".join(child.cmdline())
             driver = "deploy.SparkSubmit" in command and "launcher.Main" not in command
             if child.name() == "java" and (driver or not drivers_only):
