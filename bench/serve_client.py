@@ -15,16 +15,17 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from .serve_load import post as post_body
+
+
+def probabilities_body(frame: pd.DataFrame) -> bytes:
+    """The request for ``frame``'s rows (MLflow's ``dataframe_split``), asking for the class probabilities."""
+    return json.dumps({"dataframe_split": {"columns": list(frame.columns), "data": frame.values.tolist()},
+                       "params": {"probabilities": True}}).encode()
+
 
 def post(connection: http.client.HTTPConnection, frame: pd.DataFrame) -> dict:
-    body = json.dumps({"dataframe_split": {"columns": list(frame.columns), "data": frame.values.tolist()},
-                       "params": {"probabilities": True}})
-    connection.request("POST", "/invocations", body, {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    answer = response.read()
-    if response.status != 200:
-        raise SystemExit(f"the server answered {response.status}: {answer[:500]!r}")
-    return json.loads(answer)
+    return json.loads(post_body(connection, probabilities_body(frame)))
 
 
 def main(url: str, data: str, single: int, batch: int) -> None:

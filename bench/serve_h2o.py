@@ -10,41 +10,13 @@ the server's start is not timed. Both sides' probabilities for the batch must ag
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import time
-import urllib.request
 
 from .cases import BASELINES, ROOT, Bench, Row, seconds
 from .data import csv_file
 from .harness import BenchError, Sample
+from .serve_server import started
 
 MODEL = "bench-serve-h2o-glm"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _started(b: Bench, port: int) -> subprocess.Popen:
-    """``emberflow serve`` on ``port``, once it answers /ping (its MOJO's JVM is up by then)."""
-    log = open(b.work / "serve-h2o.log", "wb")  # noqa: SIM115 - kept open for the server's life
-    server = subprocess.Popen(b.emberflow("serve", MODEL, "--store", b.store, "--port", port), cwd=b.work,
-                              env=b.env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError(f"emberflow serve exited with {server.returncode}: "
-                             f"{(b.work / 'serve-h2o.log').read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise BenchError("emberflow serve did not answer /ping within 120 s")
 
 
 def serve_h2o(b: Bench) -> None:
@@ -56,8 +28,8 @@ def serve_h2o(b: Bench) -> None:
     b.run(*b.workflow("train_h2o.yaml", data=train, model=MODEL, out=b.work / "serve-h2o-scored.csv"))
     folder = b.store / MODEL
     archive = folder / str(max(int(p.name) for p in folder.iterdir() if p.name.isdigit())) / MOJO
-    port = _free_port()
-    server = _started(b, port)
+    server, url = started(b, "emberflow serve", b.emberflow("serve", MODEL, "--store", b.store, "--port"),
+                          log="serve-h2o")
 
     answers: dict[str, list[float]] = {}  # each side's last probabilities of the batch
 
@@ -68,7 +40,7 @@ def serve_h2o(b: Bench) -> None:
         return sample
 
     ours, theirs = "emberflow serve (HTTP)", "h2o.mojo_predict_pandas"
-    client = b.python("-m", "bench.serve_client", f"http://127.0.0.1:{port}", data, single, batch)
+    client = b.python("-m", "bench.serve_client", url, data, single, batch)
     baseline = b.python(BASELINES / "mojo_predict_pandas.py", archive, genmodel_jar(), data, single, batch)
     try:
         found = b.compare("serve h2o", {ours: lambda: timed(ours, *client), theirs: lambda: timed(theirs, *baseline)},

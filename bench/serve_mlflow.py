@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 from .cases import ROOT, Bench, Row
 from .data import mixed_csv_file
 from .harness import BIN, BenchError, Sample
+from .serve_server import started
 
 MODEL = "bench-serve-lr"
 TRAIN = """
@@ -34,33 +31,6 @@ steps:
 LIMIT_P99 = 0.010  # the target: a single row's p99 under 10 ms
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _started(b: Bench, name: str, command: list[str]) -> tuple[subprocess.Popen, str]:
-    """A server started with ``command`` (its port last), once it answers /ping."""
-    port = _free_port()
-    log_path = b.work / f"{name}.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the server's life
-    env = {**b.env, "PATH": f"{BIN}{os.pathsep}{b.env.get('PATH', '')}"}  # mlflow starts uvicorn from PATH
-    server = subprocess.Popen([*command, str(port)], cwd=b.work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError(f"{name} exited with {server.returncode}: {log_path.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2):
-                return server, url
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise BenchError(f"{name} did not answer /ping within 120 s")
-
-
 def serve_mlflow(b: Bench) -> None:
     per_client, batch, batches = (20, 100, 3) if b.quick else (300, 1000, 20)
     data = mixed_csv_file(b.data, max(batch, 1000), seed=3)
@@ -70,11 +40,13 @@ def serve_mlflow(b: Bench) -> None:
     b.run(*b.emberflow("run", workflow, "--var", f"data={train}", "--store", b.store, "--quiet"))
     exported = b.work / "serve-mlflow-model"
     b.run(*b.emberflow("models", "export", MODEL, "--format", "mlflow", "-o", exported, "--store", b.store))
+    env = {**b.env, "PATH": f"{BIN}{os.pathsep}{b.env.get('PATH', '')}"}  # mlflow starts uvicorn from PATH
     servers = {
-        "emberflow serve": _started(b, "emberflow-serve", b.emberflow("serve", MODEL, "--store", b.store, "--port")),
-        "mlflow models serve": _started(b, "mlflow-serve", [str(BIN / "mlflow"), "models", "serve", "-m",
-                                                            str(exported), "--env-manager", "local", "-w", "1",
-                                                            "-h", "127.0.0.1", "-p"]),
+        "emberflow serve": started(b, "emberflow-serve", b.emberflow("serve", MODEL, "--store", b.store, "--port"),
+                                   env=env),
+        "mlflow models serve": started(b, "mlflow-serve", [str(BIN / "mlflow"), "models", "serve", "-m",
+                                                           str(exported), "--env-manager", "local", "-w", "1",
+                                                           "-h", "127.0.0.1", "-p"], env=env),
     }
     try:
         for clients in (1, 16):
