@@ -97,6 +97,12 @@ def signature_columns(mlmodel: dict[str, Any], folder: Path) -> list[dict[str, s
     return [{"name": str(s["name"]), "type": str(s.get("type"))} for s in specs]
 
 
+def feature_types(columns: list[dict[str, str]]) -> dict[str, str]:
+    """Each signature column's dtype in pandas; a type pandas has no dtype for here (a boolean, a date) keeps
+    MLflow's name."""
+    return {c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns}
+
+
 def input_schema(columns: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Numbers and text columns as the predictor conforms them; none if another type (a boolean, a date) is
     among them, whose values then reach the model as they come."""
@@ -164,7 +170,7 @@ def _deserialized_sklearn(fmt, folder: Path, saved: dict[str, Any], columns, war
     names = [c["name"] for c in columns] or [str(n) for n in getattr(obj, "feature_names_in_", [])]
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(obj, "classes_", [])] if classifier else []
     return Model(obj=obj, engine="sklearn", features=names, classes=classes,
-                 feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns},
+                 feature_types=feature_types(columns),
                  task="classification" if classifier else "regression", input_schema=input_schema(columns))
 
 
@@ -186,7 +192,7 @@ def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, An
         version = conf.get("pyspark_version") or metadata.get("sparkVersion")
         saved = {"python": python, "libraries": {"pyspark": str(version)} if version else {}}
         model = Model(obj=None, engine="spark", features=[c["name"] for c in columns],
-                      feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns}, task=task,
+                      feature_types=feature_types(columns), task=task,
                       input_schema=input_schema(columns))
         manifest = _manifest(model, fmt, saved, source)
         manifest.update(model_class=metadata.get("class", "") + (f" > {last}" if stages else ""), artifact="model",
@@ -250,7 +256,7 @@ def _h2o_facts(fmt, folder: Path, saved: dict[str, Any], columns, warn):
     finally:
         sessions.stop_all()
     model = Model(obj=None, engine="h2o", features=features, label=response, classes=classes,
-                  feature_types={c["name"]: DTYPES.get(c["type"], c["type"]) for c in columns},
+                  feature_types=feature_types(columns),
                   task="regression" if category == "Regression" else "classification",
                   algorithm=section["algorithm"], input_schema=input_schema(columns))
     return model, section, model_class

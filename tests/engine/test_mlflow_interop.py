@@ -213,6 +213,8 @@ def test_import_of_what_mlflow_saved_scores_and_verifies(fitted, tmp_path: Path,
     assert manifest["source"]["kind"] == "mlflow" and manifest["source"]["serialization_format"] == serialization
     assert manifest["format"] == ("pickle" if pickled else "skops")
     assert [c["name"] for c in manifest["input_schema"]] == list(rows.columns)
+    dtypes = {f["name"]: f["dtype"] for f in manifest["features"]}
+    assert dtypes == {**{c: "float64" for c in rows.columns if c != "island"}, "island": "str"}
     assert manifest["classes"] == ["Adelie", "Chinstrap", "Gentoo"] and manifest["task"] == "classification"
     assert cli("models", "verify", "species", "--store", store).code == 0
     run_text(SCORE_STORED, store, tmp_path, model="species", out=str(tmp_path / "scored.csv"))
@@ -271,3 +273,14 @@ def test_signature_output_type_follows_the_classes():
 
     classes = ([True, False], [0, 1], [0, 1.5], ["a", 1], [], [True, 1])
     assert [_class_type(c) for c in classes] == ["boolean", "long", "double", "string", "string", "string"]
+
+
+def test_feature_types_are_the_pandas_dtypes_of_the_signature_columns():
+    from emberflow.engine.mlflow_import import feature_types
+
+    columns = [{"name": "a", "type": "double"}, {"name": "b", "type": "long"}, {"name": "c", "type": "string"},
+               {"name": "d", "type": "integer"}, {"name": "e", "type": "boolean"}, {"name": "f", "type": "datetime"}]
+    assert feature_types(columns) == {"a": "float64", "b": "int64", "c": "str", "d": "int32", "e": "boolean",
+                                      "f": "datetime"}
+    assert feature_types([]) == {}
+

@@ -48,6 +48,8 @@ def test_import_of_what_mlflow_h2o_saved_scores_and_verifies(h2o, h2o_project: P
     assert manifest["format"] == "h2o-binary" and manifest["source"]["flavor"] == "h2o"
     assert manifest["task"] == "classification" and manifest["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
     assert manifest["features"][0]["name"] == NUMBERS[0] and manifest["libraries"]["h2o"] == h2o.__version__
+    dtypes = {f["name"]: f["dtype"] for f in manifest["features"]}
+    assert dtypes == {**dict.fromkeys(NUMBERS, "float64"), "island": "str"}
     assert cli("models", "verify", "imported").code == 0
 
     out = h2o_project / "scored.csv"

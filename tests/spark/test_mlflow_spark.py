@@ -84,6 +84,7 @@ def test_import_of_what_mlflow_spark_saved(run_spark_text, spark, tmp_path: Path
     manifest = json.loads((tmp_path / "models" / "imported" / "1" / "manifest.json").read_text())
     assert manifest["format"] == "spark-ml" and manifest["source"]["flavor"] == "spark"
     assert manifest["libraries"]["pyspark"] == spark.version and manifest["task"] == "classification"
+    assert manifest["features"] == [{"name": n, "dtype": "float64"} for n in numbers]
     assert cli("models", "verify", "imported", "--store", tmp_path / "models").code == 0
     scored = run_spark_text(SCORE_IMPORTED.replace("DATA", str(DATA)))
     assert scored.ok, scored.error
