@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IntegrityError, UserError
+from .mlflow_import import warn_on_stderr
 from .store import ModelStore, VersionRef
 
 LOADER_MODULE = "emberflow_mlflow"
@@ -75,7 +76,7 @@ def _write_sklearn(store: ModelStore, ref: VersionRef, folder: Path) -> dict[str
     from .formats import installed_version
     from .models import load_from_store
 
-    model, _ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", Sessions(), warn=_warn)
+    model, _ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", Sessions(), warn=warn_on_stderr)
     with open(folder / "model.pkl", "wb") as handle:
         pickle.dump(model.obj, handle, protocol=5)
     libraries = manifest.get("libraries") or {}
@@ -271,10 +272,3 @@ def _mlflow_version() -> str:
         if version != "not installed":
             return version
     return MLFLOW_LAYOUT
-
-
-def _warn(message: str) -> None:
-    """The version gate's warnings (a model saved by another scikit-learn), on stderr as the commands give them."""
-    import sys
-
-    print(f"warning: {message}", file=sys.stderr)

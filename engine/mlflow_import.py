@@ -28,7 +28,7 @@ DTYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "
 
 
 def import_mlflow(store: ModelStore, folder: Path, name: str | None, trust: bool = False, warn=None) -> VersionRef:
-    warn = warn or _stderr
+    warn = warn or warn_on_stderr
     if not name:
         raise UserError(f"give the model's name in this store: emberflow models import {folder} --name NAME")
     mlmodel = read_mlmodel(folder)
@@ -270,7 +270,9 @@ def _manifest(model, fmt, saved: dict[str, Any], source: dict[str, Any]) -> dict
     return manifest
 
 
-def _stderr(message: str) -> None:
+def warn_on_stderr(message: str) -> None:
+    """The version gate's warnings while importing or exporting (a model saved by another scikit-learn), on
+    stderr as the commands give them."""
     import sys
 
     print(f"warning: {message}", file=sys.stderr)

@@ -284,3 +284,29 @@ def test_feature_types_are_the_pandas_dtypes_of_the_signature_columns():
                                       "f": "datetime"}
     assert feature_types([]) == {}
 
+
+def test_export_gives_the_version_gate_warnings_on_stderr(trained: Path, tmp_path: Path, cli, monkeypatch):
+    import platform
+
+    saved_with = json.loads((trained / "models" / "mass-lr" / "1" / "manifest.json").read_text())["python"]
+    monkeypatch.setattr(platform, "python_version", lambda: "3.1.0")
+    result = cli("models", "export", "mass-lr", "--format", "mlflow", "-o", tmp_path / "exported",
+                 "--store", trained / "models")
+    assert result.code == 0, result.err
+    assert result.err.startswith(f"warning: model saved with python {saved_with}, running python 3.1.0; ")
+
+
+def test_import_gives_the_version_gate_warnings_on_stderr(fitted, tmp_path: Path, cli, monkeypatch):
+    import platform
+
+    import mlflow.sklearn
+
+    pipeline, rows = fitted
+    saved = tmp_path / "saved"
+    mlflow.sklearn.save_model(pipeline, str(saved), serialization_format="skops",
+                              skops_trusted_types=trusted_types(pipeline))
+    saved_with = platform.python_version()
+    monkeypatch.setattr(platform, "python_version", lambda: "3.1.0")
+    result = cli("models", "import", saved, "--name", "species", "--store", tmp_path / "models")
+    assert result.code == 0, result.err
+    assert result.err.startswith(f"warning: model saved with python {saved_with}, running python 3.1.0; ")
