@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .arrow import is_arrow
 from .errors import DataError, EmberflowError, EngineUnavailable, ModelNotFound, UserError
 from .names import check_name
-from .node import ANY, FRAME, MODEL, Node
+from .node import ANY, FRAME, MODEL, ColumnNeeds, Node, with_columns
 from .params import MAX_JAVA_INT, MAX_SEED, Param, ParamProblem
 from .paths import looked_for
 from .suggest import did_you_mean, did_you_mean_each
@@ -80,14 +80,14 @@ _LAZY = {
 }
 
 __all__ = [
-    "ANY", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MISSING_LEVEL", "MODEL", "DataError", "EmberflowError",
+    "ANY", "ColumnNeeds", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MISSING_LEVEL", "MODEL", "DataError", "EmberflowError",
     "EngineUnavailable", "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Prediction",
     "Sessions", "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format",
     "conform", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "is_arrow",
     "load_from_path", "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict",
     "predict_mojo", "predicted_index", "predicted_labels", "save_to_path", "save_to_store", "spark_errors",
     "spark_raise_error", "spark_scores", "spark_try_cast", "category_text_sql", "threads_for", "to_engine",
-    "to_pandas",
+    "to_pandas", "with_columns",
 ]
 
 

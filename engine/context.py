@@ -77,6 +77,8 @@ class RunState:
     models: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
+    # step id: {frame output port: the columns later steps read of it}; empty: every column everywhere
+    column_needs: dict[str, dict[str, frozenset[str] | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +107,12 @@ class StepContext:
 
     def session(self, engine: str | None = None) -> Any:
         return self.run.sessions.get(engine or self.engine)
+
+    def columns_needed(self, port: str | None = None) -> frozenset[str] | None:
+        """The columns later steps read of this step's output ``port`` (default: its first): a reader may leave
+        the others out. None: every column."""
+        needs = self.run.column_needs.get(self.step_id, {})
+        return needs.get(port) if port else next(iter(needs.values()), None)
 
     def warn(self, message: str) -> None:
         self.run.warnings.append(f"{self.step_id}: {message}")

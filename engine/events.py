@@ -27,6 +27,8 @@ RUN_STATUS = {"ok": "succeeded", "failed": "failed", "cancelled": "cancelled"}
 class EventsReporter(Reporter):
     """A Reporter that also appends each event to ``path`` (flushed line by line, so a reader can follow it)."""
 
+    shows_frames = True
+
     def __init__(self, path: str | Path, stream: TextIO | None = sys.stderr, warnings: Any = sys.stderr):
         super().__init__(stream, warnings)
         self.path = Path(path)

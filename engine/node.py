@@ -23,6 +23,9 @@ PORT_TYPES = (FRAME, MODEL, ANY)
 ENGINES = ("sklearn", "spark", "h2o")
 ENGINE_ALIASES = {"pandas": "sklearn", "pyspark": "spark"}
 
+# What later steps read of a frame: a set of column names, or None for every column (or not known).
+ColumnNeeds = frozenset[str] | None
+
 KINDS = ("dataset", "transform", "ml-estimator", "ml-modelsave", "ml-modelload", "ml-predict", "dataset-save")
 
 
@@ -92,6 +95,18 @@ class Node:
             return {}
         return {port: list(data) for port, kind in cls.outputs.items() if kind == FRAME}
 
+    @classmethod
+    def input_columns_needed(cls, params: dict[str, Any], needed: dict[str, ColumnNeeds],
+                             engine: str) -> dict[str, ColumnNeeds]:
+        """The columns the step reads of each frame input on ``engine``, given ``needed``: what later steps read
+        of each of its frame outputs (None: every column). Ports left out: every column, the default. The runner
+        works this out from the last step back, so that ReadCSV converts only the columns a workflow uses.
+
+        A node names fewer columns only when a frame of just those gives the same rows in the columns needed, and
+        the same errors: the columns its parameters name are always among them (a missing one stays an error).
+        Cheap and side-effect free, like ``output_columns``."""
+        return {}
+
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
         """Run on ``ctx.engine``. Return a mapping of output port to value, or the value of the only output."""
         method = getattr(self, f"run_{ctx.engine}", None)
@@ -112,3 +127,11 @@ class Node:
             "outputs": [{"name": k, "type": v} for k, v in cls.outputs.items()],
             "fields": [p.describe() for p in cls.params],
         }
+
+
+def with_columns(needed: ColumnNeeds, columns: Any) -> ColumnNeeds:
+    """``needed`` and ``columns`` (names, or anything else: ignored, validation reports it): what a node that keeps
+    its input's columns reads when its parameters name ``columns``. None stays None (every column)."""
+    if needed is None:
+        return None
+    return needed | {c for c in (columns or ()) if isinstance(c, str)}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .batches import FrameBatches
+from .column_needs import column_needs
 from .context import RunState, Sessions, StepContext
 from .errors import EmberflowError, RunCancelled, StepFailed, UserError, WriteFailed, write_failure
 from .frames import row_count, to_engine
@@ -44,6 +45,10 @@ class Reporter:
     ``warnings`` is where warnings go, by default ``stream``: ``run --json`` shows no progress (stdout holds only
     the record) but still shows warnings on stderr.
     """
+
+    # True for a reporter that shows the steps' frames (``--events`` previews): then every step reads every
+    # column, so that a read step's preview shows the whole file, not just the columns later steps use.
+    shows_frames = False
 
     def __init__(self, stream: TextIO | None = sys.stderr, warnings: TextIO | None | object = _SAME):
         self.stream = stream
@@ -97,7 +102,8 @@ def run_workflow(
     for engine, values in (settings or {}).items():
         merged.setdefault(engine, {}).update({k: v for k, v in values.items() if v is not None})
     sessions = Sessions(merged, warn=reporter.warning)
-    state = RunState(run_id=run_id or new_run_id(), workflow=workflow, store=store, sessions=sessions)
+    state = RunState(run_id=run_id or new_run_id(), workflow=workflow, store=store, sessions=sessions,
+                     column_needs={} if reporter.shows_frames else column_needs(workflow))
     started = datetime.now(UTC)
     clock = time.perf_counter()
     steps: list[dict[str, Any]] = []

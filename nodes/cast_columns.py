@@ -17,6 +17,7 @@ from emberflow.engine.api import (
     did_you_mean,
     is_arrow,
     spark_try_cast,
+    with_columns,
 )
 from emberflow.nodes.frame_columns import (
     check_columns,
@@ -90,6 +91,10 @@ class CastColumns(Node):
         Param("invalid", "string", "error", "a value that does not convert: error (stop, naming it) or null "
               "(make it missing)", choices=("error", "null")),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        return {"data": with_columns(needed.get("data"), params["types"] if isinstance(params["types"], dict) else ())}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, is_arrow
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, is_arrow, with_columns
 from emberflow.nodes.frame_columns import check_columns, check_names, h2o_renamed, names, spark_column
 
 if TYPE_CHECKING:
@@ -26,6 +26,12 @@ class SelectColumns(Node):
         Param("columns", "array", None, "the columns to keep, in the order wanted", items="string"),
         Param("drop", "array", None, "the columns to remove (the others are kept, in their order)", items="string"),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        if params["columns"]:
+            return {"data": frozenset(c for c in params["columns"] if isinstance(c, str))}
+        return {"data": with_columns(needed.get("data"), params["drop"])}
 
     @classmethod
     def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:
@@ -76,6 +82,16 @@ class RenameColumns(Node):
     inputs = {"data": FRAME}
     outputs = {"data": FRAME}
     params = (Param("mapping", "object", doc="old name: new name, for each column to rename"),)
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        """The old names of the columns needed, and every name in ``mapping``: a new name that is taken stays an
+        error."""
+        mapping, wanted = params["mapping"], needed.get("data")
+        if not isinstance(mapping, dict) or wanted is None:
+            return {}
+        old_name = {new: old for old, new in mapping.items()}
+        return {"data": with_columns(frozenset(old_name.get(c, c) for c in wanted), [*mapping, *mapping.values()])}
 
     @classmethod
     def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:

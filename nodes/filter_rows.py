@@ -5,7 +5,16 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean, is_arrow
+from emberflow.engine.api import (
+    FRAME,
+    DataError,
+    Node,
+    Param,
+    ParamProblem,
+    did_you_mean,
+    is_arrow,
+    with_columns,
+)
 from emberflow.nodes.frame_columns import arrow_scalar, check_columns, kinds, names, spark_column, spark_missing
 
 if TYPE_CHECKING:
@@ -56,6 +65,14 @@ class Filter(Node):
         Param("where", "string", None, "instead of conditions, a SQL condition such as age >= 21 AND sex = 'f' "
               "(DuckDB's SQL on sklearn, Spark SQL on Spark)", engines=("sklearn", "spark")),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        """A ``where`` expression may name any column; conditions name theirs."""
+        if params["where"] is not None or not isinstance(params["conditions"], list):
+            return {}
+        named = [c.get("column") for c in params["conditions"] if isinstance(c, dict)]
+        return {"data": with_columns(needed.get("data"), named)}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

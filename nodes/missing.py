@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem
+from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, with_columns
 from emberflow.nodes.frame_columns import (
     check_columns,
     check_names,
@@ -45,6 +45,11 @@ class DropMissing(Node):
         Param("how", "string", "any", "any: drop a row with a missing value in one of the columns; all: only "
               "a row missing all of them", choices=("any", "all")),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        """Without ``columns``, a missing value in any column drops the row: every column."""
+        return {"data": with_columns(needed.get("data"), params["columns"])} if params["columns"] else {}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
@@ -92,6 +97,15 @@ class FillMissing(Node):
         Param("columns", "array", None, "with a strategy: the columns to fill (default: those it applies to)",
               items="string"),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        """Only the columns it is told to fill (a strategy without ``columns`` reads every column)."""
+        if params["values"] is not None:
+            named = params["values"] if isinstance(params["values"], dict) else None
+        else:
+            named = params["columns"]
+        return {"data": with_columns(needed.get("data"), named)} if named else {}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

@@ -95,9 +95,10 @@ class ReadCSV(Node):
         if params["mode"] == "PERMISSIVE":
             return read_permissive(path, params)
         spans_lines = scan_text(path, params["quote"], params["escape"], params["encoding"]).spans_lines is not False
+        only = columns_to_read(path, params, ctx.columns_needed() if ctx is not None else None)  # None: direct call
         if params.get("batch_rows"):
-            return read_arrow_batches(path, params, spans_lines)
-        return read_arrow(path, params, spans_lines)
+            return read_arrow_batches(path, params, spans_lines, only)
+        return read_arrow(path, params, spans_lines, only)
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows (see
@@ -168,9 +169,26 @@ def _arrow_type(dtype: str):
     return {"int": pa.int64(), "float": pa.float64(), "string": pa.string(), "bool": pa.bool_()}[dtype]
 
 
-def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: bool):
+def columns_to_read(path: Path, params: dict[str, Any], needed: frozenset[str] | None) -> list[str] | None:
+    """The columns of the file that later steps read (``needed``) or that have a dtype, in the file's order; None
+    for every column. Arrow still splits every row into its fields, so a malformed row is found as before, but
+    converts only these: a value in another column is never looked at (as Spark's CSV reader does)."""
+    if needed is None or not (params["header"] or params["columns"]):
+        return None
+    names = frame_columns(path, params)
+    if names:
+        names[0] = names[0].removeprefix("\ufeff")  # Arrow leaves out a UTF-8 byte order mark
+    if len(set(names)) != len(names) or not needed <= set(names):
+        return None  # reading every column reports the duplicate or the missing column as before
+    wanted = needed | set(params["dtypes"] or ())
+    only = [name for name in names if name in wanted]
+    return only if only and len(only) < len(names) else None
+
+
+def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: bool, only: list[str] | None = None):
     """Arrow's read, parse and convert options for ``params``; malformed rows are noted in ``bad_rows``. Only when
     a quoted value ``spans_lines`` does Arrow look for quotes before splitting the file into blocks (slower).
+    ``only``: the columns to convert (see ``columns_to_read``), else every one.
 
     The texts of ``na_values`` are Arrow's null values, with the empty field, which is missing in any column. When
     ``""`` is not listed, a quoted value is never null (so that ``""`` stays empty text), and ``_arrow_table``
@@ -191,23 +209,29 @@ def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: boo
                               escape_char=params["escape"] or False, invalid_row_handler=on_invalid,
                               newlines_in_values=spans_lines)
     lenient = params["mode"] == "DROPMALFORMED"  # typed columns are read as text, then bad values dropped
-    types = {c: _arrow_type("string" if lenient else t) for c, t in (params["dtypes"] or {}).items()}
+    types = {arrow_name(column, params): _arrow_type("string" if lenient else dtype)
+             for column, dtype in (params["dtypes"] or {}).items()}
     na_values = params["na_values"]
     convert = pcsv.ConvertOptions(column_types=types, null_values=sorted({"", *na_values}), strings_can_be_null=True,
-                                  quoted_strings_can_be_null="" in na_values)
+                                  quoted_strings_can_be_null="" in na_values, include_columns=only or ())
     return read, parse, convert
 
 
-def read_arrow(path: Path, params: dict[str, Any], spans_lines: bool = True):
+def read_arrow(path: Path, params: dict[str, Any], spans_lines: bool = True, only: list[str] | None = None):
     """FAILFAST and DROPMALFORMED through Arrow's multi-threaded CSV reader: the Arrow table (which the runner
-    turns into pandas before a node that does not take Arrow), or, for DROPMALFORMED with dtypes, pandas."""
+    turns into pandas before a node that does not take Arrow), or, for DROPMALFORMED with dtypes, pandas.
+    ``only``: the columns to convert, else every one."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     bad_rows: list[str] = []
-    read, parse, convert = _arrow_options(params, bad_rows, spans_lines)
+    read, parse, convert = _arrow_options(params, bad_rows, spans_lines, only)
     try:
         table = pcsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowKeyError:
+        if not only:
+            raise
+        return read_arrow(path, params, spans_lines)  # Arrow read the header otherwise: read every column
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
         raise DataError(_explain(path, params, exc, bad_rows)) from None
     table = _arrow_table(path, table, params)
@@ -269,24 +293,32 @@ def _first_undecodable_line(path: Path, encoding: str) -> int | None:
     return None
 
 
-def read_arrow_batches(path: Path, params: dict[str, Any], spans_lines: bool = True) -> FrameBatches:
+def read_arrow_batches(path: Path, params: dict[str, Any], spans_lines: bool = True,
+                       only: list[str] | None = None) -> FrameBatches:
     """``batch_rows``: the file through Arrow's streaming reader, ``batch_rows`` rows (or the rest) at a time,
     read when a later step consumes the batches. The header is checked now; column types are inferred from the
     file's first block, as when the whole file is read (a later value that does not fit asks for a dtype)."""
+    import pyarrow as pa
     from emberflow.engine.api import FrameBatches
 
-    next(iter(_arrow_batches(path, params, 1, spans_lines)), None)
-    return FrameBatches(lambda: _arrow_batches(path, params, params["batch_rows"], spans_lines), f"batches of {path}")
+    try:
+        next(iter(_arrow_batches(path, params, 1, spans_lines, only)), None)
+    except pa.ArrowKeyError:
+        if not only:
+            raise
+        only = None  # Arrow read the header otherwise than columns_to_read: read every column
+    return FrameBatches(lambda: _arrow_batches(path, params, params["batch_rows"], spans_lines, only),
+                        f"batches of {path}")
 
 
-def _arrow_batches(path: Path, params: dict[str, Any], rows: int, spans_lines: bool):
+def _arrow_batches(path: Path, params: dict[str, Any], rows: int, spans_lines: bool, only: list[str] | None = None):
     """Frames of ``rows`` rows. Arrow reads small blocks (its default size) ahead in parallel, and they are
     gathered into batches here: larger blocks would make its read-ahead hold many times a batch in memory."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     bad_rows: list[str] = []
-    read, parse, convert = _arrow_options(params, bad_rows, spans_lines)
+    read, parse, convert = _arrow_options(params, bad_rows, spans_lines, only)
     pending, have = [], 0
     try:
         with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
@@ -298,6 +330,8 @@ def _arrow_batches(path: Path, params: dict[str, Any], rows: int, spans_lines: b
                     pending, have = [], 0
         if have:
             yield _arrow_frame(path, pa.Table.from_batches(pending), params)
+    except pa.ArrowKeyError:
+        raise  # a column of ``only`` that Arrow does not find: read_arrow_batches then reads every column
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
         raise DataError(_explain(path, params, exc, bad_rows)) from None
 
@@ -345,9 +379,23 @@ def _explain(path: Path, params: dict[str, Any], exc: Exception, bad_rows: list[
         return (f"ReadCSV: {path} has a row longer than the reader's 1 MB block (a huge field, or a quote that is "
                 "never closed?); check the file's quotes")
     if "conversion error" in text:
-        return (f"ReadCSV: {path}: {text.replace('In CSV column', 'in column')}; fix the value or change the "
-                "column's dtype")
+        return f"ReadCSV: {path}: {_conversion_problem(path, params, text)}; fix the value or change the column's dtype"
     return f"ReadCSV: cannot parse {path}: {text}"
+
+
+def _conversion_problem(path: Path, params: dict[str, Any], text: str) -> str:
+    """Arrow's "In CSV column #4: CSV conversion error to double: invalid value 'x'" in Spark's words: the column
+    by its name (Arrow counts the file's columns from 0) and dtype, and the value."""
+    import re
+
+    found = re.search(r"column #(\d+): CSV conversion error to \w+: invalid value (.*)$", text)
+    if not found:
+        return text.replace("In CSV column", "in column")
+    index, value = int(found.group(1)), found.group(2)
+    names = frame_columns(path, params) if params["header"] or params["columns"] else []
+    name = names[index].removeprefix("\ufeff") if index < len(names) else f"_c{index}"
+    dtype = (params["dtypes"] or {}).get(name)
+    return f"column '{name}'{f' (dtype {dtype})' if dtype else ''} has the value {value}"
 
 
 def _line_of(path: Path, message: str, params: dict[str, Any]) -> int | None:
@@ -469,6 +517,14 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def arrow_name(column: str, params: dict[str, Any]) -> str:
+    """The name Arrow's reader gives a column: f0, f1 ... in a headerless file read without names (emberflow then
+    renames them _c0, _c1 ...), so that a dtype for _c1 applies to f1."""
+    if params["header"] or params["columns"] or not column.startswith("_c") or not column[2:].isdigit():
+        return column
+    return f"f{int(column[2:])}"
 
 
 def h2o_name(column: str, params: dict[str, Any]) -> str:

@@ -32,6 +32,12 @@ class Sample(Node):
     )
 
     @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        """On sklearn the rows picked depend on the row count only; H2O's and Spark's on how the frame is cut up,
+        which its width may change."""
+        return {"data": needed.get("data")} if engine == "sklearn" else {}
+
+    @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:
         if params["fraction"] == 0.0:
             raise ParamProblem("parameter 'fraction' of Sample: expected a share above 0, got 0.0", "fraction")
@@ -63,6 +69,10 @@ class Limit(Node):
     params = (
         Param("rows", "integer", doc="how many rows to keep", aliases=("n",), minimum=0, maximum=MAX_JAVA_INT),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        return {"data": needed.get("data")}
 
     def run(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]) -> Any:
         frame, rows = inputs["data"], params["rows"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emberflow.engine.api import FRAME, MAX_SEED, DataError, Node, Param, ParamProblem, did_you_mean
+from emberflow.engine.api import FRAME, MAX_SEED, DataError, Node, Param, ParamProblem, did_you_mean, with_columns
 
 if TYPE_CHECKING:
     from emberflow.engine.api import StepContext
@@ -36,6 +36,15 @@ class SplitData(Node):
         Param("stratify", "string", None, "a column whose class proportions both parts keep", engines=("sklearn",)),
         Param("shuffle", "boolean", True, "shuffle before splitting", engines=("sklearn",)),
     )
+
+    @classmethod
+    def input_columns_needed(cls, params, needed, engine):
+        """On sklearn the rows of each part depend on the row count (and ``stratify``'s column) only; H2O's and
+        Spark's on how the frame is cut up, which its width may change."""
+        train, test = needed.get("train"), needed.get("test")
+        if engine != "sklearn" or train is None or test is None:
+            return {}
+        return {"data": with_columns(train | test, [params["stratify"]] if params["stratify"] else ())}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

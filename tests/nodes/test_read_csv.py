@@ -77,7 +77,7 @@ def test_dropmalformed_drops_values_that_do_not_fit_the_dtype(tmp_path: Path):
 def test_failfast_reports_a_value_that_does_not_fit_the_dtype(tmp_path: Path):
     path = tmp_path / "d.csv"
     path.write_text("a,b\n1,x\n")
-    with pytest.raises(DataError, match="invalid value 'x'"):
+    with pytest.raises(DataError, match="column 'b' \\(dtype float\\) has the value 'x'"):
         read(path, dtypes={"b": "float"})
 
 
@@ -147,3 +147,21 @@ def test_a_quoted_value_spanning_lines_reads_beyond_the_first_block(tmp_path: Pa
     assert len(frame) == 60_000 and frame["b"].iloc[-1] == "line 59999\nnext 59999"
     batches = list(read(path, batch_rows=25_000))
     assert sum(map(len, batches)) == 60_000 and batches[-1]["b"].iloc[-1] == "line 59999\nnext 59999"
+
+
+@pytest.mark.parametrize(("header", "name"), [(True, "b"), (False, "_c1")])
+def test_a_value_that_does_not_fit_its_dtype_is_named_with_its_column_as_on_spark(tmp_path: Path, header: bool,
+                                                                                  name: str):
+    path = tmp_path / "d.csv"
+    path.write_text(("a,b\n" if header else "") + "1,2.5\n2,NA\n3,x\n")
+    with pytest.raises(DataError, match=rf"ReadCSV: .*d.csv: column '{name}' \(dtype float\) has the value 'x'; fix "
+                                        r"the value or change the column's dtype"):
+        read(path, header=header, dtypes={name: "float"})
+
+
+def test_a_dtype_applies_to_a_headerless_files_column(tmp_path: Path):
+    path = tmp_path / "d.csv"
+    path.write_text("007,1\n010,2\n")
+    frame = read(path, header=False, dtypes={"_c0": "string"})
+    assert list(frame.columns) == ["_c0", "_c1"]
+    assert frame["_c0"].tolist() == ["007", "010"]
