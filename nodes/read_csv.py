@@ -29,6 +29,11 @@ class ReadCSV(Node):
     ``""``, as it does by default). A quoted value may span lines on every engine: the file is looked at first,
     and the engines' line-parallel readers take their slower way only when a value does.
 
+    On the sklearn engine only the columns later steps use are converted (when every step between says which it
+    reads: SQL, Join and WriteCSV read them all), and the columns with a dtype: every row is still split into its
+    fields, so a malformed row is found as before, but a value in a column no step uses is not looked at, as on
+    Spark. A run that shows its frames (the editor's) reads every column.
+
     On H2O, PERMISSIVE reads with H2O's own parallel parser (which keeps malformed rows with missing values);
     FAILFAST and DROPMALFORMED read as on the sklearn engine and upload the rows to H2O, so that bad rows are
     treated alike on every engine. Text columns become H2O categorical (enum) columns.

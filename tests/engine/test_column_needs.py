@@ -156,3 +156,13 @@ def test_duplicate_names_in_the_header_stay_an_error(tmp_path: Path):
     result, _ = run_pipeline(tmp_path, data, "out.csv", columns="score")
     assert not result.ok
     assert "duplicate column names ['city']" in str(result.error)
+
+
+def test_bytes_that_are_not_utf8_stop_the_read_only_in_a_column_it_converts(tmp_path: Path):
+    data = write_data(tmp_path / "data.csv")
+    text = data.read_bytes().replace(b"n/a", b"n/\xff", 1)
+    data.write_bytes(text)
+    pruned, _ = run_pipeline(tmp_path, data, "pruned.csv")
+    whole, _ = run_pipeline(tmp_path, data, "whole.csv", shows_frames=True)
+    assert pruned.ok, pruned.error
+    assert not whole.ok and "is not valid utf-8 text (in columns ['note'])" in str(whole.error)
