@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # what __getattr__ below returns, for type checkers and edito
     from .formats.h2o import mojo_probabilities
     from .frames import frame_engine, to_engine, to_pandas
     from .h2o_rows import MISSING_LEVEL, predict_mojo
-    from .model import Model
+    from .model import Model, class_type
     from .models import load_from_path, load_from_store, save_to_path, save_to_store
     from .predictor import (
         Prediction,
@@ -67,6 +67,7 @@ _LAZY = {
     "to_engine": ("frames", "to_engine"),
     "to_pandas": ("frames", "to_pandas"),
     "Model": ("model", "Model"),
+    "class_type": ("model", "class_type"),
     "load_from_path": ("models", "load_from_path"),
     "load_from_store": ("models", "load_from_store"),
     "save_to_path": ("models", "save_to_path"),
@@ -83,6 +84,7 @@ __all__ = [
     "ANY", "ColumnNeeds", "FRAME", "MAX_JAVA_INT", "MAX_SEED", "MISSING_LEVEL", "MODEL", "DataError", "EmberflowError",
     "EngineUnavailable", "FrameBatches", "Model", "ModelNotFound", "Node", "Param", "ParamProblem", "Prediction",
     "Sessions", "StepContext", "UserError", "category_text", "check_features", "check_name", "choose_format",
+    "class_type",
     "conform", "did_you_mean", "did_you_mean_each", "format_names", "frame_engine", "h2o_estimator", "is_arrow",
     "load_from_path", "load_from_store", "looked_for", "model_inputs", "mojo_probabilities", "predict",
     "predict_mojo", "predicted_index", "predicted_labels", "save_to_path", "save_to_store", "spark_errors",

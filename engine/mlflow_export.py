@@ -244,10 +244,10 @@ def _column_type(dtype: Any, kind: Any) -> str:
 
 
 def _class_type(classes: list[Any]) -> str:
-    """The classes' type as ``emberflow serve``'s V2 protocol gives it (``value_datatype``), in MLflow's words."""
-    from .serving.v2 import value_datatype
+    """The classes' type (``class_type``'s rule, as serve and Score on Spark give it) in MLflow's words."""
+    from .model import class_type
 
-    return {"BOOL": "boolean", "INT64": "long", "FP64": "double"}.get(value_datatype(classes), "string")
+    return {"bool": "boolean", "int": "long", "float": "double"}.get(class_type(classes), "string")
 
 
 def _input_schema(manifest: dict[str, Any]) -> list[dict[str, Any]]:

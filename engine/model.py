@@ -42,3 +42,16 @@ class Model:
             last = stages[-1][-1] if isinstance(stages[-1], tuple) else stages[-1]
             name += f" > {type(last).__module__}.{type(last).__qualname__}"
         return name
+
+
+def class_type(classes: list[Any]) -> str:
+    """The type of a prediction column holding these classes: ``bool`` when all are booleans, ``int`` when all
+    are integers, ``float`` when all are numbers, else ``string`` (text, a mix with text or booleans, or no
+    classes). Score on Spark, serve's V2 datatypes and the MLflow signature each name it in their own words."""
+    if classes and all(isinstance(c, bool) for c in classes):
+        return "bool"
+    if classes and all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        return "int"
+    if classes and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
+        return "float"
+    return "string"

@@ -288,13 +288,9 @@ def pandas_model_scores(model: Model, frame, params: dict[str, Any]):
 
 
 def spark_type(classes: list[Any]):
-    """The Spark type of a prediction column holding these classes."""
+    """The Spark type of a prediction column holding these classes (the engine's ``class_type`` rule)."""
+    from emberflow.engine.api import class_type
     from pyspark.sql import types
 
-    if all(isinstance(c, bool) for c in classes):
-        return types.BooleanType()
-    if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
-        return types.LongType()
-    if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes):
-        return types.DoubleType()
-    return types.StringType()
+    return {"bool": types.BooleanType, "int": types.LongType, "float": types.DoubleType,
+            "string": types.StringType}[class_type(classes)]()

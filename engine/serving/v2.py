@@ -124,13 +124,10 @@ def prediction_datatype(scored: Scored) -> str:
 
 
 def value_datatype(values: list[Any]) -> str:
-    if values and all(isinstance(v, bool) for v in values):
-        return "BOOL"
-    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return "INT64"
-    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return "FP64"
-    return "BYTES"
+    """The V2 datatype of the predicted classes (``class_type``'s rule)."""
+    from ..model import class_type
+
+    return {"bool": "BOOL", "int": "INT64", "float": "FP64"}.get(class_type(values), "BYTES")
 
 
 def input_datatype(column: dict[str, Any]) -> str:
