@@ -103,7 +103,10 @@ class ReadCSV(Node):
         only = columns_to_read(path, params, ctx.columns_needed() if ctx is not None else None)  # None: direct call
         if params.get("batch_rows"):
             return read_arrow_batches(path, params, spans_lines, only)
-        return read_arrow(path, params, spans_lines, only)
+        frame = read_arrow(path, params, spans_lines, only)
+        if only and len(frame.column_names if hasattr(frame, "column_names") else frame.columns) == len(only):
+            ctx.note(f"{len(only)} of {len(frame_columns(path, params))} columns converted, those later steps use")
+        return frame
 
     def run_spark(self, ctx: StepContext, inputs: dict[str, Any], params: dict[str, Any]):
         """``spark.read.csv``: lazy, so a FAILFAST error shows in the first step that uses the rows (see

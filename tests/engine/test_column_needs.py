@@ -125,6 +125,8 @@ def test_read_converts_only_what_later_steps_read_and_the_result_is_the_same(tmp
     assert pruned.ok and whole.ok
     assert spy.columns["read"] == ["age", "city", "score"]
     assert all_columns.columns["read"] == HEADER
+    assert pruned.record["steps"][0]["notes"] == ["3 of 6 columns converted, those later steps use"]
+    assert "notes" not in whole.record["steps"][0]
     assert (tmp_path / "pruned.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 
