@@ -3,11 +3,12 @@ the next version of a stored model.
 
 The ``sklearn`` flavor becomes a ``pickle`` version (pickle and cloudpickle serialization: unpickling runs code,
 so it needs ``--trust``, as a pickle loaded from a plain path does) or a ``skops`` version (loaded with emberflow's
-trusted types alone); the ``spark`` flavor a ``spark-ml`` version (its PipelineModel directory); the ``h2o``
-flavor an ``h2o-binary`` version. The manifest comes
-from the ``MLmodel`` file: the signature's columns are the features and input schema, the flavor's library version
-and the Python version are recorded as the versions that saved it, and ``source`` says where it came from. A
-scikit-learn model is deserialized once while importing, after the version gate, to learn its task and classes.
+trusted types alone); the ``spark`` flavor a ``spark-ml`` version (its PipelineModel directory; a classifier's
+classes are the labels of the StringIndexer in the pipeline that makes its label column, if there is one); the
+``h2o`` flavor an ``h2o-binary`` version. The manifest comes from the ``MLmodel`` file: the signature's columns
+are the features and input schema, the flavor's library version and the Python version are recorded as the
+versions that saved it, and ``source`` says where it came from. A scikit-learn model is deserialized once while
+importing, after the version gate, to learn its task and classes.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def import_mlflow(store: ModelStore, folder: Path, name: str | None, trust: bool
     if flavor == "sklearn":
         return _import_sklearn(store, folder, name, flavors["sklearn"], columns, source, python, trust, warn)
     if flavor == "spark":
-        return _import_spark(store, folder, name, flavors["spark"], columns, source, python)
+        return _import_spark(store, folder, name, flavors["spark"], columns, source, python, warn)
     return _import_h2o(store, folder, name, flavors["h2o"], columns, source, python, warn)
 
 
@@ -175,7 +176,7 @@ def _deserialized_sklearn(fmt, folder: Path, saved: dict[str, Any], columns, war
 
 
 def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, Any], columns, source,
-                  python) -> VersionRef:
+                  python, warn) -> VersionRef:
     from .formats import get_format
     from .formats.spark import read_metadata, stage_list
     from .model import Model
@@ -186,13 +187,17 @@ def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, An
     stages = stage_list(directory, metadata)
     last = (stages[-1]["class"] if stages else metadata.get("class")) or ""
     task = "regression" if ".regression." in last else "classification"
+    classes = spark_classes(directory, stages, columns) if task == "classification" else []
+    if task == "classification" and not classes:
+        warn("the Spark model's label is not made by a StringIndexer in its pipeline, so no classes are "
+             "recorded and Score predicts the class index (0.0, 1.0 ...) as Spark does")
 
     def write(target: Path) -> dict[str, Any]:
         shutil.copytree(directory, target / fmt.artifact)
         version = conf.get("pyspark_version") or metadata.get("sparkVersion")
         saved = {"python": python, "libraries": {"pyspark": str(version)} if version else {}}
         model = Model(obj=None, engine="spark", features=[c["name"] for c in columns],
-                      feature_types=feature_types(columns), task=task,
+                      feature_types=feature_types(columns), task=task, classes=classes,
                       input_schema=input_schema(columns))
         manifest = _manifest(model, fmt, saved, source)
         manifest.update(model_class=metadata.get("class", "") + (f" > {last}" if stages else ""), artifact="model",
@@ -201,6 +206,78 @@ def _import_spark(store: ModelStore, folder: Path, name: str, conf: dict[str, An
         return manifest
 
     return store.save(name, write)
+
+
+def spark_classes(directory: Path, stages: list[dict[str, Any]], columns) -> list[Any]:
+    """The classes of a PipelineModel whose (last) classifier takes as its label the output of a StringIndexer
+    before it: the indexer's labels in index order (label ``i`` is the class of index ``i``), read from the
+    saved metadata and parquet, with ``__unknown`` after them for ``handleInvalid: keep`` (Spark gives unseen
+    labels one more index, so the classifier has one more class). Typed as the signature types the indexer's
+    input column, if it names it; else text, as Spark indexes them. ``[]`` when there is no such indexer."""
+    found = _label_indexer(directory, stages)
+    if found is None:
+        return []
+    path, metadata, position = found
+    labels = _indexer_labels(path, position)
+    if _spark_param(metadata, "handleInvalid") == "keep":
+        return [*labels, "__unknown"]
+    inputs = _spark_param(metadata, "inputCols") or [_spark_param(metadata, "inputCol")]
+    types = {c["name"]: c["type"] for c in columns}
+    return typed_labels(labels, types.get(inputs[position], "string") if position < len(inputs) else "string")
+
+
+def _label_indexer(directory: Path, stages: list[dict[str, Any]]) -> tuple[Path, dict[str, Any], int] | None:
+    """The StringIndexerModel stage that makes the label column of the pipeline's last classifier, before it:
+    its folder, metadata and the position of that column among its outputs; None if there is none."""
+    from .formats.spark import read_metadata
+
+    folders = {path.name.split("_", 1)[-1]: path for path in (directory / "stages").iterdir()} if stages else {}
+    read = [(folders[s["uid"]], read_metadata(folders[s["uid"]])) for s in stages if s.get("uid") in folders]
+    classifier = next((i for i in reversed(range(len(read))) if ".classification." in str(read[i][1].get("class"))),
+                      None)
+    label = _spark_param(read[classifier][1], "labelCol") if classifier is not None else None
+    for path, metadata in reversed(read[:classifier] if label else []):
+        if str(metadata.get("class")).endswith(".feature.StringIndexerModel"):
+            outputs = _spark_param(metadata, "outputCols") or [_spark_param(metadata, "outputCol")]
+            if label in outputs:
+                return path, metadata, outputs.index(label)
+    return None
+
+
+def _spark_param(metadata: dict[str, Any], name: str) -> Any:
+    """A param's value as the stage's metadata records it: set (``paramMap``), else its default."""
+    for key in ("paramMap", "defaultParamMap"):
+        if isinstance(metadata.get(key), dict) and name in metadata[key]:
+            return metadata[key][name]
+    return None
+
+
+def _indexer_labels(stage: Path, position: int) -> list[str]:
+    """A saved StringIndexerModel's labels of its ``position``-th column, in index order: its data parquet's
+    ``labelsArray`` (Spark 3 on), or ``labels`` (one column, Spark 2)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_table(stage / "data").to_pylist()
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(f"{stage}/data, the StringIndexer's labels, is not readable parquet ({exc}); "
+                        "is the model complete?") from exc
+    row = rows[0] if rows else {}
+    labels = row["labelsArray"][position] if row.get("labelsArray") else row.get("labels") or []
+    return [str(label) for label in labels]
+
+
+def typed_labels(labels: list[str], kind: str) -> list[Any]:
+    """The labels as values of the label column's type (Spark indexed them as text: ``1.0``, ``1``, ``true``);
+    text if the type is not a number or a boolean, or a label does not read as one."""
+    if kind in ("boolean", "bool") and set(labels) <= {"true", "false"}:
+        return [label == "true" for label in labels]
+    convert = {"double": float, "float": float, "long": int, "integer": int}.get(kind)
+    try:
+        return [convert(label) for label in labels] if convert else labels
+    except ValueError:
+        return labels
 
 
 def _import_h2o(store: ModelStore, folder: Path, name: str, conf: dict[str, Any], columns, source, python,

@@ -285,6 +285,18 @@ def test_feature_types_are_the_pandas_dtypes_of_the_signature_columns():
     assert feature_types([]) == {}
 
 
+def test_spark_labels_take_the_type_the_signature_gives_the_label_column():
+    from emberflow.engine.mlflow_import import typed_labels
+
+    # Spark indexes a label as text: a double column's 1.0 as "1.0", a long's 1 as "1", a boolean as "true".
+    assert typed_labels(["1.0", "0.0"], "double") == [1.0, 0.0]
+    assert typed_labels(["1", "0"], "long") == [1, 0] and typed_labels(["2", "1"], "integer") == [2, 1]
+    assert typed_labels(["true", "false"], "boolean") == [True, False]
+    assert typed_labels(["yes", "no"], "string") == ["yes", "no"]
+    assert typed_labels(["1.0", "yes"], "double") == ["1.0", "yes"]  # not all numbers: kept as text
+    assert typed_labels(["1", "0"], "datetime") == ["1", "0"]
+
+
 def test_export_gives_the_version_gate_warnings_on_stderr(trained: Path, tmp_path: Path, cli, monkeypatch):
     import platform
 
