@@ -1,6 +1,7 @@
 """The workflow editor in headless Chromium (Playwright) against the real UI server with the editor on: building a
 workflow with the mouse, validating, saving, running and looking at results; editing a hand-written file (the
-diff is the one changed line), undo, redo, copy and paste; validation feedback time on a 50-step workflow.
+diff is the one changed line), undo, redo, copy and paste; connecting and removing connections with the keyboard
+only; validation feedback time on a 50-step workflow.
 
 Screenshots go to the test's folder, or to $EMBERFLOW_EDITOR_SHOTS when set (how docs/screenshots/ is made)."""
 
@@ -331,6 +332,124 @@ def test_hand_written_file_one_line_diff_undo_redo_copy_paste(project: Path, ser
     conflict_then_reload(page, hand)
     rename_and_undo(page)
     assert errors == [] and other_errors == [] and outside == []
+
+
+UNCONNECTED = """\
+name: by-keys
+steps:
+  - {id: read, node: ReadCSV, params: {path: workflows/data/diabetes.csv}}
+  - {id: split, node: SplitData}
+  - {id: train, node: TrainLR, params: {label: class}}
+  - {id: score, node: Score}
+"""
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focus is on ``selector`` (as a keyboard user moves through the page)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s) || false", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def connect_by_keys(page, source: str, query: str, downs: int = 0) -> None:
+    """With the focus on step ``source``: Enter selects it, C opens the connect list, the filter narrows it,
+    ArrowDown moves ``downs`` choices, Enter connects."""
+    tab_to(page, f'.react-flow__node[data-id="{source}"]')
+    page.keyboard.press("Enter")
+    page.keyboard.press("c")
+    page.locator(f'.connect-picker[data-connect-from="{source}"]').wait_for()
+    assert page.evaluate("() => document.activeElement.name") == "connect-filter"
+    page.keyboard.type(query)
+    for _ in range(downs):
+        page.keyboard.press("ArrowDown")
+
+
+def chosen(page) -> dict:
+    active = page.locator('.connect-picker input[name="connect-filter"]').get_attribute("aria-activedescendant")
+    option = page.locator(f"#{active}")
+    return {"port": option.get_attribute("data-source-port"), "to": option.get_attribute("data-target"),
+            "input": option.get_attribute("data-target-port"), "refused": option.get_attribute("aria-disabled"),
+            "text": option.inner_text()}
+
+
+def has_edges(edges, count: int) -> bool:
+    from playwright.sync_api import expect
+
+    expect(edges).to_have_count(count)  # waits for the canvas to draw them
+    return True
+
+
+def live_text(page) -> str:
+    return page.locator("#editor-live").inner_text()
+
+
+def test_connect_and_disconnect_ports_with_the_keyboard_only(project: Path, serve, browser):
+    """Four unconnected steps wired with Tab, Enter, C, a filter, the arrow keys and Enter (no mouse): the saved
+    file has the inputs; a frame into a model input is refused with its reason; Escape closes the list; undo
+    removes a keyboard-made connection, and a connection selected with the keyboard is deleted with Delete."""
+    (project / "workflows" / "keys.yaml").write_text(UNCONNECTED)
+    base = serve(project / "models", [project / "workflows"], read_only=False)
+    context, outside = browser
+    page, errors = open_editor(context, base, "workflows/keys.yaml")
+    assert page.locator(".react-flow__edge").count() == 0
+    edges = page.locator(".react-flow__edge")
+
+    connect_by_keys(page, "read", "split")
+    assert chosen(page)["to"] == "split" and chosen(page)["refused"] == "false"
+    page.keyboard.press("Enter")
+    page.locator('.react-flow__edge[data-id="read.data->split.data"]').wait_for(state="attached")
+    assert page.locator(".connect-picker").count() == 0
+    assert "Connected read.data to split.data." in live_text(page)
+    assert page.evaluate("() => document.activeElement.dataset.id") == "read"  # the focus is back on the step
+
+    connect_by_keys(page, "split", "train.data")
+    page.keyboard.press("ArrowDown")
+    assert chosen(page)["port"] == "test"
+    page.keyboard.press("ArrowUp")
+    assert (chosen(page)["port"], chosen(page)["input"]) == ("train", "data")
+    page.keyboard.press("Enter")
+    assert has_edges(edges, 2)
+
+    page.keyboard.press("c")  # the focus is back on split, still selected: a frame into Score's model input
+    page.keyboard.type("score.model")
+    refused = chosen(page)
+    assert refused["refused"] == "true" and "takes a model" in refused["text"]
+    page.keyboard.press("Enter")
+    reason = "split.train gives a frame, but score's input “model” (Score) takes a model."
+    assert page.locator(".toast").inner_text() == f"Not connected: {reason}"
+    assert reason in live_text(page) and has_edges(edges, 2)
+    page.keyboard.press("Escape")
+    assert page.locator(".connect-picker").count() == 0 and has_edges(edges, 2)
+
+    connect_by_keys(page, "split", "score.data", downs=1)
+    assert chosen(page)["port"] == "test"
+    page.keyboard.press("Enter")
+    connect_by_keys(page, "train", "score")
+    assert (chosen(page)["to"], chosen(page)["input"]) == ("score", "model")
+    page.keyboard.press("Enter")
+    assert has_edges(edges, 4)
+
+    page.keyboard.press("Control+s")
+    page.locator('.file-name[data-dirty="no"]').wait_for()
+    steps = {s["id"]: s for s in yaml.safe_load((project / "workflows" / "keys.yaml").read_text())["steps"]}
+    assert steps["split"]["inputs"] == {"data": "read"} and steps["train"]["inputs"] == {"data": "split.train"}
+    assert steps["score"]["inputs"] == {"data": "split.test", "model": "train"}
+    assert "inputs" not in steps["read"]
+
+    page.keyboard.press("Control+z")  # undoes the last keyboard-made connection
+    assert has_edges(edges, 3) and page.locator('.react-flow__edge[data-id="train.model->score.model"]').count() == 0
+    page.locator('.file-name[data-dirty="yes"]').wait_for()
+
+    tab_to(page, '.react-flow__edge[data-id="split.test->score.data"]')
+    page.keyboard.press("Enter")
+    page.locator('.react-flow__edge.selected[data-id="split.test->score.data"]').wait_for(state="attached")
+    page.keyboard.press("Delete")
+    assert has_edges(edges, 2) and "Deleted 1 connection(s)." in live_text(page)
+    page.keyboard.press("Control+z")
+    assert has_edges(edges, 3)
+    assert errors == [] and outside == []
 
 
 def fifty_steps() -> str:

@@ -8,15 +8,25 @@ import { api } from './api.js';
 import Palette, { DRAG_TYPE } from './Palette.jsx';
 import StepNode, { EditorContext } from './StepNode.jsx';
 import { StepDialog, StepResult, WorkflowForm } from './Inspector.jsx';
+import ConnectPicker from './ConnectPicker.jsx';
 import { useHistory } from './history.js';
 import { useRun } from './run.js';
 import { useValidation } from './validation.js';
 import { useShortcuts } from './shortcuts.js';
 import { BottomPanel, Toolbar } from './Panels.jsx';
 import { useCanvasEdits } from './edits.js';
-import { fromWorkflow, portType, toWorkflow } from './model.js';
+import { connectionChoices, fromWorkflow, portType, toWorkflow } from './model.js';
 
 const NODE_TYPES = { step: StepNode };
+/** What screen readers say about a focused step or connection (React Flow's descriptions, with our keys). */
+const ARIA_LABELS = {
+  'node.a11yDescription.default': 'Press Enter or Space to select the step, C to connect one of its outputs to an '
+    + 'input of another step, Delete to remove it, Escape to cancel.',
+  'node.a11yDescription.keyboardDisabled': 'Press Enter or Space to select the step, C to connect one of its '
+    + 'outputs to an input of another step, the arrow keys to move it, Delete to remove it, Escape to cancel.',
+  'edge.a11yDescription.default': 'Press Enter or Space to select the connection, then Delete to remove it or '
+    + 'Escape to cancel.',
+};
 const EMPTY = { nodes: [], edges: [], meta: { name: 'untitled', engine: 'sklearn', vars: {} }, layoutTouched: true };
 
 function metaOf(workflow) {
@@ -35,13 +45,22 @@ export default function App() {
   const [message, setMessage] = useState(null);
   const [conflict, setConflict] = useState(null);
   const [savedSig, setSavedSig] = useState(null);
+  const [live, setLive] = useState({ text: '', n: 0 });
+  const [connectFrom, setConnectFrom] = useState(null);
+  const connectReturn = useRef(null);
   const docRef = useRef(doc);
   docRef.current = doc;
   const history = useHistory(docRef, setDoc);
   const run = useRun(setMessageText);
 
+  /** Said by screen readers (the page's aria-live region) without a visible message. */
+  function announce(text) {
+    setLive((l) => ({ text, n: l.n + 1 }));
+  }
+
   function setMessageText(text, kind = 'info') {
     setMessage({ text, kind, at: Date.now() });
+    announce(text);
   }
 
   useEffect(() => {
@@ -126,7 +145,7 @@ export default function App() {
 
   const {
     addNode, canvasCenter, quickAdd, onConnect, deleteSelected, copy, paste, layout, updateStep, setParam, rename,
-  } = useCanvasEdits({ defs, edit, docRef, flow, tell: setMessageText });
+  } = useCanvasEdits({ defs, edit, docRef, flow, tell: setMessageText, announce });
 
   // ---- save, reload, run ----
   const save = useCallback(async () => {
@@ -157,9 +176,30 @@ export default function App() {
     run.start(file.path || pathDraft.trim());
   }, [dirty, save, validation.problems, run, file.path, pathDraft]);
 
+  /** The keyboard's way to connect: the step with the focus (else the one selected) gets the connect list. */
+  const openConnect = () => {
+    const focused = document.activeElement?.closest?.('.react-flow__node')?.dataset.id;
+    const chosen = docRef.current.nodes.filter((n) => n.selected);
+    const id = focused || (chosen.length === 1 ? chosen[0].id : null);
+    if (!id) {
+      setMessageText('Select one step first (Tab to it, then Enter), then press C to connect one of its outputs.');
+      return;
+    }
+    connectReturn.current = document.activeElement;
+    if (focused) setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: n.id === id })),
+      edges: d.edges.map((e) => ({ ...e, selected: false })) }));
+    setConnectFrom(id);
+  };
+  const closeConnect = () => {
+    const back = connectReturn.current;
+    const node = connectFrom && document.querySelector(`.react-flow__node[data-id="${CSS.escape(connectFrom)}"]`);
+    setConnectFrom(null);
+    (back?.isConnected && back !== document.body ? back : node)?.focus();
+  };
+
   const selectAll = (on) => setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: on })),
     edges: d.edges.map((e) => ({ ...e, selected: false })) }));
-  useShortcuts({ save, undo: history.undo, redo: history.redo, copy, paste, deleteSelected,
+  useShortcuts({ save, undo: history.undo, redo: history.redo, copy, paste, deleteSelected, connect: openConnect,
     selectAll: () => selectAll(true), selectNone: () => selectAll(false) });
 
   const onDrop = useCallback((e) => {
@@ -180,8 +220,14 @@ export default function App() {
   const shownEdges = useMemo(() => doc.edges.map((e) => {
     const src = doc.nodes.find((n) => n.id === e.source);
     const type = portType(defs?.[src?.data.step.node], e.sourceHandle, 'out') || 'frame';
-    return { ...e, className: `edge-${type}` };
+    return { ...e, className: `edge-${type}`,
+      ariaLabel: `Connection from ${e.source}.${e.sourceHandle} to ${e.target}.${e.targetHandle}` };
   }), [doc.edges, doc.nodes, defs]);
+
+  const connecting = one && one.id === connectFrom ? connectFrom : null;
+  useEffect(() => { if (connectFrom && !connecting) setConnectFrom(null); }, [connectFrom, connecting]);
+  const choices = useMemo(() => (connecting ? connectionChoices(defs, doc.nodes, doc.edges, connecting) : []),
+    [connecting, defs, doc.nodes, doc.edges]);
 
   const pick = (id) => {  // a problem's step: selected (its dialog opens) and centred
     setDoc((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, selected: n.id === id })) }));
@@ -207,12 +253,14 @@ export default function App() {
               Keep my version (next save overwrites)</button>
           </div>
         )}
-        {message && <div className={`toast ${message.kind}`} role="status">{message.text}</div>}
+        {message && <div className={`toast ${message.kind}`}>{message.text}</div>}
+        <div id="editor-live" className="sr-only" role="status" aria-live="polite" aria-atomic="true">
+          {live.text}{live.n % 2 ? '\u00a0' : ''}</div>
         <Palette defs={defs} onAdd={(name) => addNode(name, canvasCenter())} />
         <main className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }} onDrop={onDrop}>
           <ReactFlow nodes={doc.nodes} edges={shownEdges} nodeTypes={NODE_TYPES} onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange} onConnect={onConnect} onNodeDragStart={onNodeDragStart}
-            onNodeDragStop={onNodeDragStop} deleteKeyCode={null}
+            onNodeDragStop={onNodeDragStop} deleteKeyCode={null} ariaLabelConfig={ARIA_LABELS}
             minZoom={0.1} maxZoom={2}
             proOptions={{ hideAttribution: true }}>
             <Background gap={20} />
@@ -223,11 +271,13 @@ export default function App() {
         <aside className="inspector">
           {one ? (
             <>
+              {connecting && <ConnectPicker sourceId={connecting} choices={choices}
+                onPick={(c) => onConnect(c.conn)} onClose={closeConnect} />}
               <StepResult status={run.steps[one.id]} />
               <StepDialog step={one.data.step} def={defs[one.data.step.node]} problems={problemsByStep[one.id] || []}
                 columns={columnsFor(one.id)} onParam={(name, v) => setParam(one.id, name, v)}
                 onEngine={(v) => updateStep(one.id, (s) => ({ ...s, engine: v }))}
-                onRename={(to) => rename(one.id, to)} />
+                onRename={(to) => rename(one.id, to)} onConnectOutput={openConnect} />
             </>
           ) : selected.length > 1 ? <p className="muted">{selected.length} steps selected.</p> : (
             <WorkflowForm meta={doc.meta} problems={validation.problems.filter((p) => !p.step)}

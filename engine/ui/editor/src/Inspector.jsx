@@ -117,7 +117,7 @@ function Field({ field, value, problems, columns, onChange }) {
   );
 }
 
-export function StepDialog({ step, def, problems, columns, onParam, onEngine, onRename }) {
+export function StepDialog({ step, def, problems, columns, onParam, onEngine, onRename, onConnectOutput }) {
   const [idText, setIdText] = useState(step.id);
   useEffect(() => setIdText(step.id), [step.id]);
   const fields = def?.fields || [];
@@ -127,6 +127,10 @@ export function StepDialog({ step, def, problems, columns, onParam, onEngine, on
     <div className="dialog" data-dialog-step={step.id}>
       <h3>{step.node}</h3>
       {def?.description && <p className="node-doc">{def.description}</p>}
+      {(def?.outputs || []).length > 0 && (
+        <button type="button" id="connect-output" aria-keyshortcuts="C" onClick={onConnectOutput}
+          title="Connect an output of this step to an input of another step, from the keyboard (C on the canvas)">
+          Connect output…</button>)}
       <div className="field" data-field="__id">
         <label><span className="field-name">step id</span></label>
         <input type="text" name="step-id" value={idText} onChange={(e) => setIdText(e.target.value)}

@@ -3,10 +3,11 @@
 // the step's engine and id.
 import { useCallback } from 'react';
 import {
-  CLIPBOARD_KEY, EXTRA_HANDLE, autoLayout, copyPayload, freshId, makeEdge, pastePayload, portType, renameStep,
+  CLIPBOARD_KEY, EXTRA_HANDLE, autoLayout, connectionRefusal, copyPayload, freshId, makeEdge, pastePayload,
+  renameStep,
 } from './model.js';
 
-export function useCanvasEdits({ defs, edit, docRef, flow, tell }) {
+export function useCanvasEdits({ defs, edit, docRef, flow, tell, announce }) {
   const addNode = useCallback((nodeName, position) => {
     if (!defs?.[nodeName]) { tell(`There is no node called ${nodeName}.`, 'error'); return; }
     edit((d) => {
@@ -32,23 +33,18 @@ export function useCanvasEdits({ defs, edit, docRef, flow, tell }) {
     return true;
   }, [defs, addNode, canvasCenter]);
 
+  /** Make the connection ``conn`` ({source, sourceHandle, target, targetHandle}) as one undoable edit, or tell
+   * why not (the same reasons for the mouse and the keyboard). Returns whether it was made. */
   const onConnect = useCallback((conn) => {
     const d = docRef.current;
     const source = d.nodes.find((n) => n.id === conn.source);
     const target = d.nodes.find((n) => n.id === conn.target);
-    if (!source || !target) return;
-    if (source.id === target.id) { tell('A step cannot take its own output.', 'error'); return; }
+    if (!source || !target) return false;
+    const refused = connectionRefusal(defs, source, target, conn);
+    if (refused) { tell(`Not connected: ${refused}`, 'error'); return false; }
     const targetDef = defs[target.data.step.node];
-    const outType = portType(defs[source.data.step.node], conn.sourceHandle, 'out');
-    const inType = portType(targetDef, conn.targetHandle, 'in', target.data.step);
-    if (outType && inType && outType !== inType) {
-      const portName = conn.targetHandle === EXTRA_HANDLE ? 'an extra input' : `input “${conn.targetHandle}”`;
-      tell(`Not connected: ${source.id}.${conn.sourceHandle} gives a ${outType}, but ${target.id}'s `
-        + `${portName} (${target.data.step.node}) takes a ${inType}.`, 'error');
-      return;
-    }
+    let port = conn.targetHandle;
     edit((cur) => {
-      let port = conn.targetHandle;
       let nodes = cur.nodes;
       if (port === EXTRA_HANDLE) {
         const used = new Set([...Object.keys(target.data.step.inputs || {}),
@@ -60,6 +56,8 @@ export function useCanvasEdits({ defs, edit, docRef, flow, tell }) {
       const kept = cur.edges.filter((e) => !(e.target === target.id && e.targetHandle === port));
       return { ...cur, nodes, edges: [...kept, makeEdge(source.id, conn.sourceHandle, target.id, port)] };
     });
+    announce(`Connected ${source.id}.${conn.sourceHandle} to ${target.id}.${port}.`);
+    return true;
   }, [defs, edit]);
 
   const deleteSelected = useCallback(() => {
@@ -67,6 +65,9 @@ export function useCanvasEdits({ defs, edit, docRef, flow, tell }) {
       const gone = new Set(d.nodes.filter((n) => n.selected).map((n) => n.id));
       const edges = d.edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
       if (!gone.size && edges.length === d.edges.length) return null;
+      const parts = [gone.size && `${gone.size} step(s)`, d.edges.length - edges.length
+        && `${d.edges.length - edges.length} connection(s)`].filter(Boolean);
+      announce(`Deleted ${parts.join(' and ')}.`);
       return { ...d, nodes: d.nodes.filter((n) => !gone.has(n.id)), edges };
     });
   }, [edit]);

@@ -41,6 +41,43 @@ export function portType(def, name, direction, step) {
 /** Handle id of the "one more input" port of nodes that take extra inputs (SQL's tables). */
 export const EXTRA_HANDLE = '__more__';
 
+/** Why the connection ``conn`` from node ``source`` to node ``target`` is refused (a sentence), or null: a step
+ * cannot take its own output, and an output goes only into an input of its type (a model into a model input). */
+export function connectionRefusal(defs, source, target, conn) {
+  if (source.id === target.id) return 'a step cannot take its own output.';
+  const outType = portType(defs[source.data.step.node], conn.sourceHandle, 'out');
+  const inType = portType(defs[target.data.step.node], conn.targetHandle, 'in', target.data.step);
+  if (!outType || !inType || outType === inType) return null;
+  const portName = conn.targetHandle === EXTRA_HANDLE ? 'an extra input' : `input “${conn.targetHandle}”`;
+  return `${source.id}.${conn.sourceHandle} gives a ${outType}, but ${target.id}'s ${portName} `
+    + `(${target.data.step.node}) takes a ${inType}.`;
+}
+
+/** Every input of the other steps that an output of step ``sourceId`` could go into, as choices for the keyboard:
+ * {conn, label, type, refused (the reason, or null), replaces (the reference the input holds now)}; the ones the
+ * port types allow first, in the canvas's order of steps. */
+export function connectionChoices(defs, nodes, edges, sourceId) {
+  const source = nodes.find((n) => n.id === sourceId);
+  if (!source) return [];
+  const choices = [];
+  for (const out of defs[source.data.step.node]?.outputs || []) {
+    for (const target of nodes.filter((n) => n.id !== sourceId)) {
+      const def = defs[target.data.step.node];
+      const ports = inputPorts(def, target.data.step);
+      if (def?.extra_inputs) ports.push({ name: EXTRA_HANDLE, type: def.extra_inputs });
+      for (const port of ports) {
+        const conn = { source: sourceId, sourceHandle: out.name, target: target.id, targetHandle: port.name };
+        const now = edges.find((e) => e.target === target.id && e.targetHandle === port.name);
+        const portText = port.name === EXTRA_HANDLE ? '+ input' : port.name;
+        choices.push({ conn, type: port.type, refused: connectionRefusal(defs, source, target, conn),
+          label: `${out.name} → ${target.id}.${portText} (${target.data.step.node}, ${port.type})`,
+          replaces: now ? `${now.source}.${now.sourceHandle}` : null });
+      }
+    }
+  }
+  return [...choices.filter((c) => !c.refused), ...choices.filter((c) => c.refused)];
+}
+
 /** Canvas nodes and edges from a workflow model; positions from its layout, the auto-layout's for steps it lacks. */
 export function fromWorkflow(workflow, defs) {
   const steps = workflow.steps || [];
