@@ -75,11 +75,11 @@ browser:
 editor:
 	cd engine/ui/editor && npm ci && npm run build
 
-# The Spark tests that pyspark 3.5 runs too (about 90 s): sessions, ReadCSV, the preparation nodes, the store's
-# Spark models, what pyspark 3.5 lacks (test_spark_compat), and the spark35 tests, which train, save, load and score
-# across the two environments' Spark versions (EMBERFLOW_MAIN_VENV names the first environment).
+# The Spark tests that pyspark 3.5 runs too (about 100 s): sessions, ReadCSV, the preparation nodes and SQL, the
+# store's Spark models, what pyspark 3.5 lacks (test_spark_compat), and the spark35 tests, which train, save, load
+# and score across the two environments' Spark versions (EMBERFLOW_MAIN_VENV names the first environment).
 SPARK35_TESTS := tests/spark/test_sessions.py tests/spark/test_read_split.py tests/spark/test_prep_nodes.py \
-	tests/spark/test_store_reliability.py tests/spark/test_spark_models.py tests/spark/test_spark_compat.py \
+	tests/spark/test_sql.py tests/spark/test_store_reliability.py tests/spark/test_spark_models.py tests/spark/test_spark_compat.py \
 	tests/spark/test_across_spark_versions.py
 
 # The Spark standalone-cluster test runs in a pytest invocation of its own (a process cannot switch its Spark
