@@ -573,7 +573,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.max_rows < 1 or args.max_body < 1 or not args.timeout > 0:
         raise UserError("--max-rows, --max-body and --timeout must be above 0")
     limits = Limits(max_body=args.max_body, max_rows=args.max_rows, timeout=args.timeout)
-    return serve(default_store_root(args.store), args.ref, host=args.host, port=args.port, limits=limits)
+    return serve(default_store_root(args.store), args.ref, host=args.host, port=args.port, limits=limits,
+                 java_heap=args.java_heap)
+
+
+def _java_heap(text: str) -> str:
+    """A JVM heap size as java's -Xmx takes it: a number of bytes, or of K, M or G."""
+    import re
+
+    if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 4G, got {text!r}")
+    return text.strip().upper()
 
 
 def _store_option(p: argparse.ArgumentParser) -> None:
@@ -764,6 +774,8 @@ def _add_serve_command(sub) -> None:
                        help="bytes of a request's body, or a number with K, M or G (default: 16M)")
     serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="to receive a request's body, and to score it (default: 30)")
+    serve.add_argument("--java-heap", type=_java_heap, metavar="SIZE",
+                       help="the heap of the JVM that scores an H2O model's MOJO, such as 512M or 4G (default: 1G)")
     serve.set_defaults(func=cmd_serve)
 
 

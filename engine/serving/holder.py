@@ -53,8 +53,9 @@ def moving_alias(reference: str) -> str | None:
     return None if which in ("", "latest") or which.isdigit() else which
 
 
-def load_served(store: ModelStore, reference: str, log: Callable[[str], None]) -> Served:
-    """``reference`` loaded and verified, once its engine is one that serves (refused before loading)."""
+def load_served(store: ModelStore, reference: str, log: Callable[[str], None], java_heap: str | None = None) -> Served:
+    """``reference`` loaded and verified, once its engine is one that serves (refused before loading).
+    ``java_heap``: the heap of the JVM that scores an H2O model's MOJO (default ``DEFAULT_MOJO_HEAP``)."""
     from ..context import Sessions
     from ..models import load_from_store
     from ..numpy_preparation import numpy_preparation
@@ -64,7 +65,7 @@ def load_served(store: ModelStore, reference: str, log: Callable[[str], None]) -
     sessions = Sessions(warn=log)  # a Spark model's session starts as it loads, and stays for the server's life
     model, ref, manifest = load_from_store(store, f"{ref.name}@{ref.version}", sessions, warn=log)
     model.numpy_preparation = numpy_preparation(model, log)
-    return Served(model, ref, manifest, predictor_of(model, ref, sessions))
+    return Served(model, ref, manifest, predictor_of(model, ref, sessions, java_heap))
 
 
 def check_servable(ref: VersionRef, manifest: dict[str, Any]) -> None:
@@ -88,11 +89,12 @@ def mojo_refusal(manifest: dict[str, Any]) -> str:
     return f": H2O refused to export one: {reason}" if reason else ""
 
 
-def predictor_of(model: Model, ref: VersionRef, sessions: Sessions) -> Callable[[Any], Prediction]:
+def predictor_of(model: Model, ref: VersionRef, sessions: Sessions,
+                 java_heap: str | None = None) -> Callable[[Any], Prediction]:
     from .batching import Batcher
 
     if model.engine == "h2o":
-        return Batcher(model, mojo_scorer(model, ref).predict)
+        return Batcher(model, mojo_scorer(model, ref, java_heap).predict)
     if model.engine == "spark":
         from .spark import SparkScorer
 
@@ -105,8 +107,8 @@ def predictor_of(model: Model, ref: VersionRef, sessions: Sessions) -> Callable[
     return Batcher(model, lambda frame: predict(model, frame))
 
 
-def mojo_scorer(model: Model, ref: VersionRef):
-    """The model's MOJO in a JVM started now and kept while the version is served."""
+def mojo_scorer(model: Model, ref: VersionRef, java_heap: str | None = None):
+    """The model's MOJO in a JVM started now and kept while the version is served, with ``java_heap``."""
     from ..formats.h2o import DEFAULT_MOJO_HEAP, StoredH2OModel
     from .mojo import MojoScorer
 
@@ -114,17 +116,17 @@ def mojo_scorer(model: Model, ref: VersionRef):
     if mojo is None:
         raise UserError(f"{ref} is an H2O model without a MOJO; emberflow serve scores H2O models through their "
                         "MOJO: save it again with format: h2o")
-    return MojoScorer(model, mojo, DEFAULT_MOJO_HEAP)
+    return MojoScorer(model, mojo, java_heap or DEFAULT_MOJO_HEAP)
 
 
 class ModelHolder:
     """The version being served; ``current`` is read once per request."""
 
-    def __init__(self, store: ModelStore, reference: str, log: Callable[[str], None]):
-        self.store, self.reference, self.log = store, reference, log
+    def __init__(self, store: ModelStore, reference: str, log: Callable[[str], None], java_heap: str | None = None):
+        self.store, self.reference, self.log, self.java_heap = store, reference, log, java_heap
         self.alias = moving_alias(reference)
         self._stamp = self.alias_stamp()
-        self.current = load_served(store, reference, log)
+        self.current = load_served(store, reference, log, java_heap)
         self._refreshing = threading.Lock()
 
     def alias_stamp(self) -> tuple[int, int, int] | None:
@@ -157,7 +159,7 @@ class ModelHolder:
             ref = self.store.resolve(self.reference)
             if ref.version == old.ref.version:
                 return False
-            new = load_served(self.store, f"{ref.name}@{ref.version}", self.log)
+            new = load_served(self.store, f"{ref.name}@{ref.version}", self.log, self.java_heap)
         except EmberflowError as exc:
             self.log(f"alias '{self.alias}' changed, and {exc}; still serving {old.ref}")
             return False

@@ -16,9 +16,9 @@ MAX_CONNECTIONS = 1024  # open connections and requests at once; uvicorn answers
 
 
 def serve(store_root: str | Path, reference: str, host: str = "127.0.0.1", port: int = 5000,
-          limits: Limits | None = None) -> int:
+          limits: Limits | None = None, java_heap: str | None = None) -> int:
     """Serve ``reference`` from the store until interrupted (Ctrl+C, SIGTERM: requests in flight finish)."""
-    server, holder = make_server(store_root, reference, host, port, limits or Limits())
+    server, holder = make_server(store_root, reference, host, port, limits or Limits(), java_heap)
     served = holder.current
     following = f", following alias '{holder.alias}'" if holder.alias else ""
     numpy = ", rows prepared with NumPy" if served.model.numpy_preparation is not None else ""
@@ -30,7 +30,8 @@ def serve(store_root: str | Path, reference: str, host: str = "127.0.0.1", port:
     return 0
 
 
-def make_server(store_root: str | Path, reference: str, host: str, port: int, limits: Limits):
+def make_server(store_root: str | Path, reference: str, host: str, port: int, limits: Limits,
+                java_heap: str | None = None):
     """The uvicorn server, not started yet, and the holder of the served version (loaded and verified)."""
     try:
         import starlette  # noqa: F401
@@ -45,7 +46,7 @@ def make_server(store_root: str | Path, reference: str, host: str, port: int, li
 
     token = required_token(host)
     _check_port(host, port)
-    holder = ModelHolder(ModelStore(store_root), reference, log)
+    holder = ModelHolder(ModelStore(store_root), reference, log, java_heap)
     app = create_app(holder, limits, token=token, allowed_hosts=allowed_hosts(host), log=log)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=int(limits.timeout) + 1)

@@ -151,6 +151,18 @@ def test_the_jvm_ends_with_the_scorer(served: Path):
     assert process.poll() is not None and not folder.exists()
 
 
+def test_the_jvm_gets_the_heap_serve_is_given(served: Path):
+    """``emberflow serve --java-heap``: the MOJO's JVM runs with it, also after an alias moves (the same holder)."""
+    import psutil
+    from emberflow.engine.serving.holder import ModelHolder
+    from emberflow.engine.store import ModelStore
+
+    holder = ModelHolder(ModelStore(served / "models"), "mass-glm@1", lambda message: None, java_heap="384M")
+    OPENED.append(holder)
+    command = psutil.Process(scorer_of(holder).process.pid).cmdline()
+    assert "-Xmx384M" in command and not any(a.startswith("-Xmx") and a != "-Xmx384M" for a in command)
+
+
 def test_without_java_the_server_says_so(served: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from emberflow.engine.errors import EngineUnavailable
 

@@ -148,6 +148,17 @@ def test_bad_model_refs_and_stores_exit_2_with_one_line(cli, trained, tmp_path, 
     assert result.code == 2 and says in result.err and len(result.err.strip().splitlines()) == 1, result.err
 
 
+@pytest.mark.parametrize("heap", ["4 GB", "0", "12MB", "1.5G"])
+def test_a_java_heap_that_java_would_refuse_is_a_usage_error(capsys: pytest.CaptureFixture, heap: str):
+    from emberflow.engine.cli import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(["serve", "species-lr", "--java-heap", heap])
+    assert ended.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"emberflow serve: error: argument --java-heap: expected a size such as 512M or 4G, got {heap!r}")
+
+
 def test_a_port_in_use_exits_2_with_one_line(cli, trained):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
