@@ -186,9 +186,9 @@ def columns_to_read(path: Path, params: dict[str, Any], needed: frozenset[str] |
     names = frame_columns(path, params)
     if names:
         names[0] = names[0].removeprefix("\ufeff")  # Arrow leaves out a UTF-8 byte order mark
-    if len(set(names)) != len(names) or not needed <= set(names):
-        return None  # reading every column reports the duplicate or the missing column as before
     wanted = needed | set(params["dtypes"] or ())
+    if len(set(names)) != len(names) or not wanted <= set(names):
+        return None  # reading every column reports the duplicate or the missing column, listing them all, as before
     only = [name for name in names if name in wanted]
     return only if only and len(only) < len(names) else None
 

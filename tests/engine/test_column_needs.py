@@ -168,3 +168,10 @@ def test_bytes_that_are_not_utf8_stop_the_read_only_in_a_column_it_converts(tmp_
     whole, _ = run_pipeline(tmp_path, data, "whole.csv", shows_frames=True)
     assert pruned.ok, pruned.error
     assert not whole.ok and "is not valid utf-8 text (in columns ['note'])" in str(whole.error)
+
+
+def test_a_dtype_for_a_column_the_file_lacks_lists_every_column_as_without_pruning(tmp_path: Path):
+    data = write_data(tmp_path / "data.csv")
+    result, _ = run_pipeline(tmp_path, data, "out.csv", read_extra=", dtypes: {scores: float}")
+    assert not result.ok
+    assert str(result.error).endswith("columns: id, age, city, score, note, label")
