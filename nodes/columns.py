@@ -29,9 +29,14 @@ class SelectColumns(Node):
 
     @classmethod
     def input_columns_needed(cls, params, needed, engine):
+        """``columns``, or what later steps read and ``drop``. A later step that reads a dropped column, or only
+        dropped ones, reads every column: its error (or this step's) then names them all."""
         if params["columns"]:
             return {"data": frozenset(c for c in params["columns"] if isinstance(c, str))}
-        return {"data": with_columns(needed.get("data"), params["drop"])}
+        wanted, drop = needed.get("data"), {c for c in (params["drop"] or ()) if isinstance(c, str)}
+        if wanted is None or wanted & drop or not wanted - drop:
+            return {}
+        return {"data": with_columns(wanted, params["drop"])}
 
     @classmethod
     def output_columns(cls, params: dict[str, Any], inputs: dict[str, list[str] | None]) -> dict[str, list[str]]:

@@ -64,7 +64,9 @@ def test_read_needs_the_columns_later_steps_name(steps: str, expected: set[str])
     "  - {id: r2, node: ReadCSV, params: {path: other.csv}}\n"
     "  - {id: join, node: Join, inputs: {left: read, right: r2}, params: {keys: [id]}}\n"
     "  - {id: pick, node: SelectColumns, inputs: {data: join}, params: {columns: [city]}}\n",
-], ids=["write", "sql", "where", "drop-any", "fill-strategy", "one-reader-reads-all", "join"])
+    "  - {id: drop, node: SelectColumns, inputs: {data: read}, params: {drop: [age]}}\n"
+    "  - {id: pick, node: SelectColumns, inputs: {data: drop}, params: {columns: [age, city]}}\n",
+], ids=["write", "sql", "where", "drop-any", "fill-strategy", "one-reader-reads-all", "join", "reads-a-dropped-one"])
 def test_read_needs_every_column_when_a_later_step_may_read_any(steps: str):
     assert needs_of(READ + steps)["read"] == {"data": None}
 
@@ -175,3 +177,13 @@ def test_a_dtype_for_a_column_the_file_lacks_lists_every_column_as_without_pruni
     result, _ = run_pipeline(tmp_path, data, "out.csv", read_extra=", dtypes: {scores: float}")
     assert not result.ok
     assert str(result.error).endswith("columns: id, age, city, score, note, label")
+
+
+def test_a_later_step_asking_for_a_dropped_column_fails_as_without_pruning(tmp_path: Path):
+    data = write_data(tmp_path / "data.csv")
+    text = (f"name: t\nsteps:\n  - {{id: read, node: ReadCSV, params: {{path: {data}}}}}\n"
+            "  - {id: drop, node: SelectColumns, inputs: {data: read}, params: {drop: [age]}}\n"
+            "  - {id: pick, node: SelectColumns, inputs: {data: drop}, params: {columns: [age]}}\n")
+    result = run_workflow(parse_workflow(text), ModelStore(tmp_path / "store"), reporter=FrameSpy())
+    assert result.error.step_id == "pick"
+    assert "no column 'age' in the data; columns: id, city, score, note, label" in str(result.error)
