@@ -164,9 +164,10 @@ def line_break(path: Path, encoding: str) -> str | None:
     return "\r\n" if pairs == newlines == returns else None
 
 
-def first_line_fields(path: Path, separator: str, quote: str, encoding: str) -> list[str]:
-    """The fields of the file's first record, quotes honoured (a header's names may hold the separator)."""
+def first_line_fields(path: Path, separator: str, quote: str, encoding: str, escape: str | None = None) -> list[str]:
+    """The fields of the file's first record, quotes (and ``escape``, in quotes or not, as Arrow's reader takes
+    it) honoured: a header's names may hold the separator."""
     import csv
 
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        return next(csv.reader(handle, delimiter=separator, quotechar=quote), [])
+        return next(csv.reader(handle, delimiter=separator, quotechar=quote, escapechar=escape), [])

@@ -463,7 +463,7 @@ def read_permissive(path: Path, params: dict[str, Any]):
 def frame_columns(path: Path, params: dict[str, Any]) -> list[str]:
     if params["columns"]:
         return params["columns"]
-    return first_line_fields(path, params["separator"], params["quote"], params["encoding"])
+    return first_line_fields(path, params["separator"], params["quote"], params["encoding"], params["escape"])
 
 
 H2O_TYPES = {"int": "int", "float": "real", "string": "enum", "bool": "enum"}

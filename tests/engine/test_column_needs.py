@@ -187,3 +187,14 @@ def test_a_later_step_asking_for_a_dropped_column_fails_as_without_pruning(tmp_p
     result = run_workflow(parse_workflow(text), ModelStore(tmp_path / "store"), reporter=FrameSpy())
     assert result.error.step_id == "pick"
     assert "no column 'age' in the data; columns: id, city, score, note, label" in str(result.error)
+
+
+def test_an_escaped_header_name_is_split_as_arrow_splits_it(tmp_path: Path):
+    """With escape \\, the header x,\\x,c has the name x twice: an error, pruned or not."""
+    data = tmp_path / "data.csv"
+    data.write_text("x,\\x,c\n1,2,3\n")
+    text = (f"name: t\nsteps:\n  - {{id: read, node: ReadCSV, params: {{path: {data}, escape: '\\'}}}}\n"
+            "  - {id: pick, node: SelectColumns, inputs: {data: read}, params: {columns: [c]}}\n")
+    result = run_workflow(parse_workflow(text), ModelStore(tmp_path / "store"), reporter=FrameSpy())
+    assert not result.ok
+    assert "duplicate column names ['x']" in str(result.error)
