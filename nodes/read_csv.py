@@ -187,8 +187,9 @@ def columns_to_read(path: Path, params: dict[str, Any], needed: frozenset[str] |
     if names:
         names[0] = names[0].removeprefix("\ufeff")  # Arrow leaves out a UTF-8 byte order mark
     wanted = needed | set(params["dtypes"] or ())
-    if len(set(names)) != len(names) or not wanted <= set(names):
-        return None  # reading every column reports the duplicate or the missing column, listing them all, as before
+    if len(set(names)) != len(names) or not wanted <= set(names) or any("\ufffd" in name for name in names):
+        return None  # reading every column reports the duplicate, the missing column (listing them all) or the
+        # name that is not valid text (read with replacement characters), as before
     only = [name for name in names if name in wanted]
     return only if only and len(only) < len(names) else None
 
@@ -263,12 +264,18 @@ def _arrow_table(path: Path, table, params: dict[str, Any]):
 
     if not params["header"] and not params["columns"]:
         table = table.rename_columns([f"_c{i}" for i in range(table.num_columns)])
+    try:
+        names = table.column_names
+    except UnicodeDecodeError:  # Arrow keeps a header's bytes as they are; Python cannot decode them
+        line = _first_undecodable_line(path, params["encoding"])
+        raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
+                        "the header); set encoding: to the file's encoding, such as latin-1") from None
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type)]
     if undecodable:
         line = _first_undecodable_line(path, params["encoding"])
         raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
                         f"columns {undecodable}); set encoding: to the file's encoding, such as latin-1")
-    check_read_columns(path, table.column_names, params)
+    check_read_columns(path, names, params)
     return _quoted_na_to_null(table, params["na_values"])
 
 

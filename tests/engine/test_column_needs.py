@@ -198,3 +198,12 @@ def test_an_escaped_header_name_is_split_as_arrow_splits_it(tmp_path: Path):
     result = run_workflow(parse_workflow(text), ModelStore(tmp_path / "store"), reporter=FrameSpy())
     assert not result.ok
     assert "duplicate column names ['x']" in str(result.error)
+
+
+@pytest.mark.parametrize("shows_frames", [False, True])
+def test_a_header_name_that_is_not_utf8_stops_the_read_pruned_or_not(tmp_path: Path, shows_frames: bool):
+    data = write_data(tmp_path / "data.csv")
+    data.write_bytes(data.read_bytes().replace(b"note", b"n\xf6te", 1))
+    result, spy = run_pipeline(tmp_path, data, "out.csv", shows_frames=shows_frames)
+    assert result.error.step_id == "read"
+    assert "data.csv:1 is not valid utf-8 text (in the header); set encoding:" in str(result.error)
