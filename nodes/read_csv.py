@@ -149,8 +149,21 @@ def check_file(path: str, encoding: str = "utf-8") -> Path:
 
 def refuse_invalid_text(file: Path, facts: TextFacts, encoding: str) -> None:
     if facts.invalid_line is not None:
-        raise DataError(f"ReadCSV: {file}:{facts.invalid_line} is not valid {encoding} text; set encoding: to the "
-                        "file's encoding, such as latin-1")
+        raise DataError(not_text(file, encoding))
+
+
+def not_text(path: Path, encoding: str, where: str = "") -> str:
+    """The error for bytes that are not valid ``encoding`` text: the line of the first, and advice that works.
+    latin-1 reads any bytes, so it is the example encoding, unless the lines before hold text that reads as UTF-8,
+    which latin-1 would garble (a UTF-8 file with a damaged byte): then the bytes are to be fixed."""
+    line, utf8_before = _first_undecodable_line(path, encoding)
+    at = f"{path}:{line}" if line else str(path)
+    if utf8_before and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        advice = ("the lines before it hold UTF-8 text, which latin-1 would garble: fix or remove the bytes on "
+                  "that line")
+    else:
+        advice = "set encoding: to the file's encoding, such as latin-1"
+    return f"ReadCSV: {at} is not valid {encoding} text{where}; {advice}"
 
 
 def _refuse_non_text(file: Path, encoding: str) -> None:
@@ -267,14 +280,10 @@ def _arrow_table(path: Path, table, params: dict[str, Any]):
     try:
         names = table.column_names
     except UnicodeDecodeError:  # Arrow keeps a header's bytes as they are; Python cannot decode them
-        line = _first_undecodable_line(path, params["encoding"])
-        raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
-                        "the header); set encoding: to the file's encoding, such as latin-1") from None
+        raise DataError(not_text(path, params["encoding"], " (in the header)")) from None
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type)]
     if undecodable:
-        line = _first_undecodable_line(path, params["encoding"])
-        raise DataError(f"ReadCSV: {path}{f':{line}' if line else ''} is not valid {params['encoding']} text (in "
-                        f"columns {undecodable}); set encoding: to the file's encoding, such as latin-1")
+        raise DataError(not_text(path, params["encoding"], f" (in columns {undecodable})"))
     check_read_columns(path, names, params)
     return _quoted_na_to_null(table, params["na_values"])
 
@@ -294,18 +303,32 @@ def _quoted_na_to_null(table, na_values: list[str]):
     return pa.table(columns, names=table.column_names)
 
 
-def _first_undecodable_line(path: Path, encoding: str) -> int | None:
-    """The line of the first byte that ``encoding`` cannot decode, reading line by line."""
+def _first_undecodable_line(path: Path, encoding: str) -> tuple[int | None, bool]:
+    """The line of the first byte that ``encoding`` cannot decode, reading line by line (None if there is none,
+    or for an encoding of 2 or 4 bytes a character, whose lines do not end in a newline byte), and whether a
+    line before it held non-ASCII text that reads as UTF-8."""
+    if any(width in encoding for width in ("16", "32")):
+        return None, False
+    utf8_before = False
     try:
         with open(path, "rb") as handle:
             for number, raw in enumerate(handle, 1):
                 try:
                     raw.decode(encoding)
                 except UnicodeDecodeError:
-                    return number
+                    return number, utf8_before
+                utf8_before = utf8_before or (not raw.isascii() and _reads_as_utf8(raw))
     except (OSError, LookupError):
-        return None
-    return None
+        return None, False
+    return None, False
+
+
+def _reads_as_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_arrow_batches(path: Path, params: dict[str, Any], spans_lines: bool = True,
@@ -385,7 +408,7 @@ def _explain(path: Path, params: dict[str, Any], exc: Exception, bad_rows: list[
         return (f"ReadCSV: malformed row at {where}, {bad_rows[0]}; fix the row, or set mode: DROPMALFORMED "
                 "to skip such rows or PERMISSIVE to keep them")
     if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text or "decode" in text.lower():
-        return f"ReadCSV: {path} is not valid {params['encoding']} text; set encoding: to the file's encoding"
+        return not_text(path, params["encoding"])
     if isinstance(exc, LookupError):
         return f"ReadCSV: unknown encoding {params['encoding']!r}; use a Python codec name such as utf-8 or latin-1"
     if "Empty CSV file" in text:
@@ -454,7 +477,9 @@ def read_permissive(path: Path, params: dict[str, Any]):
             keep_default_na=False, na_values=sorted({"", *params["na_values"]}),
             dtype={column: str for column, dtype in dtypes.items() if dtype == "string"} or None,
         )
-    except (UnicodeDecodeError, LookupError, ValueError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError:
+        raise DataError(not_text(path, params["encoding"])) from None
+    except (LookupError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"ReadCSV: cannot parse {path} even in PERMISSIVE mode: {str(exc).splitlines()[0]}") from None
     if not params["header"] and not names:
         frame.columns = [f"_c{i}" for i in range(frame.shape[1])]

@@ -165,3 +165,21 @@ def test_a_dtype_applies_to_a_headerless_files_column(tmp_path: Path):
     frame = read(path, header=False, dtypes={"_c0": "string"})
     assert list(frame.columns) == ["_c0", "_c1"]
     assert frame["_c0"].tolist() == ["007", "010"]
+
+
+@pytest.mark.parametrize(("content", "params", "says"), [
+    (b"a,b\nx,1\ny\x81z,2\n", {"encoding": "cp1252"},
+     "d.csv:3 is not valid cp1252 text; set encoding: to the file's encoding, such as latin-1"),
+    (b"a,b\nx,1\ny\xffz,2\n", {"mode": "PERMISSIVE"},
+     "d.csv:3 is not valid utf-8 text; set encoding: to the file's encoding, such as latin-1"),
+    ("a,b\ncafé,1\n".encode() + b"y\xffz,2\n", {},
+     "d.csv:3 is not valid utf-8 text (in columns ['a']); the lines before it hold UTF-8 text, which latin-1 would "
+     "garble: fix or remove the bytes on that line"),
+])
+def test_bytes_not_valid_in_the_encoding_are_one_line_naming_theirs_and_advice_that_works(tmp_path: Path, content,
+                                                                                          params, says):
+    path = tmp_path / "d.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as caught:
+        read(path, **params)
+    assert str(caught.value).endswith(says) and "\n" not in str(caught.value), str(caught.value)
