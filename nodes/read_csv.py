@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from emberflow.engine.api import FRAME, DataError, Node, Param, ParamProblem, did_you_mean_each, looked_for
 from emberflow.nodes.csv_text import TextFacts, first_line_fields, scan_text
+from emberflow.nodes.frame_columns import names as column_names
 
 if TYPE_CHECKING:
     from emberflow.engine.api import FrameBatches, StepContext
@@ -104,7 +105,7 @@ class ReadCSV(Node):
         if params.get("batch_rows"):
             return read_arrow_batches(path, params, spans_lines, only)
         frame = read_arrow(path, params, spans_lines, only)
-        if only and len(frame.column_names if hasattr(frame, "column_names") else frame.columns) == len(only):
+        if only and len(column_names(frame, "sklearn")) == len(only):
             ctx.note(f"{len(only)} of {len(frame_columns(path, params))} columns converted, those later steps use")
         return frame
 
@@ -196,15 +197,13 @@ def columns_to_read(path: Path, params: dict[str, Any], needed: frozenset[str] |
     converts only these: a value in another column is never looked at (as Spark's CSV reader does)."""
     if needed is None or not (params["header"] or params["columns"]):
         return None
-    names = frame_columns(path, params)
-    if names:
-        names[0] = names[0].removeprefix("\ufeff")  # Arrow leaves out a UTF-8 byte order mark
+    header = frame_columns(path, params)
     wanted = needed | set(params["dtypes"] or ())
-    if len(set(names)) != len(names) or not wanted <= set(names) or any("\ufffd" in name for name in names):
+    if len(set(header)) != len(header) or not wanted <= set(header) or any("\ufffd" in name for name in header):
         return None  # reading every column reports the duplicate, the missing column (listing them all) or the
         # name that is not valid text (read with replacement characters), as before
-    only = [name for name in names if name in wanted]
-    return only if only and len(only) < len(names) else None
+    only = [name for name in header if name in wanted]
+    return only if only and len(only) < len(header) else None
 
 
 def _arrow_options(params: dict[str, Any], bad_rows: list[str], spans_lines: bool, only: list[str] | None = None):
@@ -431,7 +430,7 @@ def _conversion_problem(path: Path, params: dict[str, Any], text: str) -> str:
         return text.replace("In CSV column", "in column")
     index, value = int(found.group(1)), found.group(2)
     names = frame_columns(path, params) if params["header"] or params["columns"] else []
-    name = names[index].removeprefix("\ufeff") if index < len(names) else f"_c{index}"
+    name = names[index] if index < len(names) else f"_c{index}"
     dtype = (params["dtypes"] or {}).get(name)
     return f"column '{name}'{f' (dtype {dtype})' if dtype else ''} has the value {value}"
 
@@ -493,9 +492,12 @@ def read_permissive(path: Path, params: dict[str, Any]):
 
 
 def frame_columns(path: Path, params: dict[str, Any]) -> list[str]:
+    """The columns' names as Arrow's reader gives them: ``columns``, else the header's (a UTF-8 byte order mark
+    left out)."""
     if params["columns"]:
         return params["columns"]
-    return first_line_fields(path, params["separator"], params["quote"], params["encoding"], params["escape"])
+    header = first_line_fields(path, params["separator"], params["quote"], params["encoding"], params["escape"])
+    return [header[0].removeprefix("\ufeff"), *header[1:]] if header else header
 
 
 H2O_TYPES = {"int": "int", "float": "real", "string": "enum", "bool": "enum"}
