@@ -94,7 +94,7 @@ class CastColumns(Node):
 
     @classmethod
     def input_columns_needed(cls, params, needed, engine):
-        return {"data": with_columns(needed.get("data"), params["types"] if isinstance(params["types"], dict) else ())}
+        return {"data": with_columns(needed.get("data"), params["types"])}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

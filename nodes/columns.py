@@ -93,7 +93,7 @@ class RenameColumns(Node):
         """The old names of the columns needed, and every name in ``mapping``: a new name that is taken stays an
         error."""
         mapping, wanted = params["mapping"], needed.get("data")
-        if not isinstance(mapping, dict) or wanted is None:
+        if wanted is None:
             return {}
         old_name = {new: old for old, new in mapping.items()}
         return {"data": with_columns(frozenset(old_name.get(c, c) for c in wanted), [*mapping, *mapping.values()])}

@@ -69,10 +69,9 @@ class Filter(Node):
     @classmethod
     def input_columns_needed(cls, params, needed, engine):
         """A ``where`` expression may name any column; conditions name theirs."""
-        if params["where"] is not None or not isinstance(params["conditions"], list):
+        if params["where"] is not None:
             return {}
-        named = [c.get("column") for c in params["conditions"] if isinstance(c, dict)]
-        return {"data": with_columns(needed.get("data"), named)}
+        return {"data": with_columns(needed.get("data"), [c["column"] for c in params["conditions"]])}
 
     @classmethod
     def check_params(cls, params: dict[str, Any], engine: str) -> None:

@@ -101,10 +101,7 @@ class FillMissing(Node):
     @classmethod
     def input_columns_needed(cls, params, needed, engine):
         """Only the columns it is told to fill (a strategy without ``columns`` reads every column)."""
-        if params["values"] is not None:
-            named = params["values"] if isinstance(params["values"], dict) else None
-        else:
-            named = params["columns"]
+        named = params["values"] if params["values"] is not None else params["columns"]
         return {"data": with_columns(needed.get("data"), named)} if named else {}
 
     @classmethod
